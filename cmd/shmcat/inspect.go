@@ -1,0 +1,132 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/ipcats/ipcats/internal/cli"
+	"github.com/ipcats/ipcats/internal/ipcname"
+	"github.com/ipcats/ipcats/internal/report"
+	"github.com/ipcats/ipcats/internal/shm"
+)
+
+// record turns what the kernel says of a segment into the fields --stat
+// prints, in the order ipcs -m -i prints them.
+func record(i shm.Info) report.Record {
+	var holders []report.Record
+	for _, h := range i.Holders {
+		holders = append(holders, report.Record{{Name: "pid", Value: h.PID}, {Name: "command", Value: h.Comm, Text: "(" + h.Comm + ")"}})
+	}
+	if i.POSIX {
+		return report.Record{
+			{Name: "type", Value: "posix"},
+			{Name: "name", Value: i.Name},
+			{Name: "path", Value: shm.Dir + i.Name},
+			{Name: "size", Value: i.Size},
+			{Name: "mode", Value: i.Mode, Text: report.Mode(i.Mode)},
+			{Name: "owner", Value: report.User(i.UID)},
+			{Name: "group", Value: report.Group(i.GID)},
+			{Name: "nattch", Value: i.Nattch},
+			{Name: "accessed", Value: i.Atime},
+			{Name: "modified", Value: i.Mtime},
+			{Name: "changed", Value: i.Ctime},
+			{Name: "holders", Value: holders},
+			{Name: "stale", Value: i.Stale},
+		}
+	}
+	return report.Record{
+		{Name: "type", Value: "sysv"},
+		{Name: "key", Value: i.Key, Text: ipcname.FormatKey(i.Key)},
+		{Name: "id", Value: i.ID},
+		{Name: "size", Value: i.Size},
+		{Name: "mode", Value: i.Mode, Text: report.Mode(i.Mode)},
+		{Name: "owner", Value: report.User(i.UID)},
+		{Name: "group", Value: report.Group(i.GID)},
+		{Name: "creator", Value: report.User(i.CUID)},
+		{Name: "creator_group", Value: report.Group(i.CGID)},
+		{Name: "cpid", Value: i.CPID},
+		{Name: "lpid", Value: i.LPID},
+		{Name: "nattch", Value: i.Nattch},
+		{Name: "attached", Value: i.Atime},
+		{Name: "detached", Value: i.Dtime},
+		{Name: "changed", Value: i.Ctime},
+		{Name: "destroy", Value: i.Destroy},
+		{Name: "holders", Value: holders},
+		{Name: "stale", Value: i.Stale},
+	}
+}
+
+func stat(env *cli.Env, o *options, name ipcname.Name, obj string) error {
+	i, err := shm.StatName(name)
+	if err != nil {
+		return openErr(obj, err)
+	}
+	return cli.Output(report.Stat(env.Stdout, o.JSON, record(i)))
+}
+
+// listColumns are the --list columns: ipcs -m's, with the family and staleness.
+var listColumns = []string{"type", "name", "id", "size", "mode", "owner", "nattch", "cpid", "lpid", "stale"}
+
+func list(env *cli.Env, o *options) error {
+	infos, err := shm.List()
+	if err != nil {
+		return cli.Fail("shared memory", err, "")
+	}
+	var rows []report.Record
+	for _, i := range infos {
+		if o.Stale && !i.Stale {
+			continue
+		}
+		r := record(i)
+		if !o.JSON && !i.POSIX {
+			// One NAME column for both families: the key as ipcs prints it.
+			r = append(r, report.Field{Name: "name", Value: ipcname.FormatKey(i.Key)})
+		}
+		rows = append(rows, r)
+	}
+	return cli.Output(report.List(env.Stdout, o.JSON, listColumns, rows))
+}
+
+func remove(name ipcname.Name, obj string) error {
+	if err := shm.Remove(name); err != nil {
+		return openErr(obj, err)
+	}
+	return nil
+}
+
+// removeStale removes the stale segments this user may remove (root: all;
+// others: their own), printing each as it goes.
+func removeStale(env *cli.Env, o *options) error {
+	infos, err := shm.List()
+	if err != nil {
+		return cli.Fail("shared memory", err, "")
+	}
+	uid := uint32(os.Geteuid())
+	var failed error
+	for _, i := range infos {
+		if !i.Stale || uid != 0 && i.UID != uid && i.CUID != uid {
+			continue
+		}
+		n := ipcname.Name{Kind: ipcname.POSIX, Path: i.Name}
+		what := i.Name
+		if !i.POSIX {
+			n = ipcname.Name{Kind: ipcname.ID, ID: i.ID}
+			what = fmt.Sprintf("key %s id %d", ipcname.FormatKey(i.Key), i.ID)
+		}
+		if o.DryRun {
+			fmt.Fprintf(env.Stdout, "would remove %s\n", what)
+			continue
+		}
+		if err := shm.Remove(n); err != nil {
+			env.Warnf("%s: %v", what, cli.Message(err))
+			failed = errors.New("some stale segments could not be removed")
+			continue
+		}
+		fmt.Fprintf(env.Stdout, "removed %s\n", what)
+	}
+	if failed != nil {
+		return cli.Fail("", failed, "")
+	}
+	return nil
+}

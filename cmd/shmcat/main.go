@@ -1,0 +1,140 @@
+// Command shmcat copies standard input into a shared memory segment, or a
+// segment to standard output, and inspects and removes segments: System V
+// (shmget) by key or id, POSIX (shm_open) by /name. See man/shmcat.1.
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+
+	"github.com/ipcats/ipcats/internal/cli"
+	"github.com/ipcats/ipcats/internal/ipcname"
+	"github.com/ipcats/ipcats/internal/shm"
+)
+
+const usage = "[OPTIONS]"
+
+type options struct {
+	cli.Common
+	cli.Actions
+	cli.Creation
+	cli.Wait
+	Mode     ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of a created segment (default 0600)"`
+	Size     ipcname.Size `short:"s" long:"size" value-name:"SIZE" description:"Size of a created segment; an existing one must have this size"`
+	Offset   ipcname.Size `short:"o" long:"offset" value-name:"BYTES" description:"Start the window at BYTES into the segment"`
+	Length   ipcname.Size `short:"L" long:"length" value-name:"BYTES" description:"Make the window BYTES long (default: to the end)"`
+	NoClear  bool         `long:"no-clear" description:"With -w, leave the bytes after the data as they were"`
+	All      bool         `short:"a" long:"all" description:"With -r, print every byte of the window, trailing NULs too"`
+	CString  bool         `short:"z" long:"cstring" description:"With -r, print up to the first NUL byte"`
+	Follow   bool         `short:"f" long:"follow" description:"Print the content now and again each time it changes"`
+	Interval cli.Duration `short:"i" long:"interval" value-name:"DURATION" description:"With -f, look for changes every DURATION (default 100ms)"`
+	Args     struct {
+		Object string `positional-arg-name:"KEY|/NAME"`
+	} `positional-args:"yes"`
+}
+
+func main() {
+	var o options
+	os.Exit(cli.Main("shmcat", usage, &o, &o.Common, func(ctx context.Context, env *cli.Env) error {
+		return run(ctx, env, &o)
+	}))
+}
+
+func run(ctx context.Context, env *cli.Env, o *options) (err error) {
+	act, rmAfter, err := o.Actions.Resolve()
+	if err != nil {
+		return err
+	}
+	if err := checkFlags(act, o); err != nil {
+		return err
+	}
+	if err := act.Object(o.Args.Object, "KEY|/NAME: the segment to use (a System V key such as 7777, or a POSIX /name)"); err != nil {
+		return err
+	}
+	if len(env.Args) > 0 {
+		return cli.Usagef("unexpected argument %q", env.Args[0])
+	}
+	switch act {
+	case cli.ActList:
+		return list(env, o)
+	case cli.ActRemoveStale:
+		return removeStale(env, o)
+	}
+	name, err := ipcname.Parse(o.Args.Object)
+	if err != nil {
+		return cli.Usagef("%v", err)
+	}
+	obj := describe(name)
+	switch act {
+	case cli.ActStat:
+		return stat(env, o, name, obj)
+	case cli.ActRemove:
+		return remove(name, obj)
+	}
+	if rmAfter {
+		// --rm with -r/-w: remove once the transfer is done, also when a
+		// signal ended it (SPEC: clean up, then exit 128+N).
+		defer func() {
+			if err == nil || errors.Is(err, context.Canceled) {
+				if rerr := remove(name, obj); rerr != nil && err == nil {
+					err = rerr
+				}
+			}
+		}()
+	}
+	if act == cli.ActWrite {
+		return write(ctx, env, o, name, obj)
+	}
+	if o.Follow {
+		return follow(ctx, env, o, name, obj)
+	}
+	return read(ctx, env, o, name, obj)
+}
+
+// checkFlags refuses options that mean nothing with the chosen action.
+func checkFlags(act cli.Action, o *options) error {
+	if err := cli.OneOf("-a", o.All, "-z", o.CString); err != nil {
+		return err
+	}
+	if err := cli.OneOf("-t", o.Timeout.Set, "-n", o.Nonblock); err != nil {
+		return err
+	}
+	reading := act == cli.ActRead
+	switch {
+	case !reading && (o.All || o.CString || o.Follow || o.Interval.Set):
+		return cli.Usagef("-a, -z, -f and -i go with -r")
+	case act != cli.ActWrite && (o.Excl || o.NoClear):
+		return cli.Usagef("-x and --no-clear go with -w")
+	case o.Create && !reading:
+		return cli.Usagef("-c goes with -r (-w always creates an absent segment)")
+	case o.Interval.Set && !o.Follow:
+		return cli.Usagef("-i goes with -f")
+	case o.Interval.Set && o.Interval.D <= 0:
+		return cli.Usagef("-i needs a positive interval")
+	case o.JSON && act != cli.ActStat && act != cli.ActList:
+		return cli.Usagef("--json goes with --stat or --list")
+	}
+	return nil
+}
+
+// describe names the object in messages, as ipcs would print it.
+func describe(n ipcname.Name) string {
+	if n.Kind == ipcname.Ftok {
+		if r, err := n.Resolve(); err == nil {
+			return n.String() + " (key " + ipcname.FormatKey(r.Key) + ")"
+		}
+	}
+	return n.String()
+}
+
+// openErr wraps a failure to open or create with the hint that applies.
+func openErr(obj string, err error) error {
+	switch {
+	case errors.Is(err, shm.ErrNotExist):
+		return cli.Fail(obj, err, "shmcat --list shows the segments there are")
+	case errors.Is(err, shm.ErrExist):
+		return cli.Fail(obj, err, "-x refuses an existing segment")
+	}
+	return cli.Fail(obj, err, "")
+}

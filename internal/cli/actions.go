@@ -1,0 +1,78 @@
+package cli
+
+// Actions are the mutually exclusive actions of the tools that name one
+// object (shmcat, mqcat, fifocat, mmapcat), with SPEC's combination rules.
+type Actions struct {
+	Read   bool `short:"r" long:"read" description:"Copy the object to standard output (the default action)"`
+	Write  bool `short:"w" long:"write" description:"Copy standard input into the object"`
+	Stat   bool `long:"stat" description:"Print the object's attributes and exit"`
+	List   bool `long:"list" description:"List every live object of this kind, marking stale ones"`
+	Rm     bool `long:"rm" description:"Remove the object; with -r or -w, after a successful transfer"`
+	Stale  bool `long:"stale" description:"With --rm, remove every stale object; with --list, list only those"`
+	DryRun bool `long:"dry-run" description:"With --rm --stale, print what would be removed and remove nothing"`
+}
+
+// Action is what one run does.
+type Action int
+
+const (
+	ActRead Action = iota
+	ActWrite
+	ActStat
+	ActList
+	ActRemove      // --rm alone
+	ActRemoveStale // --rm --stale
+)
+
+// Resolve checks the combination and returns the action. RmAfter tells
+// whether --rm rides along with -r or -w.
+func (a *Actions) Resolve() (act Action, rmAfter bool, err error) {
+	if err := OneOf("-r", a.Read, "-w", a.Write, "--stat", a.Stat, "--list", a.List); err != nil {
+		return 0, false, err
+	}
+	if err := OneOf("--rm", a.Rm, "--stat", a.Stat, "--list", a.List); err != nil {
+		return 0, false, err
+	}
+	switch {
+	case a.Stale && !a.Rm && !a.List:
+		return 0, false, Usagef("--stale goes with --rm or --list")
+	case a.DryRun && !(a.Rm && a.Stale):
+		return 0, false, Usagef("--dry-run goes with --rm --stale")
+	case a.Stale && (a.Read || a.Write):
+		return 0, false, Usagef("--rm --stale removes every stale object; it takes no -r or -w")
+	case a.Rm && a.Stale:
+		return ActRemoveStale, false, nil
+	case a.List:
+		return ActList, false, nil
+	case a.Stat:
+		return ActStat, false, nil
+	case a.Write:
+		return ActWrite, a.Rm, nil
+	case a.Read:
+		return ActRead, a.Rm, nil
+	case a.Rm:
+		return ActRemove, false, nil
+	}
+	return ActRead, false, nil
+}
+
+// NeedsObject reports whether the action names one object.
+func (act Action) NeedsObject() bool { return act != ActList && act != ActRemoveStale }
+
+// Object checks the positional object argument against the action: those
+// that name one object need it, --list and --rm --stale take none.
+func (act Action) Object(arg, form string) error {
+	switch {
+	case act.NeedsObject() && arg == "":
+		return Usagef("missing %s", form)
+	case !act.NeedsObject() && arg != "":
+		return Usagef("%q: --list and --rm --stale take no object", arg)
+	}
+	return nil
+}
+
+// Creation holds the creation options of SPEC section 1.
+type Creation struct {
+	Create bool `short:"c" long:"create" description:"With -r, create the object if it is absent"`
+	Excl   bool `short:"x" long:"excl" description:"With -w, fail if the object already exists"`
+}

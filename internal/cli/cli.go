@@ -1,0 +1,144 @@
+// Package cli is what the six tools share at the command line: go-flags
+// parsing, the common options of SPEC section 1, the one-line error form
+// "tool: object: message; hint", and the exit statuses 0/1/2/3/128+N.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/jessevdk/go-flags"
+)
+
+// Version is the suite's version, printed by --version.
+const Version = "0.1.0"
+
+// Common holds the options every tool accepts.
+type Common struct {
+	Verbose  bool `short:"v" long:"verbose" description:"Print a summary of each transfer on standard error"`
+	Progress bool `long:"progress" description:"Show a live byte count and rate on standard error"`
+	JSON     bool `long:"json" description:"Print --stat and --list output as JSON"`
+	Version  bool `long:"version" description:"Print the version and exit"`
+}
+
+// Wait holds the bounded-wait options of the tools that block on an object
+// (sockcat spells them nc's way and declares its own).
+type Wait struct {
+	Timeout  Duration `short:"t" long:"timeout" value-name:"DURATION" description:"Give up waiting after DURATION (2, 1.5s, 500ms): exit 3 if nothing moved"`
+	Nonblock bool     `short:"n" long:"nonblock" description:"Never wait: exit 3 if nothing is available"`
+}
+
+// Deadline returns the context bounded by -t, if it was given.
+func (w *Wait) Deadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if w.Timeout.Set {
+		return context.WithTimeout(ctx, w.Timeout.D)
+	}
+	return context.WithCancel(ctx)
+}
+
+// Parser builds the go-flags parser of tool over opts. Tools and tests
+// (the man-page check, completion) share it so they see the same flags.
+func Parser(tool, usage string, opts any) *flags.Parser {
+	p := flags.NewNamedParser(tool, flags.HelpFlag|flags.PassDoubleDash)
+	p.Usage = usage
+	if _, err := p.AddGroup("Options", "", opts); err != nil {
+		panic(err) // a malformed options struct is a programming error
+	}
+	return p
+}
+
+// Env is what a tool's run function works with, so that tests and main
+// agree on where input, output and diagnostics go.
+type Env struct {
+	Tool   string
+	Args   []string // arguments left after the options
+	Stdin  *os.File
+	Stdout *os.File
+	Stderr io.Writer
+}
+
+// Warnf prints a one-line diagnostic "tool: message" on standard error.
+func (e *Env) Warnf(format string, args ...any) {
+	fmt.Fprintf(e.Stderr, "%s: %s\n", e.Tool, fmt.Sprintf(format, args...))
+}
+
+// Main parses the command line into opts, runs run with a context that
+// SIGINT and SIGTERM cancel, prints any error as one line and returns the
+// exit status. A second signal exits at once.
+func Main(tool, usage string, opts any, common *Common, run func(ctx context.Context, env *Env) error) int {
+	env := &Env{Tool: tool, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+	p := Parser(tool, usage, opts)
+	args, err := p.ParseArgs(os.Args[1:])
+	if err != nil {
+		var fe *flags.Error
+		if errors.As(err, &fe) && fe.Type == flags.ErrHelp {
+			fmt.Fprintln(os.Stdout, strings.TrimRight(fe.Message, "\n"))
+			return ExitOK
+		}
+		return usage2(env, flagMessage(err))
+	}
+	if common != nil && common.Version {
+		fmt.Fprintf(os.Stdout, "%s (ipcats) %s\n", tool, Version)
+		return ExitOK
+	}
+	env.Args = args
+
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		s := (<-sigs).(syscall.Signal)
+		cancel(&SignalError{Sig: s})
+		s = (<-sigs).(syscall.Signal)
+		os.Exit(128 + int(s)) // the second signal: the user insists
+	}()
+
+	code, msg := Status(ctx, run(ctx, env))
+	if code == ExitUsage {
+		return usage2(env, msg)
+	}
+	if msg != "" {
+		fmt.Fprintf(env.Stderr, "%s: %s\n", tool, msg)
+	}
+	return code
+}
+
+func usage2(env *Env, msg string) int {
+	fmt.Fprintf(env.Stderr, "%s: %s\nTry '%s --help'.\n", env.Tool, msg, env.Tool)
+	return ExitUsage
+}
+
+// flagMessage turns go-flags' messages into ours: straight quotes, no
+// Go type names.
+func flagMessage(err error) string {
+	msg := err.Error()
+	msg = strings.ReplaceAll(msg, "`", "'")
+	if i := strings.Index(msg, " (expected "); i >= 0 {
+		if j := strings.Index(msg[i:], ")"); j >= 0 {
+			msg = msg[:i] + msg[i+j+1:]
+		}
+	}
+	return msg
+}
+
+// OneOf returns a usage error when more than one of the named flags is set.
+// Each pair is a flag's name as the user types it and whether it was given.
+func OneOf(flagsGiven ...any) error {
+	var on []string
+	for i := 0; i+1 < len(flagsGiven); i += 2 {
+		if flagsGiven[i+1].(bool) {
+			on = append(on, flagsGiven[i].(string))
+		}
+	}
+	if len(on) > 1 {
+		return Usagef("%s cannot be combined", strings.Join(on, " and "))
+	}
+	return nil
+}

@@ -1,0 +1,193 @@
+// Package procfs answers "who holds what" from /proc: processes and their
+// open descriptors and mappings, and the System V tables in /proc/sysvipc.
+package procfs
+
+import (
+	"bufio"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Root is the proc mount; tests never change it, but it keeps paths in one place.
+const Root = "/proc"
+
+// Alive reports whether pid names a live process (kill(pid, 0) does not
+// say ESRCH; EPERM means alive but not ours).
+func Alive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := unix.Kill(pid, 0)
+	return err == nil || err == unix.EPERM
+}
+
+// Comm is the process's command name, or "?" when it cannot be read.
+func Comm(pid int) string {
+	b, err := os.ReadFile(Root + "/" + strconv.Itoa(pid) + "/comm")
+	if err != nil {
+		return "?"
+	}
+	return strings.TrimSuffix(string(b), "\n")
+}
+
+// PIDs lists the numeric entries of /proc.
+func PIDs() []int {
+	d, err := os.Open(Root)
+	if err != nil {
+		return nil
+	}
+	defer d.Close()
+	names, _ := d.Readdirnames(-1)
+	pids := make([]int, 0, len(names))
+	for _, n := range names {
+		if pid, err := strconv.Atoi(n); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// FD is one open descriptor of a process.
+type FD struct {
+	PID   int
+	FD    int
+	Link  string // readlink of /proc/PID/fd/N: a path, "pipe:[ino]", "socket:[ino]"
+	Dev   uint64 // of the open file (stat through the link)
+	Ino   uint64
+	Mode  uint32 // st_mode of the open file
+	Flags int    // open flags from /proc/PID/fdinfo/N (O_RDONLY, O_WRONLY, O_RDWR)
+}
+
+// Reads reports whether the descriptor was opened for reading.
+func (f FD) Reads() bool { return f.Flags&unix.O_ACCMODE != unix.O_WRONLY }
+
+// Writes reports whether the descriptor was opened for writing.
+func (f FD) Writes() bool { return f.Flags&unix.O_ACCMODE != unix.O_RDONLY }
+
+// Scan is the outcome of a walk over every process.
+type Scan struct {
+	Hidden int // processes whose descriptors or maps we may not read
+}
+
+// FDs calls fn for each open descriptor of each process that keep accepts
+// (keep sees only the link text, so a walk that wants sockets need not stat
+// every file). It reports how many processes could not be inspected.
+func FDs(keep func(link string) bool, fn func(FD)) Scan {
+	var sc Scan
+	for _, pid := range PIDs() {
+		dir := Root + "/" + strconv.Itoa(pid) + "/fd"
+		d, err := os.Open(dir)
+		if err != nil {
+			if !os.IsNotExist(err) {
+				sc.Hidden++
+			}
+			continue
+		}
+		names, _ := d.Readdirnames(-1)
+		d.Close()
+		for _, n := range names {
+			link, err := os.Readlink(dir + "/" + n)
+			if err != nil || !keep(link) {
+				continue
+			}
+			var st unix.Stat_t
+			if unix.Stat(dir+"/"+n, &st) != nil {
+				continue
+			}
+			fd, _ := strconv.Atoi(n)
+			fn(FD{PID: pid, FD: fd, Link: link, Dev: st.Dev, Ino: st.Ino, Mode: st.Mode,
+				Flags: fdFlags(pid, n)})
+		}
+	}
+	return sc
+}
+
+func fdFlags(pid int, fd string) int {
+	f, err := os.Open(Root + "/" + strconv.Itoa(pid) + "/fdinfo/" + fd)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "flags:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 8, 64)
+			return int(n)
+		}
+	}
+	return 0
+}
+
+// Mapping is one line of /proc/PID/maps.
+type Mapping struct {
+	PID        int
+	Start, End uint64
+	Perms      string // "rw-s"
+	Offset     uint64
+	Major      uint32
+	Minor      uint32
+	Ino        uint64
+	Path       string // may end in " (deleted)"
+}
+
+// Shared reports whether the mapping is MAP_SHARED.
+func (m Mapping) Shared() bool { return len(m.Perms) == 4 && m.Perms[3] == 's' }
+
+// Maps calls fn for each mapping of each process whose line keep accepts
+// (keep sees the raw line, a cheap filter before parsing).
+func Maps(keep func(line string) bool, fn func(Mapping)) Scan {
+	var sc Scan
+	for _, pid := range PIDs() {
+		f, err := os.Open(Root + "/" + strconv.Itoa(pid) + "/maps")
+		if err != nil {
+			if !os.IsNotExist(err) {
+				sc.Hidden++
+			}
+			continue
+		}
+		s := bufio.NewScanner(f)
+		s.Buffer(make([]byte, 0, 64<<10), 1<<20)
+		for s.Scan() {
+			if line := s.Text(); keep(line) {
+				if m, ok := parseMapping(pid, line); ok {
+					fn(m)
+				}
+			}
+		}
+		f.Close()
+	}
+	return sc
+}
+
+func parseMapping(pid int, line string) (Mapping, bool) {
+	// 7f..-7f.. rw-s 00000000 00:01 32769      /SYSV00001e61 (deleted)
+	fields := strings.Fields(line)
+	if len(fields) < 5 {
+		return Mapping{}, false
+	}
+	m := Mapping{PID: pid, Perms: fields[1]}
+	lo, hi, ok := strings.Cut(fields[0], "-")
+	if !ok {
+		return Mapping{}, false
+	}
+	m.Start, _ = strconv.ParseUint(lo, 16, 64)
+	m.End, _ = strconv.ParseUint(hi, 16, 64)
+	m.Offset, _ = strconv.ParseUint(fields[2], 16, 64)
+	maj, min, _ := strings.Cut(fields[3], ":")
+	a, _ := strconv.ParseUint(maj, 16, 32)
+	b, _ := strconv.ParseUint(min, 16, 32)
+	m.Major, m.Minor = uint32(a), uint32(b)
+	m.Ino, _ = strconv.ParseUint(fields[4], 10, 64)
+	if len(fields) > 5 {
+		// The path is everything after the inode column, spaces included.
+		i := strings.Index(line, fields[4]) + len(fields[4])
+		m.Path = strings.TrimLeft(line[i:], " ")
+	}
+	return m, true
+}
+
+// Dev packs a mapping's major:minor as a stat st_dev.
+func (m Mapping) Dev() uint64 { return unix.Mkdev(m.Major, m.Minor) }

@@ -1,0 +1,336 @@
+// Package relay holds the copy loops every tool shares. Copy moves a byte
+// stream between two descriptors by the cheapest path the kernel offers:
+// splice(2) when either side is a pipe, sendfile(2) from a regular file, a
+// spliced bounce pipe between two non-pipes, and a read/write loop with one
+// large buffer when nothing better applies. Memory stays flat: at most one
+// buffer per copy, however much flows.
+package relay
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ipcats/ipcats/internal/meter"
+)
+
+// BufSize is the size of the read/write buffer and of each splice request.
+const BufSize = 1 << 20
+
+// ReadError and WriteError say which side of a copy failed, so that a tool
+// can tell "stdin broke" from "stdout closed" (exit 141) from "peer gone".
+type ReadError struct{ Err error }
+
+func (e *ReadError) Error() string { return "read: " + e.Err.Error() }
+func (e *ReadError) Unwrap() error { return e.Err }
+
+// WriteError is a failure on the destination side.
+type WriteError struct{ Err error }
+
+func (e *WriteError) Error() string { return "write: " + e.Err.Error() }
+func (e *WriteError) Unwrap() error { return e.Err }
+
+// Kind classifies a descriptor for choosing a path.
+type Kind int
+
+const (
+	Other Kind = iota
+	Pipe
+	Socket
+	Regular
+	Char
+)
+
+// KindOf returns what fd refers to.
+func KindOf(fd int) Kind {
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil {
+		return Other
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFIFO:
+		return Pipe
+	case unix.S_IFSOCK:
+		return Socket
+	case unix.S_IFREG:
+		return Regular
+	case unix.S_IFCHR:
+		return Char
+	}
+	return Other
+}
+
+// Copy moves bytes from src to dst until src reports end of file, counting
+// them in m (which may be nil). It returns the number of bytes moved and
+// the first error, as a *ReadError or *WriteError. Cancelling ctx stops the
+// copy at the next moment it would wait for input.
+func Copy(ctx context.Context, dst, src int, m *meter.Meter) (int64, error) {
+	c := &copier{ctx: ctx, dst: dst, src: src, m: m}
+	defer c.close()
+	sk, dk := KindOf(src), KindOf(dst)
+	var err error
+	switch {
+	case sk == Pipe || dk == Pipe:
+		err = c.splice(src, dst, true)
+	case sk == Regular && dk != Regular:
+		err = c.sendfile()
+	case sk == Socket:
+		err = c.bounce()
+	default:
+		err = errFallback
+	}
+	if errors.Is(err, errFallback) {
+		err = c.readWrite()
+	}
+	return c.n, err
+}
+
+// errFallback says the kernel refused a fast path before any byte moved
+// (EINVAL, ENOSYS): the caller falls back to read/write.
+var errFallback = errors.New("fast path unavailable")
+
+type copier struct {
+	ctx      context.Context
+	dst, src int
+	m        *meter.Meter
+	n        int64
+	wake     int // eventfd written when ctx is done; -1 until needed
+	stop     func() bool
+	pr, pw   int // bounce pipe
+}
+
+func (c *copier) close() {
+	if c.stop != nil {
+		c.stop()
+		unix.Close(c.wake)
+	}
+	if c.pr > 0 {
+		unix.Close(c.pr)
+		unix.Close(c.pw)
+	}
+}
+
+func (c *copier) moved(n int) {
+	c.n += int64(n)
+	if c.m != nil {
+		c.m.Add(n)
+	}
+}
+
+// wait blocks until fd is ready for events or ctx is done.
+func (c *copier) wait(fd int, events int16) error {
+	if c.stop == nil {
+		w, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+		if err != nil {
+			return err
+		}
+		c.wake = w
+		c.stop = context.AfterFunc(c.ctx, func() {
+			unix.Write(w, []byte{1, 0, 0, 0, 0, 0, 0, 0})
+		})
+	}
+	fds := []unix.PollFd{{Fd: int32(fd), Events: events}, {Fd: int32(c.wake), Events: unix.POLLIN}}
+	for {
+		if err := c.ctx.Err(); err != nil {
+			return err
+		}
+		_, err := unix.Poll(fds, -1)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if fds[1].Revents != 0 {
+			return c.ctx.Err()
+		}
+		return nil
+	}
+}
+
+// splice moves src to dst where one of them is a pipe. When the first
+// splice fails with EINVAL (a tty, an O_APPEND file) and fallback is
+// allowed, it reports errFallback.
+func (c *copier) splice(src, dst int, fallback bool) error {
+	first := true
+	for {
+		n, err := unix.Splice(src, nil, dst, nil, BufSize, unix.SPLICE_F_MOVE|unix.SPLICE_F_MORE|unix.SPLICE_F_NONBLOCK)
+		switch {
+		case n > 0:
+			c.moved(int(n))
+			first = false
+			continue
+		case err == nil: // n == 0: end of input
+			return nil
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			// Either side may be the one not ready: wait for input, then for room.
+			if err := c.wait(src, unix.POLLIN); err != nil {
+				return err
+			}
+			if err := c.wait(dst, unix.POLLOUT); err != nil {
+				return err
+			}
+			continue
+		case first && fallback && (err == unix.EINVAL || err == unix.ENOSYS):
+			return errFallback
+		}
+		return c.sideError(err)
+	}
+}
+
+// sideError decides whether a splice error belongs to the reader or the writer.
+func (c *copier) sideError(err error) error {
+	switch err {
+	case unix.EPIPE, unix.ENOSPC, unix.EDQUOT, unix.EFBIG:
+		return &WriteError{err}
+	}
+	return &ReadError{err}
+}
+
+// sendfile moves a regular file to a non-pipe in kernel space.
+func (c *copier) sendfile() error {
+	first := true
+	for {
+		n, err := unix.Sendfile(c.dst, c.src, nil, BufSize)
+		switch {
+		case n > 0:
+			c.moved(n)
+			first = false
+			continue
+		case err == nil:
+			return nil
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			if err := c.wait(c.dst, unix.POLLOUT); err != nil {
+				return err
+			}
+			continue
+		case first && (err == unix.EINVAL || err == unix.ENOSYS):
+			return errFallback
+		}
+		return &WriteError{err}
+	}
+}
+
+// bounce splices a non-pipe source through a private pipe: socket -> pipe
+// -> destination, no byte crossing into user space.
+func (c *copier) bounce() error {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		return errFallback
+	}
+	c.pr, c.pw = p[0], p[1]
+	unix.FcntlInt(uintptr(c.pw), unix.F_SETPIPE_SZ, BufSize) // best effort; the default 64K works too
+	first := true
+	for {
+		if err := c.wait(c.src, unix.POLLIN); err != nil {
+			return err
+		}
+		n, err := unix.Splice(c.src, nil, c.pw, nil, BufSize, unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
+		switch {
+		case err == unix.EINTR || err == unix.EAGAIN:
+			continue
+		case err != nil && first && (err == unix.EINVAL || err == unix.ENOSYS):
+			return errFallback
+		case err != nil:
+			return &ReadError{err}
+		case n == 0:
+			return nil
+		}
+		first = false
+		for left := n; left > 0; {
+			m, err := unix.Splice(c.pr, nil, c.dst, nil, int(left), unix.SPLICE_F_MOVE|unix.SPLICE_F_MORE)
+			if err == unix.EINTR || err == unix.EAGAIN {
+				if err == unix.EAGAIN {
+					if err := c.wait(c.dst, unix.POLLOUT); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			if err != nil {
+				return &WriteError{err}
+			}
+			left -= m
+			c.moved(int(m))
+		}
+	}
+}
+
+// readWrite is the portable loop: one buffer, every short write retried.
+func (c *copier) readWrite() error {
+	buf := make([]byte, BufSize)
+	for {
+		if KindOf(c.src) != Regular {
+			if err := c.wait(c.src, unix.POLLIN); err != nil {
+				return err
+			}
+		}
+		n, err := unix.Read(c.src, buf)
+		if err == unix.EINTR || err == unix.EAGAIN {
+			continue
+		}
+		if err != nil {
+			return &ReadError{err}
+		}
+		if n == 0 {
+			return nil
+		}
+		if err := WriteAll(c.dst, buf[:n]); err != nil {
+			return &WriteError{err}
+		}
+		c.moved(n)
+	}
+}
+
+// WriteAll writes all of b to fd, retrying short writes, EINTR and EAGAIN
+// (waiting for room on a non-blocking descriptor).
+func WriteAll(fd int, b []byte) error {
+	for len(b) > 0 {
+		n, err := unix.Write(fd, b)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+			unix.Poll(fds, -1)
+			continue
+		case err != nil:
+			return err
+		case n == 0:
+			return io.ErrShortWrite
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// ReadFull reads into b until it is full or src ends, retrying EINTR and
+// EAGAIN. It returns the bytes read; a short count with a nil error means
+// end of input.
+func ReadFull(fd int, b []byte) (int, error) {
+	got := 0
+	for got < len(b) {
+		n, err := unix.Read(fd, b[got:])
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+			unix.Poll(fds, -1)
+			continue
+		case err != nil:
+			return got, err
+		case n == 0:
+			return got, nil
+		}
+		got += n
+	}
+	return got, nil
+}
+

@@ -1,0 +1,140 @@
+package relay
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// endpoint makes a (reader fd, writer fd) pair of the given kind; for
+// "file" the writer is a file and the reader is the same file reopened.
+func endpoint(t *testing.T, kind string) (r, w int) {
+	t.Helper()
+	switch kind {
+	case "pipe":
+		var p [2]int
+		if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+			t.Fatal(err)
+		}
+		return p[0], p[1]
+	case "socket":
+		p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p[0], p[1]
+	}
+	t.Fatalf("unknown kind %q", kind)
+	return
+}
+
+func TestCopy(t *testing.T) {
+	data := make([]byte, 3*BufSize+12345)
+	rand.Read(data)
+	dir := t.TempDir()
+	for _, src := range []string{"pipe", "socket", "file"} {
+		for _, dst := range []string{"pipe", "socket", "file"} {
+			t.Run(src+"->"+dst, func(t *testing.T) {
+				// Source: a writer goroutine feeding a pipe or socket, or a file.
+				var sfd int
+				if src == "file" {
+					p := filepath.Join(dir, "src-"+dst)
+					if err := os.WriteFile(p, data, 0o600); err != nil {
+						t.Fatal(err)
+					}
+					f, err := os.Open(p)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer f.Close()
+					sfd = int(f.Fd())
+				} else {
+					r, w := endpoint(t, src)
+					sfd = r
+					defer unix.Close(r)
+					go func() {
+						WriteAll(w, data)
+						unix.Close(w)
+					}()
+				}
+				// Destination: a goroutine draining a pipe or socket, or a file.
+				var got []byte
+				done := make(chan struct{})
+				var dfd int
+				var out *os.File
+				if dst == "file" {
+					var err error
+					out, err = os.Create(filepath.Join(dir, "dst-"+src))
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer out.Close()
+					dfd = int(out.Fd())
+					close(done)
+				} else {
+					r, w := endpoint(t, dst)
+					dfd = w
+					go func() {
+						buf := make([]byte, 64<<10)
+						for {
+							n, err := unix.Read(r, buf)
+							if n <= 0 || err != nil {
+								break
+							}
+							got = append(got, buf[:n]...)
+						}
+						unix.Close(r)
+						close(done)
+					}()
+				}
+				n, err := Copy(context.Background(), dfd, sfd, nil)
+				if dst != "file" {
+					unix.Close(dfd)
+				}
+				<-done
+				if dst == "file" {
+					got, _ = os.ReadFile(out.Name())
+				}
+				if err != nil || n != int64(len(data)) || !bytes.Equal(got, data) {
+					t.Errorf("Copy(%s -> %s) = %d, %v (got %d bytes, equal=%v); want %d, nil", src, dst, n, err, len(got), bytes.Equal(got, data), len(data))
+				}
+			})
+		}
+	}
+}
+
+func TestCopyCancel(t *testing.T) {
+	r, w := endpoint(t, "pipe")
+	defer unix.Close(r)
+	defer unix.Close(w)
+	dr, dw := endpoint(t, "pipe")
+	defer unix.Close(dr)
+	defer unix.Close(dw)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+	_, err := Copy(ctx, dw, r, nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Copy on an idle pipe after cancel = %v; want context.Canceled", err)
+	}
+}
+
+func TestCopyBrokenPipe(t *testing.T) {
+	r, w := endpoint(t, "pipe")
+	defer unix.Close(r)
+	dr, dw := endpoint(t, "pipe")
+	unix.Close(dr)
+	defer unix.Close(dw)
+	go func() { WriteAll(w, []byte("hello")); unix.Close(w) }()
+	_, err := Copy(context.Background(), dw, r, nil)
+	var we *WriteError
+	if !errors.As(err, &we) || !errors.Is(err, unix.EPIPE) {
+		t.Errorf("Copy into a pipe with no reader = %v; want a WriteError of EPIPE", err)
+	}
+}

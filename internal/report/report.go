@@ -1,0 +1,197 @@
+// Package report prints what --stat and --list show: aligned "name value"
+// records and tables for people, and one JSON document with --json.
+// Numbers stay JSON numbers and times are RFC 3339.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode/utf8"
+)
+
+// Field is one attribute of an object. Value is a string, a bool, an
+// integer, a time.Time (zero prints as "never" / null), a []Record, or
+// anything encoding/json handles. Text, when set, is how people see it.
+type Field struct {
+	Name  string
+	Value any
+	Text  string
+}
+
+// Record is an ordered list of fields.
+type Record []Field
+
+// MarshalJSON keeps the field order.
+func (r Record) MarshalJSON() ([]byte, error) {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, f := range r {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(f.Name)
+		b.Write(k)
+		b.WriteByte(':')
+		v, err := json.Marshal(jsonValue(f.Value))
+		if err != nil {
+			return nil, err
+		}
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return []byte(b.String()), nil
+}
+
+func jsonValue(v any) any {
+	if t, ok := v.(time.Time); ok {
+		if t.IsZero() {
+			return nil
+		}
+		return t.Format(time.RFC3339)
+	}
+	return v
+}
+
+// Text renders a field's value for people.
+func (f Field) String() string {
+	if f.Text != "" {
+		return f.Text
+	}
+	switch v := f.Value.(type) {
+	case nil:
+		return "-"
+	case string:
+		return v
+	case bool:
+		if v {
+			return "yes"
+		}
+		return "no"
+	case time.Time:
+		if v.IsZero() {
+			return "never"
+		}
+		return v.Local().Format("2006-01-02 15:04:05 MST")
+	case []Record:
+		parts := make([]string, len(v))
+		for i, r := range v {
+			var s []string
+			for _, f := range r {
+				s = append(s, f.String())
+			}
+			parts[i] = strings.Join(s, " ")
+		}
+		if len(parts) == 0 {
+			return "none"
+		}
+		return strings.Join(parts, ", ")
+	}
+	return fmt.Sprint(f.Value)
+}
+
+// Get returns the value of the named field, or nil.
+func (r Record) Get(name string) any {
+	for _, f := range r {
+		if f.Name == name {
+			return f.Value
+		}
+	}
+	return nil
+}
+
+// Stat prints one record: aligned "name  value" lines, or a JSON object.
+func Stat(w io.Writer, asJSON bool, r Record) error {
+	if asJSON {
+		return writeJSON(w, r)
+	}
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	for _, f := range r {
+		fmt.Fprintf(tw, "%s\t%s\n", f.Name, f.String())
+	}
+	return tw.Flush()
+}
+
+// List prints records as a table with the named columns (people) or as a
+// JSON array of whole records.
+func List(w io.Writer, asJSON bool, cols []string, rows []Record) error {
+	if asJSON {
+		if rows == nil {
+			rows = []Record{}
+		}
+		return writeJSON(w, rows)
+	}
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.ToUpper(strings.Join(cols, "\t")))
+	for _, r := range rows {
+		vals := make([]string, len(cols))
+		for i, c := range cols {
+			vals[i] = "-"
+			for _, f := range r {
+				if f.Name == c {
+					vals[i] = f.String()
+				}
+			}
+		}
+		fmt.Fprintln(tw, strings.Join(vals, "\t"))
+	}
+	return tw.Flush()
+}
+
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// Mode prints permission bits as ls and ipcs users read them: 0600.
+func Mode(m uint32) string { return fmt.Sprintf("%04o", m&0o7777) }
+
+// Payload returns the JSON fields for message or data bytes: "data" when
+// they are valid UTF-8, else "data_b64".
+func Payload(b []byte) Field {
+	if utf8.Valid(b) {
+		return Field{Name: "data", Value: string(b)}
+	}
+	return Field{Name: "data_b64", Value: b} // encoding/json writes []byte as base64
+}
+
+// User names a uid as "name" when /etc/passwd knows it, else the number.
+func User(uid uint32) string { return lookup("/etc/passwd", uid) }
+
+// Group names a gid likewise from /etc/group.
+func Group(gid uint32) string { return lookup("/etc/group", gid) }
+
+var names = map[string]map[uint32]string{}
+
+func lookup(file string, id uint32) string {
+	m, ok := names[file]
+	if !ok {
+		m = map[uint32]string{}
+		if b, err := os.ReadFile(file); err == nil {
+			for _, line := range strings.Split(string(b), "\n") {
+				f := strings.Split(line, ":")
+				if len(f) > 2 {
+					if n, err := strconv.ParseUint(f[2], 10, 32); err == nil {
+						if _, dup := m[uint32(n)]; !dup {
+							m[uint32(n)] = f[0]
+						}
+					}
+				}
+			}
+		}
+		names[file] = m
+	}
+	if n, ok := m[id]; ok {
+		return n
+	}
+	return strconv.FormatUint(uint64(id), 10)
+}
