@@ -333,4 +333,3 @@ func ReadFull(fd int, b []byte) (int, error) {
 	}
 	return got, nil
 }
-

@@ -41,17 +41,34 @@ func Params(dir string) testscript.Params {
 		RequireUniqueNames:  true,
 		UpdateScripts:       os.Getenv("UPDATE_SCRIPTS") != "",
 		Setup:               setup,
-		Cmds: map[string]func(*testscript.TestScript, bool, []string){
-			"waitfile": waitFile,
-			"waitshm":  waitShm,
-			"waitmq":   waitMq,
-			"randfile": randFile,
-			"samefile": sameFile,
-			"sleep":    sleepCmd,
-		},
-		Condition: condition,
+		Cmds:                cmds,
+		Condition:           condition,
 	}
 }
+
+// Cmd is a script command: ts, whether it was negated with !, its arguments.
+type Cmd = func(ts *testscript.TestScript, neg bool, args []string)
+
+// cmds are the commands every script has. A tool that needs its own adds
+// them from an init function in a file of this package named for it
+// (Register("waitsock", ...)), so tools never edit the same lines.
+var cmds = map[string]Cmd{
+	"waitfile": waitFile,
+	"waitshm":  waitShm,
+	"waitmq":   waitMq,
+	"randfile": randFile,
+	"samefile": sameFile,
+	"sleep":    sleepCmd,
+}
+
+// conds are the [conditions] beyond testscript's own, added likewise.
+var conds = map[string]func() bool{}
+
+// Register adds a script command.
+func Register(name string, c Cmd) { cmds[name] = c }
+
+// RegisterCondition adds a [condition].
+func RegisterCondition(name string, f func() bool) { conds[name] = f }
 
 func setup(env *testscript.Env) error {
 	var keys []uint32
@@ -119,6 +136,9 @@ func condition(cond string) (bool, error) {
 	case "mqueuefs":
 		var st unix.Statfs_t
 		return unix.Statfs("/dev/mqueue", &st) == nil && st.Type == 0x19800202, nil
+	}
+	if f, ok := conds[cond]; ok {
+		return f(), nil
 	}
 	return false, fmt.Errorf("unknown condition %q", cond)
 }

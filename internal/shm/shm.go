@@ -231,4 +231,3 @@ func Exists(n ipcname.Name) bool {
 	_, err := StatName(n)
 	return err == nil
 }
-
