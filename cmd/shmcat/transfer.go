@@ -280,6 +280,12 @@ func read(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj 
 	if err != nil {
 		return err
 	}
+	if !seg.POSIX() && seg.Mem != nil {
+		// Fault the attachment in with one call rather than one fault per
+		// page as write(2) walks it (kernels before 5.14 lack it; then the
+		// faults just happen).
+		unix.Madvise(seg.Mem, unix.MADV_POPULATE_READ)
+	}
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	defer m.Stop()
 	var out []byte

@@ -133,6 +133,10 @@ func condition(cond string) (bool, error) {
 	case "mqueue":
 		_, err := posixmq.Open("/ipcats-probe-"+strconv.Itoa(os.Getpid()), unix.O_RDONLY, 0, nil)
 		return err != unix.ENOSYS, nil
+	case "userns":
+		// A private IPC and mount namespace, for tests of --rm --stale that
+		// must not touch the rest of the system's objects.
+		return exec.Command("unshare", "-r", "-m", "-i", "true").Run() == nil, nil
 	case "mqueuefs":
 		var st unix.Statfs_t
 		return unix.Statfs("/dev/mqueue", &st) == nil && st.Type == 0x19800202, nil
