@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"syscall"
+	"testing"
+)
+
+func TestStatus(t *testing.T) {
+	sigCtx, cancel := context.WithCancelCause(context.Background())
+	cancel(&SignalError{Sig: syscall.SIGTERM})
+	tests := []struct {
+		ctx  context.Context
+		err  error
+		code int
+		msg  string
+	}{
+		{context.Background(), nil, 0, ""},
+		{context.Background(), Fail("key 0x00001e61", errors.New("no such segment"), "use -c to create it"), 1,
+			"key 0x00001e61: no such segment; use -c to create it"},
+		{context.Background(), Failf("/q", "", "message %d is %d bytes", 3, 9000), 1, "/q: message 3 is 9000 bytes"},
+		{context.Background(), Usagef("-r and -w cannot be combined"), 2, "-r and -w cannot be combined"},
+		{context.Background(), Timeout("/q", "waiting for a message"), 3, "/q: timed out waiting for a message"},
+		{context.Background(), Nothing("/q", "queue is empty"), 3, "/q: queue is empty (nothing available)"},
+		{context.Background(), fmt.Errorf("wrapped: %w", ErrTimeout), 3, "wrapped: timed out"},
+		{context.Background(), Output(syscall.EPIPE), 141, ""},
+		{context.Background(), Output(syscall.EIO), 1, "standard output: input/output error"},
+		{context.Background(), errors.New("plain"), 1, "plain"},
+		{sigCtx, context.Canceled, 143, ""},
+		{sigCtx, nil, 143, ""},
+		{sigCtx, Fail("x", errors.New("real failure"), ""), 1, "x: real failure"},
+	}
+	for _, tt := range tests {
+		code, msg := Status(tt.ctx, tt.err)
+		if code != tt.code || msg != tt.msg {
+			t.Errorf("Status(%v) = %d, %q; want %d, %q", tt.err, code, msg, tt.code, tt.msg)
+		}
+	}
+}
+
+func TestResolve(t *testing.T) {
+	tests := []struct {
+		a     Actions
+		act   Action
+		rm    bool
+		usage bool
+	}{
+		{Actions{}, ActRead, false, false},
+		{Actions{Read: true}, ActRead, false, false},
+		{Actions{Write: true, Rm: true}, ActWrite, true, false},
+		{Actions{Read: true, Rm: true}, ActRead, true, false},
+		{Actions{Rm: true}, ActRemove, false, false},
+		{Actions{Rm: true, Stale: true}, ActRemoveStale, false, false},
+		{Actions{Rm: true, Stale: true, DryRun: true}, ActRemoveStale, false, false},
+		{Actions{List: true, Stale: true}, ActList, false, false},
+		{Actions{Stat: true}, ActStat, false, false},
+		{Actions{Read: true, Write: true}, 0, false, true},
+		{Actions{Stat: true, List: true}, 0, false, true},
+		{Actions{Stat: true, Rm: true}, 0, false, true},
+		{Actions{Stale: true}, 0, false, true},
+		{Actions{DryRun: true, Rm: true}, 0, false, true},
+		{Actions{Rm: true, Stale: true, Write: true}, 0, false, true},
+	}
+	for _, tt := range tests {
+		act, rm, err := tt.a.Resolve()
+		var u *UsageError
+		if errors.As(err, &u) != tt.usage || (!tt.usage && (act != tt.act || rm != tt.rm)) {
+			t.Errorf("Resolve(%+v) = %v, %v, %v; want %v, %v, usage error %v", tt.a, act, rm, err, tt.act, tt.rm, tt.usage)
+		}
+	}
+}
+
+func TestFlagMessage(t *testing.T) {
+	in := errors.New("invalid argument for flag `-s, --size' (expected ipcname.Size): bad size \"x\"")
+	want := "invalid argument for flag '-s, --size': bad size \"x\""
+	if got := flagMessage(in); got != want {
+		t.Errorf("flagMessage(%q) = %q; want %q", in, got, want)
+	}
+}
