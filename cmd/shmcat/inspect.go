@@ -14,7 +14,7 @@ import (
 // record turns what the kernel says of a segment into the fields --stat
 // prints, in the order ipcs -m -i prints them.
 func record(i shm.Info) report.Record {
-	var holders []report.Record
+	holders := []report.Record{}
 	for _, h := range i.Holders {
 		holders = append(holders, report.Record{{Name: "pid", Value: h.PID}, {Name: "command", Value: h.Comm, Text: "(" + h.Comm + ")"}})
 	}
@@ -24,9 +24,11 @@ func record(i shm.Info) report.Record {
 			{Name: "name", Value: i.Name},
 			{Name: "path", Value: shm.Dir + i.Name},
 			{Name: "size", Value: i.Size},
-			{Name: "mode", Value: i.Mode, Text: report.Mode(i.Mode)},
+			{Name: "mode", Value: report.Mode(i.Mode)},
 			{Name: "owner", Value: report.User(i.UID)},
 			{Name: "group", Value: report.Group(i.GID)},
+			{Name: "uid", Value: i.UID},
+			{Name: "gid", Value: i.GID},
 			{Name: "nattch", Value: i.Nattch},
 			{Name: "accessed", Value: i.Atime},
 			{Name: "modified", Value: i.Mtime},
@@ -40,11 +42,15 @@ func record(i shm.Info) report.Record {
 		{Name: "key", Value: i.Key, Text: ipcname.FormatKey(i.Key)},
 		{Name: "id", Value: i.ID},
 		{Name: "size", Value: i.Size},
-		{Name: "mode", Value: i.Mode, Text: report.Mode(i.Mode)},
+		{Name: "mode", Value: report.Mode(i.Mode)},
 		{Name: "owner", Value: report.User(i.UID)},
 		{Name: "group", Value: report.Group(i.GID)},
+		{Name: "uid", Value: i.UID},
+		{Name: "gid", Value: i.GID},
 		{Name: "creator", Value: report.User(i.CUID)},
 		{Name: "creator_group", Value: report.Group(i.CGID)},
+		{Name: "cuid", Value: i.CUID},
+		{Name: "cgid", Value: i.CGID},
 		{Name: "cpid", Value: i.CPID},
 		{Name: "lpid", Value: i.LPID},
 		{Name: "nattch", Value: i.Nattch},
@@ -109,7 +115,7 @@ func removeStale(env *cli.Env, o *options) error {
 			continue
 		}
 		n := ipcname.Name{Kind: ipcname.POSIX, Path: i.Name}
-		what := i.Name
+		what := report.Escape(i.Name)
 		if !i.POSIX {
 			n = ipcname.Name{Kind: ipcname.ID, ID: i.ID}
 			what = fmt.Sprintf("key %s id %d", ipcname.FormatKey(i.Key), i.ID)

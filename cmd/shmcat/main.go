@@ -10,6 +10,7 @@ import (
 
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/ipcname"
+	"github.com/ipcats/ipcats/internal/report"
 	"github.com/ipcats/ipcats/internal/shm"
 )
 
@@ -45,6 +46,9 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	act, rmAfter, err := o.Actions.Resolve()
 	if err != nil {
 		return err
+	}
+	if act == cli.ActRemove && (o.Follow || o.All || o.CString || o.Create) {
+		act, rmAfter = cli.ActRead, true // -r is the default action, --rm rides along
 	}
 	if err := checkFlags(act, o); err != nil {
 		return err
@@ -92,7 +96,8 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	return read(ctx, env, o, name, obj)
 }
 
-// checkFlags refuses options that mean nothing with the chosen action.
+// checkFlags refuses options that mean nothing with the chosen action, so
+// that nothing a user asks for is silently ignored.
 func checkFlags(act cli.Action, o *options) error {
 	if err := cli.OneOf("-a", o.All, "-z", o.CString); err != nil {
 		return err
@@ -100,14 +105,18 @@ func checkFlags(act cli.Action, o *options) error {
 	if err := cli.OneOf("-t", o.Timeout.Set, "-n", o.Nonblock); err != nil {
 		return err
 	}
-	reading := act == cli.ActRead
+	reading, writing := act == cli.ActRead, act == cli.ActWrite
 	switch {
-	case !reading && (o.All || o.CString || o.Follow || o.Interval.Set):
-		return cli.Usagef("-a, -z, -f and -i go with -r")
-	case act != cli.ActWrite && (o.Excl || o.NoClear):
+	case !reading && (o.All || o.CString || o.Follow || o.Interval.Set || o.Create):
+		return cli.Usagef("-a, -c, -f, -i and -z go with -r")
+	case !writing && (o.Excl || o.NoClear):
 		return cli.Usagef("-x and --no-clear go with -w")
-	case o.Create && !reading:
-		return cli.Usagef("-c goes with -r (-w always creates an absent segment)")
+	case !reading && (o.Timeout.Set || o.Nonblock):
+		return cli.Usagef("-t and -n go with -r (-w never waits)")
+	case !reading && !writing && (o.Offset.Set || o.Length.Set || o.Size.Set):
+		return cli.Usagef("-o, -L and -s go with -r or -w")
+	case o.Mode.Set && !writing && !(reading && o.Create):
+		return cli.Usagef("-m goes with -w or -r -c, which create segments")
 	case o.Interval.Set && !o.Follow:
 		return cli.Usagef("-i goes with -f")
 	case o.Interval.Set && o.Interval.D <= 0:
@@ -118,14 +127,15 @@ func checkFlags(act cli.Action, o *options) error {
 	return nil
 }
 
-// describe names the object in messages, as ipcs would print it.
+// describe names the object in messages, as ipcs would print it, with
+// any control character in a name escaped.
 func describe(n ipcname.Name) string {
 	if n.Kind == ipcname.Ftok {
 		if r, err := n.Resolve(); err == nil {
-			return n.String() + " (key " + ipcname.FormatKey(r.Key) + ")"
+			return report.Escape(n.String()) + " (key " + ipcname.FormatKey(r.Key) + ")"
 		}
 	}
-	return n.String()
+	return report.Escape(n.String())
 }
 
 // openErr wraps a failure to open or create with the hint that applies.
@@ -135,6 +145,8 @@ func openErr(obj string, err error) error {
 		return cli.Fail(obj, err, "shmcat --list shows the segments there are")
 	case errors.Is(err, shm.ErrExist):
 		return cli.Fail(obj, err, "-x refuses an existing segment")
+	case errors.Is(err, shm.ErrPermission):
+		return cli.Fail(obj, err, "shmcat --stat shows its owner and mode")
 	}
 	return cli.Fail(obj, err, "")
 }

@@ -38,20 +38,21 @@ func window(o *options, size int64, obj string) (lo, hi int64, err error) {
 }
 
 // write copies standard input into the segment. Nothing is written unless
-// all of the input fits: input from a pipe is gathered first, input from a
-// regular file is measured first and then read straight into the segment.
-func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) error {
+// all of the input fits: a regular file is measured first and read straight
+// into the segment; other input (a pipe, a terminal) is spooled first into
+// an anonymous memory file, at most one byte more than the room.
+func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) (err error) {
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	defer m.Stop()
+	if o.Excl && shm.Exists(name) {
+		return openErr(obj, shm.ErrExist)
+	}
 	seg, err := shm.Open(name, true)
 	switch {
-	case err == nil && o.Excl:
-		seg.Close()
-		return openErr(obj, shm.ErrExist)
 	case err == nil:
 		defer seg.Close()
-		if o.Size.Set && o.Size.N != seg.Size {
-			return cli.Failf(obj, "leave out -s to write into it as it is", "segment is %d bytes, not %d (-s)", seg.Size, o.Size.N)
+		if err := sameSize(o, seg, obj); err != nil {
+			return err
 		}
 	case errors.Is(err, shm.ErrNotExist) && name.Kind != ipcname.ID:
 		seg = nil
@@ -62,13 +63,14 @@ func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj
 	// room is how much input the window takes; -1 when a new segment will
 	// be sized to the input.
 	room := int64(-1)
-	if seg != nil {
+	switch {
+	case seg != nil:
 		lo, hi, err := window(o, seg.Size, obj)
 		if err != nil {
 			return err
 		}
 		room = hi - lo
-	} else if o.Size.Set {
+	case o.Size.Set:
 		if o.Offset.N > o.Size.N {
 			return cli.Usagef("offset %d is beyond the %d bytes -s asks for", o.Offset.N, o.Size.N)
 		}
@@ -76,21 +78,28 @@ func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj
 		if o.Length.Set {
 			room = min(room, o.Length.N)
 		}
-	} else if o.Length.Set {
+	case o.Length.Set:
 		room = o.Length.N
 	}
 
 	in := int(env.Stdin.Fd())
-	var data []byte // gathered input, when it could not go straight in
-	n := int64(-1)  // input length, once known
-	if relay.KindOf(in) == relay.Regular {
-		n = regularLeft(in)
-	}
+	n := regularLeft(in) // -1 unless stdin is a regular file that says its size
 	if n < 0 {
-		if data, err = gather(ctx, in, room, m); err != nil {
-			return err
+		limit := int64(-1)
+		if room >= 0 {
+			limit = room + 1
 		}
-		n = int64(len(data))
+		spool, got, err := relay.Spool(ctx, in, limit, m)
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				return err
+			}
+			return cli.Fail("standard input", err, "")
+		}
+		defer spool.Close()
+		in, n = int(spool.Fd()), got
+	} else {
+		m.Add(int(n))
 	}
 	if room >= 0 && n > room {
 		return cli.Failf(obj, "", "input is larger than the %d-byte window (at offset %d); nothing written", room, o.Offset.N)
@@ -104,26 +113,49 @@ func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj
 		case o.Length.Set:
 			size = o.Offset.N + o.Length.N
 		}
-		if seg, err = shm.Create(name, size, o.Mode.Or(0o600)); err != nil {
+		seg, err = shm.Create(name, size, o.Mode.Or(0o600))
+		switch {
+		case errors.Is(err, shm.ErrExist) && !o.Excl:
+			// Someone created it since we looked (a reader with -c, another
+			// writer): write into theirs, as if it had been there first.
+			if seg, err = shm.Open(name, true); err != nil {
+				return openErr(obj, err)
+			}
+			defer seg.Close()
+			if err := sameSize(o, seg, obj); err != nil {
+				return err
+			}
+			if lo, hi, err := window(o, seg.Size, obj); err != nil {
+				return err
+			} else if n > hi-lo {
+				return cli.Failf(obj, "", "input is larger than the %d-byte window (at offset %d); nothing written", hi-lo, lo)
+			}
+		case err != nil:
 			return openErr(obj, err)
+		default:
+			defer seg.Close()
+			defer func() {
+				if err != nil {
+					shm.Remove(name) // leave no half-written segment of ours behind
+				}
+			}()
 		}
-		defer seg.Close()
 	}
 	lo, hi, err := window(o, seg.Size, obj)
 	if err != nil {
 		return err
 	}
+	if err := seg.Reserve(lo, hi-lo); err != nil {
+		return cli.Fail(obj, err, "")
+	}
 	err = fault.Guard(func() error {
 		dst := seg.Mem[lo:hi]
-		if data != nil {
-			copy(dst, data)
-		} else {
-			got, err := relay.ReadFull(in, dst[:n])
-			if err != nil {
-				return cli.Fail("standard input", err, "")
-			}
-			m.Add(got)
-			n = int64(got)
+		got, err := relay.ReadFull(in, dst[:n])
+		if err != nil {
+			return cli.Fail("standard input", err, "")
+		}
+		if int64(got) < n {
+			n = int64(got) // the file shrank while we read it
 		}
 		if !o.NoClear {
 			clear(dst[n:])
@@ -142,10 +174,19 @@ func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj
 	return nil
 }
 
-// regularLeft is what remains to read of a regular file, or -1.
+// sameSize refuses an existing segment whose size -s contradicts.
+func sameSize(o *options, seg *shm.Segment, obj string) error {
+	if o.Size.Set && o.Size.N != seg.Size {
+		return cli.Failf(obj, "leave out -s to use it as it is", "segment is %d bytes, not %d (-s)", seg.Size, o.Size.N)
+	}
+	return nil
+}
+
+// regularLeft is what remains to read of a regular file, or -1 for other
+// input and for files that do not know their size (/proc files say 0).
 func regularLeft(fd int) int64 {
 	var st unix.Stat_t
-	if unix.Fstat(fd, &st) != nil {
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size == 0 {
 		return -1
 	}
 	pos, err := unix.Seek(fd, 0, 1)
@@ -153,41 +194,6 @@ func regularLeft(fd int) int64 {
 		return -1
 	}
 	return max(st.Size-pos, 0)
-}
-
-// gather reads standard input to its end, or to one byte past room (which
-// is enough to know it will not fit).
-func gather(ctx context.Context, fd int, room int64, m *meter.Meter) ([]byte, error) {
-	var data []byte
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if len(data) == cap(data) {
-			data = append(data, make([]byte, max(relay.BufSize, len(data)))...)[:len(data)]
-		}
-		want := cap(data)
-		if room >= 0 {
-			want = min(want, int(room)+1)
-			if len(data) >= want {
-				return data, nil
-			}
-		}
-		got, err := unix.Read(fd, data[len(data):want])
-		switch {
-		case err == unix.EINTR || err == unix.EAGAIN:
-			if err == unix.EAGAIN {
-				unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, 100)
-			}
-			continue
-		case err != nil:
-			return nil, cli.Fail("standard input", err, "")
-		case got == 0:
-			return data, nil
-		}
-		data = data[:len(data)+got]
-		m.Add(got)
-	}
 }
 
 // where names the segment in -v lines: the name as given plus what the
@@ -211,17 +217,22 @@ func openForRead(ctx context.Context, o *options, name ipcname.Name, obj string)
 			if err != nil {
 				return nil, openErr(obj, err)
 			}
-			if o.Size.Set && o.Size.N != seg.Size {
+			if err := sameSize(o, seg, obj); err != nil {
 				seg.Close()
-				return nil, cli.Failf(obj, "", "segment is %d bytes, not %d (-s)", seg.Size, o.Size.N)
+				return nil, err
 			}
 			return seg, nil
 		}
 		switch {
-		case o.Create && name.Kind != ipcname.ID:
+		case o.Create && name.Kind == ipcname.ID:
+			return nil, cli.Fail(obj, shm.ErrNotExist, "an id names a segment that exists; it cannot be created")
+		case o.Create:
 			size := int64(defaultCreateSize)
 			if o.Size.Set {
 				size = o.Size.N
+			}
+			if _, _, err := window(o, size, obj); err != nil {
+				return nil, err // refuse before creating anything
 			}
 			seg, err := shm.Create(name, size, o.Mode.Or(0o600))
 			if errors.Is(err, shm.ErrExist) {
@@ -368,27 +379,39 @@ func follow(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, ob
 		if err := fault.Guard(func() error { cur = content(o, seg.Mem[lo:hi]); return nil }); err != nil {
 			return cli.Fail(obj, err, "")
 		}
-		if first || !bytes.Equal(cur, prev) {
-			prev = append(prev[:0], cur...)
-			version := prev
-			if len(version) == 0 || version[len(version)-1] != '\n' {
-				version = append(version[:len(version):len(version)], '\n')
+		// An empty version (all NULs) prints nothing, as tail -f prints
+		// nothing for an empty file.
+		if (first || !bytes.Equal(cur, prev)) && len(cur) > 0 {
+			version := append(cur[:len(cur):len(cur)], '\n')
+			if cur[len(cur)-1] == '\n' {
+				version = cur
 			}
 			if err := relay.WriteAll(out, version); err != nil {
 				return cli.Output(err)
 			}
 			m.Add(len(version))
 		}
-		if o.Nonblock {
-			return nil // -n: print what is there and do not wait for changes
-		}
-		select {
-		case <-ctx.Done():
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return nil // -t ended a run that printed the content: exit 0
+		prev = append(prev[:0], cur...)
+		stop := o.Nonblock // -n: print what is there and do not wait for changes
+		if !stop {
+			select {
+			case <-ctx.Done():
+				if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+					return ctx.Err()
+				}
+				stop = true
+			case <-tick.C:
 			}
-			return ctx.Err()
-		case <-tick.C:
+		}
+		if stop {
+			if o.Verbose {
+				env.Warnf("%s", m.Summary("printed", "from "+where(seg, obj)))
+			}
+			if !m.Moved() {
+				// -t or -n ended a run that printed nothing: exit 3.
+				return cli.Nothing(obj, "segment is empty")
+			}
+			return nil
 		}
 	}
 }

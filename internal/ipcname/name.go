@@ -87,6 +87,10 @@ func ParseKey(s string) (uint32, error) {
 		var n int64
 		n, err = strconv.ParseInt(s, 10, 32)
 		v = uint64(uint32(int32(n)))
+	case len(s) > 1 && s[0] == '0':
+		// ipcrm reads 07777 as octal, we would read it as decimal: refuse
+		// rather than guess.
+		return 0, fmt.Errorf("ambiguous key %q: write it in decimal without the leading 0, or in hex with 0x", s)
 	default:
 		v, err = strconv.ParseUint(s, 10, 32)
 	}

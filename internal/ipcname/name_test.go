@@ -32,6 +32,8 @@ func TestParse(t *testing.T) {
 		{"0x100000000", Name{}, "bad object name"},
 		{"4294967296", Name{}, "bad object name"},
 		{"0", Name{}, "IPC_PRIVATE"},
+		{"07777", Name{}, "ambiguous key"},
+		{"00", Name{}, "ambiguous key"},
 		{"0x0", Name{}, "IPC_PRIVATE"},
 		{"0x", Name{}, "bad object name"},
 		{"0x+1", Name{}, "bad object name"},

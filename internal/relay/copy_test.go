@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -136,5 +137,30 @@ func TestCopyBrokenPipe(t *testing.T) {
 	var we *WriteError
 	if !errors.As(err, &we) || !errors.Is(err, unix.EPIPE) {
 		t.Errorf("Copy into a pipe with no reader = %v; want a WriteError of EPIPE", err)
+	}
+}
+
+func TestSpool(t *testing.T) {
+	data := make([]byte, 2*BufSize+7)
+	rand.Read(data)
+	for _, kind := range []string{"pipe", "socket"} {
+		for _, limit := range []int64{-1, 10, int64(len(data)), int64(len(data)) + 1} {
+			r, w := endpoint(t, kind)
+			go func() { WriteAll(w, data); unix.Close(w) }()
+			f, n, err := Spool(context.Background(), r, limit, nil)
+			want := int64(len(data))
+			if limit >= 0 && limit < want {
+				want = limit
+			}
+			var got []byte
+			if err == nil {
+				got, _ = io.ReadAll(f)
+				f.Close()
+			}
+			if err != nil || n != want || !bytes.Equal(got, data[:want]) {
+				t.Errorf("Spool(%s, limit %d) = %d bytes, %v; want %d", kind, limit, n, err, want)
+			}
+			unix.Close(r)
+		}
 	}
 }

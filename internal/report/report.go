@@ -67,7 +67,7 @@ func (f Field) String() string {
 	case nil:
 		return "-"
 	case string:
-		return v
+		return Escape(v)
 	case bool:
 		if v {
 			return "yes"
@@ -150,6 +150,42 @@ func writeJSON(w io.Writer, v any) error {
 	}
 	_, err = w.Write(append(b, '\n'))
 	return err
+}
+
+// Escape makes a name safe to print on a terminal: control characters and
+// invalid UTF-8 become \n, \t, \xNN escapes (a backslash itself is doubled),
+// so a file named with a newline or an escape sequence stays on one row.
+func Escape(s string) string {
+	clean := true
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r == '\\' || r == utf8.RuneError || (r >= 0x80 && r < 0xa0) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == utf8.RuneError && size == 1, r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
+			for _, c := range []byte(s[i : i+size]) {
+				fmt.Fprintf(&b, `\x%02x`, c)
+			}
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
 
 // Mode prints permission bits as ls and ipcs users read them: 0600.

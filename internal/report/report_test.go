@@ -58,3 +58,14 @@ func TestList(t *testing.T) {
 		t.Errorf("List JSON of nothing = %q; want []", b.String())
 	}
 }
+
+func TestEscape(t *testing.T) {
+	for in, want := range map[string]string{
+		"/jobs": "/jobs", "/a\nb": `/a\nb`, "/\x1b[31mred": `/\x1b[31mred`, `/a\b`: `/a\\b`,
+		"/tab\t": `/tab\t`, "/\xff": `/\xff`, "/grüße": "/grüße", "/\u0085": `/\xc2\x85`,
+	} {
+		if got := Escape(in); got != want {
+			t.Errorf("Escape(%q) = %q; want %q", in, got, want)
+		}
+	}
+}

@@ -85,6 +85,8 @@ func setup(env *testscript.Env) error {
 		env.Setenv(fmt.Sprintf("NAME%d", i), n)
 	}
 	env.Setenv("UID", strconv.Itoa(os.Getuid()))
+	// A race-enabled tool sleeps a second at exit unless told not to.
+	env.Setenv("GORACE", "atexit_sleep_ms=0")
 	if top, err := findTop(); err == nil {
 		env.Setenv("TOP", top) // the repository, for completion/ and man/
 	}

@@ -22,6 +22,8 @@ var (
 	ErrNotExist = errors.New("no such segment")
 	// ErrExist: --excl and the object exists.
 	ErrExist = errors.New("segment exists")
+	// ErrPermission: the mode does not let us do that.
+	ErrPermission = errors.New("permission denied")
 )
 
 // Segment is an open, mapped shared memory object.
@@ -82,6 +84,9 @@ func Create(n ipcname.Name, size int64, mode uint32) (*Segment, error) {
 		if err := unix.Ftruncate(fd, size); err != nil {
 			unix.Close(fd)
 			unix.Unlink(Path(n))
+			if errors.Is(err, unix.EFBIG) || errors.Is(err, unix.EINVAL) {
+				return nil, fmt.Errorf("cannot create %d bytes: larger than %s allows", size, Dir)
+			}
 			return nil, fmt.Errorf("ftruncate %d bytes: %w", size, err)
 		}
 		return mapPOSIX(n, fd, true)
@@ -135,7 +140,7 @@ func attach(n ipcname.Name, id int, write bool) (*Segment, error) {
 	}
 	mem, err := unix.SysvShmAttach(id, 0, flag)
 	if err != nil {
-		return nil, fmt.Errorf("shmat: %w", openErr(err))
+		return nil, openErr(err)
 	}
 	return &Segment{Name: n, ID: id, Key: uint32(ds.Perm.Key), Size: int64(ds.Segsz), Mem: mem, fd: -1}, nil
 }
@@ -145,6 +150,27 @@ func (s *Segment) POSIX() bool { return s.ID < 0 }
 
 // Fd is the POSIX object's descriptor (-1 for System V).
 func (s *Segment) Fd() int { return s.fd }
+
+// ErrNoSpace: the tmpfs behind /dev/shm cannot hold the data.
+var ErrNoSpace = errors.New("no space left in " + Dir + " (a tmpfs: see df " + Dir + "; raise it with mount -o remount,size=N " + Dir + ")")
+
+// Reserve makes sure the pages of [off, off+n) exist, so that writing into
+// the mapping cannot fault for want of space: a POSIX object is a sparse
+// tmpfs file, and a full tmpfs answers a store with SIGBUS. System V
+// segments are charged at creation and need nothing.
+func (s *Segment) Reserve(off, n int64) error {
+	if !s.POSIX() || n <= 0 {
+		return nil
+	}
+	err := unix.Fallocate(s.fd, unix.FALLOC_FL_KEEP_SIZE, off, n)
+	switch {
+	case err == nil, errors.Is(err, unix.EOPNOTSUPP), errors.Is(err, unix.ENOSYS):
+		return nil
+	case errors.Is(err, unix.ENOSPC):
+		return ErrNoSpace
+	}
+	return fmt.Errorf("fallocate: %w", err)
+}
 
 // Close unmaps or detaches the segment. The object itself stays.
 func (s *Segment) Close() error {
@@ -203,7 +229,7 @@ func openErr(err error) error {
 	case errors.Is(err, unix.EEXIST):
 		return ErrExist
 	case errors.Is(err, unix.EACCES), errors.Is(err, unix.EPERM):
-		return fmt.Errorf("permission denied")
+		return ErrPermission
 	case errors.Is(err, unix.ELOOP):
 		return fmt.Errorf("is a symbolic link; refused")
 	}
