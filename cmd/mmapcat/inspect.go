@@ -16,7 +16,7 @@ import (
 
 // mappers turns the processes mapping a file into --stat/--list fields.
 func mappers(ms []procfs.Mapper) []report.Record {
-	var out []report.Record
+	out := []report.Record{}
 	for _, p := range ms {
 		access := "r"
 		if p.Writable {
@@ -37,7 +37,7 @@ func timespec(ts unix.Timespec) time.Time { return time.Unix(ts.Sec, ts.Nsec) }
 // warnHidden says when some processes could not be inspected, so that an
 // empty mapper list is not taken for the whole truth.
 func warnHidden(env *cli.Env, sc procfs.Scan) {
-	if sc.Hidden > 0 {
+	if sc.Hidden > 0 && os.Geteuid() != 0 {
 		env.Warnf("%d processes could not be inspected; run as root to see their mappings", sc.Hidden)
 	}
 }

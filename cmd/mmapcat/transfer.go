@@ -51,32 +51,55 @@ func faultErr(path string, done, total int64, verb string) error {
 	return cli.Fail(path, fault.ErrFault, fmt.Sprintf("%d bytes were %s", done, verb))
 }
 
+// headMax is how much of a piped input a streaming write collects before
+// it touches the file: input up to this size (status records, the common
+// case) is written at its exact size, so a reader never sees the file
+// longer than its data.
+const headMax = 1 << 20
+
 // write copies standard input into the file through a shared mapping.
 // With -L or --in-place the window is fixed and nothing is written unless
 // all of the input fits; otherwise the input streams into the file, which
-// ends where the input does.
+// ends where the input does. A file this run creates has no name until it
+// is written (O_TMPFILE), so a reader waiting for it sees it whole, and a
+// refused write leaves nothing behind.
 func write(ctx context.Context, env *cli.Env, o *options, path string) error {
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	defer m.Stop()
-	var f *mapfile.File
-	var err error
-	if o.InPlace {
-		f, err = mapfile.Open(path, true)
-		if errors.Is(err, mapfile.ErrNotExist) {
-			return cli.Fail(path, err, "--in-place writes into an existing file only")
+	f, err := mapfile.Open(path, true)
+	switch {
+	case err == nil && o.Excl:
+		f.Close()
+		return openErr(path, mapfile.ErrExist)
+	case errors.Is(err, mapfile.ErrNotExist) && o.InPlace:
+		return cli.Fail(path, err, "--in-place writes into an existing file only")
+	case errors.Is(err, mapfile.ErrNotExist):
+		if f, err = mapfile.CreateUnnamed(path, o.Mode.Or(0o600)); err != nil {
+			f, _, err = mapfile.Create(path, o.Mode.Or(0o600), o.Excl)
 		}
-	} else {
-		f, _, err = mapfile.Create(path, o.Mode.Or(0o600), o.Excl)
 	}
 	if err != nil {
 		return openErr(path, err)
 	}
 	defer f.Close()
 	in := int(env.Stdin.Fd())
+	var written int64
 	if o.InPlace || o.Length.Set {
 		err = writeWindow(ctx, o, f, in, m)
+		if err == nil {
+			written = 1 // the window, zero-filled, even for empty input
+		}
 	} else {
-		err = stream(ctx, o, f, in, m)
+		written, err = stream(ctx, o, f, in, m)
+	}
+	if written > 0 || err == nil {
+		if lerr := f.Link(o.Excl); lerr != nil {
+			hint := "nothing written"
+			if written > 0 {
+				hint = fmt.Sprintf("the %d bytes written are lost", m.Bytes())
+			}
+			return openErr(path, fmt.Errorf("%w; %s", lerr, hint))
+		}
 	}
 	if err != nil {
 		return err
@@ -88,29 +111,69 @@ func write(ctx context.Context, env *cli.Env, o *options, path string) error {
 }
 
 // stream reads standard input straight into successive windows of the
-// file, growing it a step ahead of the data, and at the end of input
-// truncates the file to the last byte written. On a failure the file also
-// ends at the last byte delivered, and the error says how many there were.
-func stream(ctx context.Context, o *options, f *mapfile.File, in int, m *meter.Meter) error {
+// file and at the end truncates the file to the last byte written. When
+// the input's length is known (a regular file, or a pipe that ended within
+// headMax bytes) the file is grown to exactly that; otherwise a step ahead
+// of the data. On a failure the file ends at the last byte delivered, and
+// the error says how many there were. It returns the bytes written.
+func stream(ctx context.Context, o *options, f *mapfile.File, in int, m *meter.Meter) (int64, error) {
 	pos := o.Offset.N // where the next input byte goes
+	limit := int64(-1) // where the input will end, when known
+	var head []byte    // input gathered before the file was touched
+	var stopped error  // a signal that came while gathering
+	if relay.KindOf(in) == relay.Regular {
+		limit = pos + regularLeft(in)
+	} else {
+		var eof bool
+		head, eof, stopped = gatherHead(ctx, in, headMax)
+		if stopped != nil && (len(head) == 0 || ctx.Err() == nil) {
+			return 0, stopped
+		}
+		if eof || stopped != nil {
+			// The whole input, or what came before a signal: either way
+			// it is what the file will hold.
+			limit = pos + int64(len(head))
+		}
+	}
 	var total int64
-	finish := func(err error) error {
+	finish := func(err error) (int64, error) {
+		if err == nil {
+			err = stopped
+		}
 		if terr := f.Truncate(pos); terr != nil && err == nil {
 			err = cli.Fail(f.Path, terr, fmt.Sprintf("%d bytes were written", total))
 		}
-		return err
+		return total, err
 	}
-	for eof := false; !eof; {
+	written := func(before string) string { return fmt.Sprintf("%d bytes were written%s", total, before) }
+	for eof := false; !eof && (limit < 0 || pos < limit); {
 		base := pos &^ (mapfile.PageSize - 1)
-		if err := f.Reserve(base, step); err != nil {
-			return finish(cli.Fail(f.Path, err, fmt.Sprintf("%d bytes were written before that", total)))
+		want := int64(step)
+		if limit >= 0 {
+			want = min(want, limit-base)
 		}
-		w, err := f.Map(base, step, true)
+		if err := f.Reserve(base, want); err != nil {
+			return finish(cli.Fail(f.Path, err, written(" before that")))
+		}
+		w, err := f.Map(base, want, true)
 		if err != nil {
-			return finish(cli.Fail(f.Path, err, fmt.Sprintf("%d bytes were written before that", total)))
+			return finish(cli.Fail(f.Path, err, written(" before that")))
 		}
 		i := int(pos - base)
-		for i < len(w.Mem) {
+		if len(head) > 0 {
+			var k int
+			err := fault.Guard(func() error { k = copy(w.Mem[i:], head); return nil })
+			if err != nil {
+				w.Unmap()
+				return finish(faultErr(f.Path, total, -1, "written"))
+			}
+			head = head[k:]
+			i += k
+			total += int64(k)
+			m.Add(k)
+			eof = len(head) == 0 && limit >= 0 // all of a short input
+		}
+		for i < len(w.Mem) && !eof {
 			// read(2) stores into the mapping in the kernel: a file
 			// truncated under us is EFAULT there, never SIGBUS here.
 			n, err := readSome(ctx, in, w.Mem[i:])
@@ -133,10 +196,31 @@ func stream(ctx context.Context, o *options, f *mapfile.File, in int, m *meter.M
 		w.Unmap()
 		pos = base + int64(i)
 		if err != nil {
-			return finish(cli.Fail(f.Path, err, fmt.Sprintf("%d bytes were written", total)))
+			return finish(cli.Fail(f.Path, err, written("")))
 		}
 	}
 	return finish(nil)
+}
+
+// gatherHead reads up to max bytes of input, telling whether it ended. A
+// signal returns what was read before it, with ctx's error.
+func gatherHead(ctx context.Context, fd int, max int) ([]byte, bool, error) {
+	buf := make([]byte, max)
+	n := 0
+	for n < max {
+		got, err := readSome(ctx, fd, buf[n:])
+		if err != nil {
+			if ctx.Err() != nil {
+				return buf[:n], false, err // what came before the signal
+			}
+			return nil, false, cli.Fail("standard input", err, "nothing written")
+		}
+		if got == 0 {
+			return buf[:n], true, nil
+		}
+		n += got
+	}
+	return buf, false, nil
 }
 
 // inputErr describes a failure while reading standard input into the file.

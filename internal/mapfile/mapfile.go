@@ -7,6 +7,9 @@ package mapfile
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -26,8 +29,9 @@ var (
 
 // File is an open regular file.
 type File struct {
-	Path string
-	fd   int
+	Path    string
+	fd      int
+	unnamed bool // made by CreateUnnamed and not yet linked at Path
 }
 
 // Open opens an existing regular file, for writing too if write is set.
@@ -69,6 +73,44 @@ func Create(path string, mode uint32, excl bool) (f *File, created bool, err err
 	}
 	f, err = regular(path, fd)
 	return f, err == nil, err
+}
+
+// CreateUnnamed makes a new file with mode in the directory of path that
+// has no name yet (O_TMPFILE): it appears at path, whole, when Link is
+// called, so that a reader waiting for path never sees it half written.
+// File systems without O_TMPFILE fail here, and the caller uses Create.
+func CreateUnnamed(path string, mode uint32) (*File, error) {
+	old := unix.Umask(0)
+	fd, err := unix.Open(filepath.Dir(path), unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, mode)
+	unix.Umask(old)
+	if err != nil {
+		return nil, err
+	}
+	return &File{Path: path, fd: fd, unnamed: true}, nil
+}
+
+// Link gives a file made by CreateUnnamed its name. If another process
+// created path meanwhile, excl makes that ErrExist; otherwise this file
+// replaces it (rename(2)), as the writer that finished last.
+func (f *File) Link(excl bool) error {
+	if !f.unnamed {
+		return nil
+	}
+	src := "/proc/self/fd/" + strconv.Itoa(f.fd)
+	err := unix.Linkat(unix.AT_FDCWD, src, unix.AT_FDCWD, f.Path, unix.AT_SYMLINK_FOLLOW)
+	if errors.Is(err, unix.EEXIST) && !excl {
+		tmp := f.Path + ".mmapcat-" + strconv.Itoa(os.Getpid())
+		if err = unix.Linkat(unix.AT_FDCWD, src, unix.AT_FDCWD, tmp, unix.AT_SYMLINK_FOLLOW); err == nil {
+			if err = unix.Rename(tmp, f.Path); err != nil {
+				unix.Unlink(tmp)
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("link the new file into place: %w", openErr(err))
+	}
+	f.unnamed = false
+	return nil
 }
 
 func regular(path string, fd int) (*File, error) {
