@@ -117,7 +117,7 @@ func write(ctx context.Context, env *cli.Env, o *options, path string) error {
 // of the data. On a failure the file ends at the last byte delivered, and
 // the error says how many there were. It returns the bytes written.
 func stream(ctx context.Context, o *options, f *mapfile.File, in int, m *meter.Meter) (int64, error) {
-	pos := o.Offset.N // where the next input byte goes
+	pos := o.Offset.N  // where the next input byte goes
 	limit := int64(-1) // where the input will end, when known
 	var head []byte    // input gathered before the file was touched
 	var stopped error  // a signal that came while gathering
@@ -125,7 +125,7 @@ func stream(ctx context.Context, o *options, f *mapfile.File, in int, m *meter.M
 		limit = pos + regularLeft(in)
 	} else {
 		var eof bool
-		head, eof, stopped = gatherHead(ctx, in, headMax)
+		head, eof, stopped = gatherHead(ctx, in, headMax, m)
 		if stopped != nil && (len(head) == 0 || ctx.Err() == nil) {
 			return 0, stopped
 		}
@@ -169,8 +169,7 @@ func stream(ctx context.Context, o *options, f *mapfile.File, in int, m *meter.M
 			}
 			head = head[k:]
 			i += k
-			total += int64(k)
-			m.Add(k)
+			total += int64(k)                  // counted by the meter as it was gathered
 			eof = len(head) == 0 && limit >= 0 // all of a short input
 		}
 		for i < len(w.Mem) && !eof {
@@ -204,7 +203,7 @@ func stream(ctx context.Context, o *options, f *mapfile.File, in int, m *meter.M
 
 // gatherHead reads up to max bytes of input, telling whether it ended. A
 // signal returns what was read before it, with ctx's error.
-func gatherHead(ctx context.Context, fd int, max int) ([]byte, bool, error) {
+func gatherHead(ctx context.Context, fd int, max int, m *meter.Meter) ([]byte, bool, error) {
 	buf := make([]byte, max)
 	n := 0
 	for n < max {
@@ -219,6 +218,7 @@ func gatherHead(ctx context.Context, fd int, max int) ([]byte, bool, error) {
 			return buf[:n], true, nil
 		}
 		n += got
+		m.Add(got)
 	}
 	return buf, false, nil
 }
