@@ -124,6 +124,9 @@ func stream(ctx context.Context, o *options, f *mapfile.File, in int, m *meter.M
 	if relay.KindOf(in) == relay.Regular {
 		limit = pos + regularLeft(in)
 	} else {
+		if relay.KindOf(in) == relay.Pipe {
+			growPipe(in) // fewer, larger reads into the mapping
+		}
 		var eof bool
 		head, eof, stopped = gatherHead(ctx, in, headMax, m)
 		if stopped != nil && (len(head) == 0 || ctx.Err() == nil) {
@@ -483,9 +486,17 @@ func read(ctx context.Context, env *cli.Env, o *options, path string) error {
 // read; large ones are not copied at all.
 const spliceMin = 1 << 20
 
-// pipeSize is what -r raises a smaller stdout pipe to for a large output:
-// fewer, larger hand-overs to the reader (the unprivileged maximum).
+// pipeSize is what a smaller pipe on stdin (-w) or stdout (-r, large
+// output) is raised to: fewer, larger hand-overs (the unprivileged maximum).
 const pipeSize = 1 << 20
+
+// growPipe raises a pipe smaller than pipeSize to it; a refusal (the
+// per-user pipe limits) only costs speed.
+func growPipe(fd int) {
+	if cur, err := unix.FcntlInt(uintptr(fd), unix.F_GETPIPE_SZ, 0); err == nil && cur < pipeSize {
+		unix.FcntlInt(uintptr(fd), unix.F_SETPIPE_SZ, pipeSize)
+	}
+}
 
 // emit copies b, a slice of the mapping, to fd. Into a pipe, a large b is
 // handed over with vmsplice(2): the pipe takes references to the file's
@@ -498,9 +509,7 @@ func emit(ctx context.Context, fd int, path string, b []byte, m *meter.Meter) er
 	var done int64
 	splice := len(b) >= spliceMin && relay.KindOf(fd) == relay.Pipe
 	if splice {
-		if cur, err := unix.FcntlInt(uintptr(fd), unix.F_GETPIPE_SZ, 0); err == nil && cur < pipeSize {
-			unix.FcntlInt(uintptr(fd), unix.F_SETPIPE_SZ, pipeSize) // a refusal only costs speed
-		}
+		growPipe(fd)
 	}
 	for len(b) > 0 {
 		if err := ctx.Err(); err != nil {
