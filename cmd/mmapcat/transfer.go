@@ -86,8 +86,9 @@ func write(ctx context.Context, env *cli.Env, o *options, path string) error {
 	var written int64
 	if o.InPlace || o.Length.Set {
 		err = writeWindow(ctx, o, f, in, m)
+		written = m.Bytes() // counted once in the mapping, never before
 		if err == nil {
-			written = 1 // the window, zero-filled, even for empty input
+			written = max(written, 1) // the window, zero-filled, even for empty input
 		}
 	} else {
 		written, err = stream(ctx, o, f, in, m)
