@@ -1,0 +1,155 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ipcats/ipcats/internal/cli"
+	"github.com/ipcats/ipcats/internal/mapfile"
+	"github.com/ipcats/ipcats/internal/procfs"
+	"github.com/ipcats/ipcats/internal/report"
+)
+
+// mappers turns the processes mapping a file into --stat/--list fields.
+func mappers(ms []procfs.Mapper) []report.Record {
+	out := []report.Record{}
+	for _, p := range ms {
+		access := "r"
+		if p.Writable {
+			access = "rw"
+		}
+		out = append(out, report.Record{
+			{Name: "pid", Value: p.PID},
+			{Name: "command", Value: p.Comm, Text: "(" + p.Comm + ")"},
+			{Name: "access", Value: access},
+			{Name: "bytes", Value: p.Bytes, Text: fmt.Sprintf("%d bytes", p.Bytes)},
+		})
+	}
+	return out
+}
+
+func timespec(ts unix.Timespec) time.Time { return time.Unix(ts.Sec, ts.Nsec) }
+
+// warnHidden says when some processes could not be inspected, so that an
+// empty mapper list is not taken for the whole truth.
+func warnHidden(env *cli.Env, sc procfs.Scan) {
+	if sc.Hidden > 0 && os.Geteuid() != 0 {
+		env.Warnf("%d processes could not be inspected; run as root to see their mappings", sc.Hidden)
+	}
+}
+
+// stat prints size, mode, owner, times, page-cache residency and the
+// processes that map the file.
+func stat(env *cli.Env, o *options, path string) error {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return cli.Fail(path, mapfile.ErrNotExist, "")
+		}
+		return openErr(path, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return openErr(path, fmt.Errorf("%w (%s)", mapfile.ErrNotRegular, mapfile.TypeName(st.Mode)))
+	}
+	pages := (st.Size + mapfile.PageSize - 1) / mapfile.PageSize
+	resident := report.Field{Name: "resident", Value: nil, Text: "unknown (the file cannot be opened for reading)"}
+	if f, err := mapfile.Open(path, false); err == nil {
+		if r, err := f.Resident(); err == nil {
+			pages = r.Pages
+			resident = report.Field{Name: "resident", Value: r.Resident,
+				Text: fmt.Sprintf("%d of %d pages (%s)", r.Resident, r.Pages, percent(r.Resident, r.Pages))}
+		}
+		f.Close()
+	}
+	id := procfs.FileID{Dev: st.Dev, Ino: st.Ino}
+	files, sc := procfs.SharedFileMappings(func(f procfs.FileID) bool { return f == id })
+	var ms []procfs.Mapper
+	if len(files) > 0 {
+		ms = files[0].Mappers
+	}
+	rec := report.Record{
+		{Name: "path", Value: path},
+		{Name: "size", Value: st.Size},
+		{Name: "mode", Value: st.Mode & 0o7777, Text: report.Mode(st.Mode)},
+		{Name: "owner", Value: report.User(st.Uid)},
+		{Name: "group", Value: report.Group(st.Gid)},
+		{Name: "device", Value: st.Dev, Text: fmt.Sprintf("%d:%d", unix.Major(st.Dev), unix.Minor(st.Dev))},
+		{Name: "inode", Value: st.Ino},
+		{Name: "accessed", Value: timespec(st.Atim)},
+		{Name: "modified", Value: timespec(st.Mtim)},
+		{Name: "changed", Value: timespec(st.Ctim)},
+		{Name: "page_size", Value: mapfile.PageSize},
+		{Name: "pages", Value: pages},
+		resident,
+		{Name: "mappers", Value: mappers(ms)},
+	}
+	if err := report.Stat(env.Stdout, o.JSON, rec); err != nil {
+		return cli.Output(err)
+	}
+	warnHidden(env, sc)
+	return nil
+}
+
+func percent(n, of int64) string {
+	if of == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d%%", n*100/of)
+}
+
+// listColumns are the --list columns: the file, its size, whether it was
+// deleted while mapped, and who maps it.
+var listColumns = []string{"path", "size", "deleted", "mappers"}
+
+// list prints every file some process maps MAP_SHARED.
+func list(env *cli.Env, o *options) error {
+	files, sc := procfs.SharedFileMappings(nil)
+	rows := []report.Record{}
+	for _, f := range files {
+		size := any(nil)
+		var st unix.Stat_t
+		if !f.Deleted && unix.Stat(f.Path, &st) == nil && st.Ino == f.Ino {
+			size = st.Size
+		}
+		rows = append(rows, report.Record{
+			{Name: "path", Value: f.Path},
+			{Name: "device", Value: f.Dev, Text: fmt.Sprintf("%d:%d", unix.Major(f.Dev), unix.Minor(f.Dev))},
+			{Name: "inode", Value: f.Ino},
+			{Name: "size", Value: size},
+			{Name: "deleted", Value: f.Deleted},
+			{Name: "mappers", Value: mappers(f.Mappers)},
+		})
+	}
+	if err := report.List(env.Stdout, o.JSON, listColumns, rows); err != nil {
+		return cli.Output(err)
+	}
+	warnHidden(env, sc)
+	return nil
+}
+
+// remove unlinks path, and only if it is a regular file (a symbolic link,
+// even to a regular file, is left alone).
+func remove(path string) error {
+	var st unix.Stat_t
+	if err := unix.Lstat(path, &st); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return cli.Fail(path, mapfile.ErrNotExist, "")
+		}
+		return openErr(path, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return cli.Failf(path, "--rm removes regular files only", "%s; not removed", mapfile.TypeName(st.Mode))
+	}
+	if err := os.Remove(path); err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return cli.Fail(path, err, "not removed")
+	}
+	return nil
+}

@@ -1,0 +1,140 @@
+// Command mmapcat copies standard input into a regular file through a
+// shared mapping (MAP_SHARED), or a mapped file or window of it to standard
+// output; it follows a region another program updates, and reports page
+// cache residency and the processes mapping a file. See man/mmapcat.1.
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+
+	"github.com/ipcats/ipcats/internal/cli"
+	"github.com/ipcats/ipcats/internal/ipcname"
+	"github.com/ipcats/ipcats/internal/mapfile"
+)
+
+const usage = "[OPTIONS]"
+
+type options struct {
+	cli.Common
+	cli.Actions
+	cli.Creation
+	cli.Wait
+	Mode     ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of a created file (default 0600)"`
+	Offset   ipcname.Size `short:"o" long:"offset" value-name:"BYTES" description:"Start the window at BYTES into the file"`
+	Length   ipcname.Size `short:"L" long:"length" value-name:"BYTES" description:"Make the window BYTES long; with -w, a fixed window zero-filled after the data"`
+	InPlace  bool         `long:"in-place" description:"With -w, never change the file's size: input that does not fit is refused"`
+	NoClear  bool         `long:"no-clear" description:"With -w -L or --in-place, leave the bytes after the data as they were"`
+	Sync     bool         `long:"sync" description:"With -w, write the pages to the disk (msync) before exiting"`
+	CString  bool         `short:"z" long:"cstring" description:"With -r, print up to the first NUL byte"`
+	Trim     bool         `long:"trim" description:"With -r, drop trailing NUL bytes"`
+	Follow   bool         `short:"f" long:"follow" description:"Print the window now and again each time it changes"`
+	Interval cli.Duration `short:"i" long:"interval" value-name:"DURATION" description:"With -f, look for changes every DURATION (default 100ms)"`
+	Args     struct {
+		File string `positional-arg-name:"FILE"`
+	} `positional-args:"yes"`
+}
+
+func main() {
+	var o options
+	os.Exit(cli.Main("mmapcat", usage, &o, &o.Common, func(ctx context.Context, env *cli.Env) error {
+		return run(ctx, env, &o)
+	}))
+}
+
+func run(ctx context.Context, env *cli.Env, o *options) (err error) {
+	act, rmAfter, err := o.Actions.Resolve()
+	if err != nil {
+		return err
+	}
+	if err := checkFlags(act, o); err != nil {
+		return err
+	}
+	if err := act.Object(o.Args.File, "FILE: the file to map"); err != nil {
+		return err
+	}
+	if len(env.Args) > 0 {
+		return cli.Usagef("unexpected argument %q", env.Args[0])
+	}
+	path := o.Args.File
+	switch act {
+	case cli.ActList:
+		return list(env, o)
+	case cli.ActStat:
+		return stat(env, o, path)
+	case cli.ActRemove:
+		return remove(path)
+	}
+	if rmAfter {
+		// --rm with -r/-w: remove once the transfer is done, also when a
+		// signal ended it (SPEC: clean up, then exit 128+N).
+		defer func() {
+			if err == nil || errors.Is(err, context.Canceled) {
+				if rerr := remove(path); rerr != nil && err == nil {
+					err = rerr
+				}
+			}
+		}()
+	}
+	if act == cli.ActWrite {
+		return write(ctx, env, o, path)
+	}
+	if o.Follow {
+		return follow(ctx, env, o, path)
+	}
+	return read(ctx, env, o, path)
+}
+
+// checkFlags refuses options that mean nothing with the chosen action.
+func checkFlags(act cli.Action, o *options) error {
+	if err := cli.OneOf("-z", o.CString, "--trim", o.Trim); err != nil {
+		return err
+	}
+	if err := cli.OneOf("-t", o.Timeout.Set, "-n", o.Nonblock); err != nil {
+		return err
+	}
+	reading, writing := act == cli.ActRead, act == cli.ActWrite
+	switch {
+	case o.Stale:
+		return cli.Usagef("--stale means nothing to mmapcat: a file is not a kernel object that leaks; remove files by name")
+	case !reading && (o.CString || o.Trim || o.Follow || o.Interval.Set):
+		return cli.Usagef("-z, --trim, -f and -i go with -r")
+	case !writing && (o.Excl || o.InPlace || o.NoClear || o.Sync):
+		return cli.Usagef("-x, --in-place, --no-clear and --sync go with -w")
+	case o.Create && !reading:
+		return cli.Usagef("-c goes with -r (-w always creates an absent file)")
+	case o.InPlace && o.Excl:
+		return cli.Usagef("--in-place writes into an existing file; -x refuses one")
+	case o.NoClear && !o.InPlace && !o.Length.Set:
+		return cli.Usagef("--no-clear goes with -L or --in-place (otherwise the file ends where the data does)")
+	case (o.Timeout.Set || o.Nonblock) && !reading:
+		return cli.Usagef("-t and -n go with -r")
+	case o.Interval.Set && !o.Follow:
+		return cli.Usagef("-i goes with -f")
+	case o.Interval.Set && o.Interval.D <= 0:
+		return cli.Usagef("-i needs a positive interval")
+	case o.JSON && act != cli.ActStat && act != cli.ActList:
+		return cli.Usagef("--json goes with --stat or --list")
+	case (o.Offset.Set || o.Length.Set) && !reading && !writing:
+		return cli.Usagef("-o and -L go with -r or -w")
+	case o.Mode.Set && !writing && !o.Create:
+		return cli.Usagef("-m goes with -w or -r -c, which create files")
+	}
+	return nil
+}
+
+// openErr wraps a failure to open or create with the hint that applies.
+func openErr(path string, err error) error {
+	switch {
+	case errors.Is(err, mapfile.ErrNotExist):
+		return cli.Fail(path, err, "")
+	case errors.Is(err, mapfile.ErrExist):
+		return cli.Fail(path, err, "-x refuses an existing file")
+	case errors.Is(err, mapfile.ErrNotRegular):
+		return cli.Fail(path, err, "mmapcat maps regular files only")
+	case errors.Is(err, os.ErrPermission):
+		return cli.Fail(path, errors.New("permission denied"), "")
+	}
+	return cli.Fail(path, err, "")
+}
