@@ -59,13 +59,20 @@ func check(e end, read bool) error {
 	return nil
 }
 
-// resize applies -s to each descriptor that is a pipe.
+// growTo is the capacity pipecat gives the pipes it copies between when
+// -s is not given: 1 MiB (or fs.pipe-max-size, if lower) instead of the
+// default 64 KiB, so that each stage wakes up 16 times less often.
+const growTo = 1 << 20
+
+// resize applies -s to each descriptor that is a pipe, or without -s
+// grows it to growTo.
 func resize(o *options, es ...end) error {
-	if !o.Size.Set {
-		return nil
-	}
 	for _, e := range es {
 		if relay.KindOf(e.fd) != relay.Pipe {
+			continue
+		}
+		if !o.Size.Set {
+			relay.Grow(e.fd, growTo)
 			continue
 		}
 		if _, err := relay.SetPipeSize(e.fd, o.Size.N); err != nil {

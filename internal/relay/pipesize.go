@@ -71,3 +71,20 @@ func readLimit(path string) int64 {
 	}
 	return n
 }
+
+// Grow raises the capacity of the pipe fd to n bytes when it is smaller,
+// as far as fs.pipe-max-size and the user's pipe page limits allow; it is
+// best effort and never shrinks. Fewer, larger splices mean fewer wakeups
+// of the processes at either end.
+func Grow(fd int, n int) {
+	cur, err := unix.FcntlInt(uintptr(fd), unix.F_GETPIPE_SZ, 0)
+	if err != nil || cur >= n {
+		return
+	}
+	if max := readLimit(MaxPipeSizeFile); max > 0 && int64(n) > max {
+		n = int(max)
+	}
+	if n > cur {
+		unix.FcntlInt(uintptr(fd), unix.F_SETPIPE_SZ, n)
+	}
+}
