@@ -11,7 +11,7 @@ import (
 	"github.com/ipcats/ipcats/internal/ipcname"
 )
 
-const usage = "[OPTIONS] PATH\n  fifocat --list | --rm --stale [OPTIONS] [DIR]"
+const usage = "[OPTIONS]"
 
 type options struct {
 	cli.Common
