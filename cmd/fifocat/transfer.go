@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -125,30 +124,30 @@ func setSize(o *options, path string, fd, std int) error {
 // transfer), with errIdle as its cause.
 func watch(ctx context.Context, o *options, m *meter.Meter) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancelCause(ctx)
-	if !o.Timeout.Set {
-		return ctx, func() { cancel(nil) }
+	if o.Timeout.Set {
+		go idle(ctx, cancel, o.Timeout.D, m)
 	}
-	d := o.Timeout.D
-	var stopped atomic.Bool
-	go func() {
-		last, at := m.Bytes(), time.Now()
-		tick := time.NewTicker(min(max(d/10, time.Millisecond), 100*time.Millisecond))
-		defer tick.Stop()
-		for !stopped.Load() {
-			select {
-			case <-ctx.Done():
+	return ctx, func() { cancel(nil) }
+}
+
+// idle cancels ctx with errIdle once m has counted nothing new for d.
+func idle(ctx context.Context, cancel context.CancelCauseFunc, d time.Duration, m *meter.Meter) {
+	last, at := m.Bytes(), time.Now()
+	tick := time.NewTicker(min(max(d/10, time.Millisecond), 100*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			if n := m.Bytes(); n != last {
+				last, at = n, now
+			} else if now.Sub(at) >= d {
+				cancel(errIdle)
 				return
-			case now := <-tick.C:
-				if n := m.Bytes(); n != last {
-					last, at = n, now
-				} else if now.Sub(at) >= d {
-					cancel(errIdle)
-					return
-				}
 			}
 		}
-	}()
-	return ctx, func() { stopped.Store(true); cancel(nil) }
+	}
 }
 
 // ended turns the end of a bounded run into SPEC's rule: stopped by -t,
