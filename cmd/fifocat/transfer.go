@@ -1,0 +1,354 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ipcats/ipcats/internal/cli"
+	"github.com/ipcats/ipcats/internal/meter"
+	"github.com/ipcats/ipcats/internal/relay"
+)
+
+// retryOpen is how often a writer looks for a reader while it waits.
+const retryOpen = 10 * time.Millisecond
+
+// errIdle is the cause of a run that -t stopped.
+var errIdle = errors.New("idle")
+
+// notFIFO refuses a path that is something other than a FIFO.
+func notFIFO(path string, mode uint32) error {
+	what := "not a FIFO"
+	switch mode & unix.S_IFMT {
+	case unix.S_IFLNK:
+		return cli.Failf(path, "give the FIFO's own path", "is a symbolic link; fifocat does not follow it")
+	case unix.S_IFREG:
+		what = "a regular file, not a FIFO"
+	case unix.S_IFDIR:
+		what = "a directory, not a FIFO"
+	case unix.S_IFSOCK:
+		what = "a socket, not a FIFO"
+	case unix.S_IFCHR, unix.S_IFBLK:
+		what = "a device, not a FIFO"
+	}
+	return cli.Failf(path, "fifocat uses only FIFOs", "is %s", what)
+}
+
+// mkfifo creates path with exactly mode (the umask does not apply: -m
+// means what it says, and 0600 stays 0600).
+func mkfifo(path string, mode uint32) error {
+	old := syscall.Umask(0)
+	defer syscall.Umask(old)
+	return unix.Mkfifo(path, mode)
+}
+
+// prepare makes sure path is a FIFO, creating it when absent. It refuses
+// anything else before opening it, so that no device is opened by mistake.
+func prepare(o *options, path string) error {
+	for {
+		var st unix.Stat_t
+		err := unix.Lstat(path, &st)
+		switch {
+		case err == nil && o.Excl:
+			return cli.Failf(path, "-x refuses an existing path", "already exists")
+		case err == nil && st.Mode&unix.S_IFMT != unix.S_IFIFO:
+			return notFIFO(path, st.Mode)
+		case err == nil:
+			return nil
+		case err != unix.ENOENT:
+			return cli.Fail(path, err, "")
+		}
+		err = mkfifo(path, o.Mode.Or(0o600))
+		if err == unix.EEXIST && !o.Excl {
+			continue // created by the peer meanwhile
+		}
+		if err != nil {
+			return cli.Fail(path, fmt.Errorf("mkfifo: %w", err), "")
+		}
+		return nil
+	}
+}
+
+// open opens the FIFO without following a symlink and without blocking
+// (a writer's open fails with ENXIO while there is no reader), then proves
+// with fstat that it is a FIFO before a byte moves.
+func open(path string, flags int) (int, error) {
+	fd, err := unix.Open(path, flags|unix.O_NONBLOCK|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err == unix.ELOOP {
+		return -1, notFIFO(path, unix.S_IFLNK)
+	}
+	if err != nil {
+		return -1, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return -1, cli.Fail(path, err, "")
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFIFO {
+		unix.Close(fd)
+		return -1, notFIFO(path, st.Mode)
+	}
+	return fd, nil
+}
+
+// growTo is the capacity fifocat gives the FIFO, and the pipes on its
+// standard input and output, when -s is not given: 1 MiB (or
+// fs.pipe-max-size, if lower) instead of the default 64 KiB, so that
+// writer and reader wake each other 16 times less often.
+const growTo = 1 << 20
+
+// setSize applies -s to the open FIFO, or without -s grows it and the
+// pipe at the other side of the copy (std, if it is one).
+func setSize(o *options, path string, fd, std int) error {
+	if !o.Size.Set {
+		relay.Grow(fd, growTo)
+		if relay.KindOf(std) == relay.Pipe {
+			relay.Grow(std, growTo)
+		}
+		return nil
+	}
+	if _, err := relay.SetPipeSize(fd, o.Size.N); err != nil {
+		return cli.Fail(path, err, "")
+	}
+	return nil
+}
+
+// watch bounds a run by -t: the context ends when nothing has moved for
+// the -t duration (while waiting for a peer or in the middle of a
+// transfer), with errIdle as its cause.
+func watch(ctx context.Context, o *options, m *meter.Meter) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	if o.Timeout.Set {
+		go idle(ctx, cancel, o.Timeout.D, m)
+	}
+	return ctx, func() { cancel(nil) }
+}
+
+// idle cancels ctx with errIdle once m has counted nothing new for d.
+func idle(ctx context.Context, cancel context.CancelCauseFunc, d time.Duration, m *meter.Meter) {
+	last, at := m.Bytes(), time.Now()
+	tick := time.NewTicker(min(max(d/10, time.Millisecond), 100*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			if n := m.Bytes(); n != last {
+				last, at = n, now
+			} else if now.Sub(at) >= d {
+				cancel(errIdle)
+				return
+			}
+		}
+	}
+}
+
+// ended turns the end of a bounded run into SPEC's rule: stopped by -t,
+// exit 0 if data moved and 3 if none did.
+func ended(ctx context.Context, err error, m *meter.Meter, path, what string) error {
+	if err != nil && errors.Is(context.Cause(ctx), errIdle) {
+		if m.Moved() {
+			return nil
+		}
+		return cli.Timeout(path, what)
+	}
+	return err
+}
+
+// read copies the FIFO to standard output until the last writer closes,
+// or with -k until a signal or -t of idle time.
+func read(ctx context.Context, env *cli.Env, o *options, path string) error {
+	if err := prepare(o, path); err != nil {
+		return err
+	}
+	fd, err := open(path, unix.O_RDONLY)
+	if err != nil {
+		return openErr(path, err)
+	}
+	defer unix.Close(fd)
+	if o.Keep {
+		// Hold a write end ourselves: the FIFO then never reports end of
+		// file, and writers may come and go.
+		w, err := open(path, unix.O_WRONLY)
+		if err != nil {
+			return openErr(path, err)
+		}
+		defer unix.Close(w)
+	}
+	out := int(env.Stdout.Fd())
+	if err := setSize(o, path, fd, out); err != nil {
+		return err
+	}
+	m := meter.New(env.Tool, env.Stderr, o.Progress)
+	defer m.Stop()
+	ctx, cancel := watch(ctx, o, m)
+	defer cancel()
+
+	if o.Nonblock {
+		// One non-blocking read tells the cases apart: end of file means
+		// no writer holds the FIFO, EAGAIN a writer with nothing written yet.
+		var b [1]byte
+		n, err := unix.Read(fd, b[:])
+		switch {
+		case n == 0 && err == nil:
+			return cli.Nothing(path, "no writer has the FIFO open")
+		case n == 1:
+			if err := relay.WriteAll(out, b[:]); err != nil {
+				return cli.Output(err)
+			}
+			m.Add(1)
+		case err != unix.EAGAIN && err != unix.EINTR:
+			return cli.Fail(path, err, "")
+		}
+	} else if !o.Keep {
+		// Until a writer has come, the FIFO reads as empty and ended:
+		// wait for its first bytes, or for it to come and go.
+		if err := waitPeer(ctx, fd); err != nil {
+			return ended(ctx, err, m, path, "waiting for a writer")
+		}
+	}
+	_, err = relay.Copy(ctx, out, fd, m)
+	if err = ended(ctx, err, m, path, "waiting for a writer"); err != nil {
+		var we *relay.WriteError
+		if errors.As(err, &we) {
+			return cli.Output(we.Err)
+		}
+		var re *relay.ReadError
+		if errors.As(err, &re) {
+			return cli.Fail(path, re.Err, "")
+		}
+		return err
+	}
+	if o.Verbose {
+		env.Warnf("%s", m.Summary("read", "from "+path))
+	}
+	return nil
+}
+
+// waitPeer waits until the FIFO has data or a writer has come and gone.
+func waitPeer(ctx context.Context, fd int) error {
+	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(wake)
+	stop := context.AfterFunc(ctx, func() { unix.Write(wake, []byte{1, 0, 0, 0, 0, 0, 0, 0}) })
+	defer stop()
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(wake), Events: unix.POLLIN}}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		_, err := unix.Poll(fds, -1)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if fds[1].Revents != 0 {
+			return ctx.Err()
+		}
+		return nil
+	}
+}
+
+// openWriter opens the FIFO for writing, waiting for a reader (retrying
+// the non-blocking open), or not at all under -n.
+func openWriter(ctx context.Context, o *options, path string) (int, error) {
+	tick := time.NewTicker(retryOpen)
+	defer tick.Stop()
+	for {
+		fd, err := open(path, unix.O_WRONLY)
+		if err != unix.ENXIO {
+			if err != nil {
+				return -1, openErr(path, err)
+			}
+			return fd, nil
+		}
+		if o.Nonblock {
+			return -1, cli.Nothing(path, "no reader has the FIFO open")
+		}
+		select {
+		case <-ctx.Done():
+			return -1, ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// write copies standard input into the FIFO, as a stream or with --lines
+// line by line.
+func write(ctx context.Context, env *cli.Env, o *options, path string) error {
+	if err := prepare(o, path); err != nil {
+		return err
+	}
+	m := meter.New(env.Tool, env.Stderr, o.Progress)
+	defer m.Stop()
+	ctx, cancel := watch(ctx, o, m)
+	defer cancel()
+	fd, err := openWriter(ctx, o, path)
+	if err != nil {
+		return ended(ctx, err, m, path, "waiting for a reader")
+	}
+	defer unix.Close(fd)
+	in := int(env.Stdin.Fd())
+	if err := setSize(o, path, fd, in); err != nil {
+		return err
+	}
+	var lines int64
+	if o.Lines {
+		lines, err = relay.WriteLines(ctx, fd, in, m)
+	} else {
+		_, err = relay.Copy(ctx, fd, in, m)
+	}
+	if errors.Is(context.Cause(ctx), errIdle) && err != nil {
+		if !m.Moved() {
+			return cli.Timeout(path, "waiting for the reader to take data")
+		}
+		env.Warnf("%s: the reader took nothing for %v; stopped after %d bytes", path, o.Timeout.D, m.Bytes())
+		return nil
+	}
+	var le *relay.LineError
+	var we *relay.WriteError
+	var re *relay.ReadError
+	switch {
+	case errors.As(err, &le):
+		return cli.Fail(path, le, "")
+	case errors.As(err, &we) && errors.Is(we.Err, unix.EPIPE):
+		return cli.Failf(path, "", "the reader closed the FIFO; %d bytes were written before that", m.Bytes())
+	case errors.As(err, &we):
+		return cli.Failf(path, "", "write: %v; %d bytes were written before that", cli.Message(we.Err), m.Bytes())
+	case errors.As(err, &re):
+		return cli.Failf("standard input", "", "%v; %d bytes were written to %s before that", cli.Message(re.Err), m.Bytes(), path)
+	case err != nil:
+		return err
+	}
+	if o.Verbose {
+		verb := "wrote"
+		if o.Lines {
+			verb = fmt.Sprintf("wrote %d lines,", lines)
+		}
+		env.Warnf("%s", m.Summary(verb, "to "+path))
+	}
+	return nil
+}
+
+// openErr wraps a failure to open with the hint that applies.
+func openErr(path string, err error) error {
+	var ce *cli.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	if errors.Is(err, os.ErrPermission) {
+		return cli.Fail(path, err, "check its mode with fifocat --stat")
+	}
+	return cli.Fail(path, err, "")
+}

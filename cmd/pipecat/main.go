@@ -1,0 +1,102 @@
+// Command pipecat copies standard input to standard output through the
+// fastest path the kernel offers, runs a command as a coprocess joined by
+// two pipes, and shows who holds which end of the pipes on the system.
+// See man/pipecat.1.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/ipcats/ipcats/internal/cli"
+	"github.com/ipcats/ipcats/internal/ipcname"
+)
+
+const usage = "[OPTIONS] [-- CMD [ARGS...]]\n  pipecat --stat [OPTIONS] [FD]\n  pipecat --list [OPTIONS]"
+
+type options struct {
+	cli.Common
+	Stat bool         `long:"stat" description:"Print what descriptor FD (default 0) is and who holds the other end, and exit"`
+	List bool         `long:"list" description:"List every pipe on the system as writers -> readers, and exit"`
+	Size ipcname.Size `short:"s" long:"size" value-name:"SIZE" description:"Set the buffer of every pipe pipecat makes or is handed (F_SETPIPE_SZ)"`
+	In   FD           `long:"in" value-name:"FD" description:"Read from inherited descriptor FD instead of standard input"`
+	Out  FD           `long:"out" value-name:"FD" description:"Write to inherited descriptor FD instead of standard output"`
+}
+
+// FD is a descriptor number given on the command line.
+type FD struct {
+	N   int
+	Set bool
+}
+
+// ParseFD parses a descriptor number: a decimal integer 0..1<<20.
+func ParseFD(s string) (int, error) {
+	n, err := strconv.ParseUint(s, 10, 31)
+	if err != nil || n > 1<<20 || s == "" || s[0] == '+' {
+		return 0, fmt.Errorf("bad descriptor %q: want a number such as 0 or 3", s)
+	}
+	return int(n), nil
+}
+
+// UnmarshalFlag implements go-flags' Unmarshaler.
+func (f *FD) UnmarshalFlag(s string) error {
+	n, err := ParseFD(s)
+	if err != nil {
+		return err
+	}
+	f.N, f.Set = n, true
+	return nil
+}
+
+func main() {
+	var o options
+	os.Exit(cli.Main("pipecat", usage, &o, &o.Common, func(ctx context.Context, env *cli.Env) error {
+		return run(ctx, env, &o)
+	}))
+}
+
+func run(ctx context.Context, env *cli.Env, o *options) error {
+	if err := checkFlags(env, o); err != nil {
+		return err
+	}
+	switch {
+	case o.List:
+		return list(env, o)
+	case o.Stat:
+		fd := 0
+		if len(env.Args) == 1 {
+			n, err := ParseFD(env.Args[0])
+			if err != nil {
+				return cli.Usagef("%v", err)
+			}
+			fd = n
+		}
+		return stat(env, o, fd)
+	case len(env.Args) > 0:
+		return coprocess(ctx, env, o, env.Args)
+	}
+	return passThrough(ctx, env, o)
+}
+
+// checkFlags refuses options that mean nothing together.
+func checkFlags(env *cli.Env, o *options) error {
+	if err := cli.OneOf("--stat", o.Stat, "--list", o.List); err != nil {
+		return err
+	}
+	inspect := o.Stat || o.List
+	switch {
+	case inspect && (o.Size.Set || o.In.Set || o.Out.Set || o.Verbose || o.Progress):
+		return cli.Usagef("-s, --in, --out, -v and --progress go with a transfer, not --stat or --list")
+	case o.JSON && !inspect:
+		return cli.Usagef("--json goes with --stat or --list")
+	case o.List && len(env.Args) > 0:
+		return cli.Usagef("%q: --list takes no argument", env.Args[0])
+	case o.Stat && len(env.Args) > 1:
+		return cli.Usagef("unexpected argument %q: --stat takes one descriptor", env.Args[1])
+	case o.Size.Set && o.Size.N == 0:
+		return cli.Usagef("-s needs a positive size")
+	}
+	return nil
+}
