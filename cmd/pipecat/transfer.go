@@ -120,11 +120,6 @@ func passThrough(ctx context.Context, env *cli.Env, o *options) error {
 	return nil
 }
 
-// quiet is an error that sets the exit status and prints nothing.
-type quiet struct{}
-
-func (quiet) Error() string { return "" }
-
 // coprocess runs argv joined by two pipes: our input -> its standard
 // input, its standard output -> our output. The exit status is the
 // command's; SIGINT and SIGTERM are passed on to it.
@@ -226,11 +221,10 @@ func coprocess(ctx context.Context, env *cli.Env, o *options, argv []string) err
 	switch {
 	case sig != 0:
 		return &cli.SignalError{Sig: sig}
-	case status != 0:
-		return &cli.Error{Code: status, Err: quiet{}}
-	case drainErr != nil:
+	case drainErr != nil && status == 0:
 		// Our standard output failed but the command did not notice.
 		return copyErr(drainErr, in, out)
 	}
-	return nil
+	// The command's status is ours, also when it caught a signal we passed on.
+	return cli.ExitStatus(status)
 }

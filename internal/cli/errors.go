@@ -78,6 +78,14 @@ func Usagef(format string, args ...any) error {
 	return &UsageError{Msg: fmt.Sprintf(format, args...)}
 }
 
+// ExitStatus is a status the run chose itself and that nothing overrides,
+// not even the signal that ended the run (pipecat exits with its command's
+// status, even when the command caught the signal pipecat passed on). It
+// prints no message.
+type ExitStatus int
+
+func (e ExitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
 // SignalError is the cause of a context cancelled by SIGINT or SIGTERM.
 type SignalError struct{ Sig syscall.Signal }
 
@@ -101,6 +109,10 @@ func Output(err error) error {
 // Status maps an error returned by a tool's run function to its exit status.
 // Quiet statuses (signals, a closed stdout) carry no message.
 func Status(ctx context.Context, err error) (code int, msg string) {
+	var es ExitStatus
+	if errors.As(err, &es) {
+		return int(es), ""
+	}
 	var sig *SignalError
 	if errors.As(context.Cause(ctx), &sig) && (err == nil || errors.Is(err, context.Canceled) || errors.As(err, &sig)) {
 		return 128 + int(sig.Sig), ""

@@ -30,6 +30,8 @@ func TestStatus(t *testing.T) {
 		{context.Background(), errors.New("plain"), 1, "plain"},
 		{sigCtx, context.Canceled, 143, ""},
 		{sigCtx, nil, 143, ""},
+		{sigCtx, ExitStatus(0), 0, ""},
+		{context.Background(), ExitStatus(7), 7, ""},
 		{sigCtx, Fail("x", errors.New("real failure"), ""), 1, "x: real failure"},
 	}
 	for _, tt := range tests {
