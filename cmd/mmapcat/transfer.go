@@ -13,6 +13,7 @@ import (
 	"github.com/ipcats/ipcats/internal/fault"
 	"github.com/ipcats/ipcats/internal/mapfile"
 	"github.com/ipcats/ipcats/internal/meter"
+	"github.com/ipcats/ipcats/internal/region"
 	"github.com/ipcats/ipcats/internal/relay"
 )
 
@@ -427,15 +428,9 @@ func openForRead(ctx context.Context, o *options, path string) (*mapfile.File, e
 func content(o *options, w []byte) []byte {
 	switch {
 	case o.CString:
-		if i := bytes.IndexByte(w, 0); i >= 0 {
-			return w[:i]
-		}
+		return region.CString(w)
 	case o.Trim:
-		i := len(w)
-		for i > 0 && w[i-1] == 0 {
-			i--
-		}
-		return w[:i]
+		return region.TrimNUL(w)
 	}
 	return w
 }

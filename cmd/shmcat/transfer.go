@@ -13,6 +13,7 @@ import (
 	"github.com/ipcats/ipcats/internal/fault"
 	"github.com/ipcats/ipcats/internal/ipcname"
 	"github.com/ipcats/ipcats/internal/meter"
+	"github.com/ipcats/ipcats/internal/region"
 	"github.com/ipcats/ipcats/internal/relay"
 	"github.com/ipcats/ipcats/internal/shm"
 )
@@ -266,16 +267,9 @@ func content(o *options, w []byte) []byte {
 	case o.All:
 		return w
 	case o.CString:
-		if i := bytes.IndexByte(w, 0); i >= 0 {
-			return w[:i]
-		}
-		return w
+		return region.CString(w)
 	}
-	i := len(w)
-	for i > 0 && w[i-1] == 0 {
-		i--
-	}
-	return w[:i]
+	return region.TrimNUL(w)
 }
 
 // read copies the window to standard output, straight from the mapping.
