@@ -29,6 +29,7 @@ type options struct {
 	CString  bool         `short:"z" long:"cstring" description:"With -r, print up to the first NUL byte"`
 	Follow   bool         `short:"f" long:"follow" description:"Print the content now and again each time it changes"`
 	Interval cli.Duration `short:"i" long:"interval" value-name:"DURATION" description:"With -f, look for changes every DURATION (default 100ms)"`
+	Stream   bool         `long:"stream" description:"Stream through a ring buffer in the segment, like a FIFO named by a key"`
 	Args     struct {
 		Object string `positional-arg-name:"KEY|/NAME"`
 	} `positional-args:"yes"`
@@ -68,9 +69,12 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	obj := describe(name)
 	switch act {
 	case cli.ActStat:
-		return stat(env, o, name, obj)
+		return statRing(env, o, name, obj)
 	case cli.ActRemove:
 		return remove(name, obj)
+	}
+	if o.Stream {
+		return stream(ctx, env, o, act, rmAfter, name, obj)
 	}
 	if rmAfter {
 		// --rm with -r/-w: remove once the transfer is done, also when a
@@ -95,6 +99,9 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 // checkFlags refuses options that mean nothing with the chosen action.
 func checkFlags(act cli.Action, o *options) error {
 	if err := cli.OneOf("-a", o.All, "-z", o.CString); err != nil {
+		return err
+	}
+	if err := checkStream(act, o); err != nil {
 		return err
 	}
 	if err := cli.OneOf("-t", o.Timeout.Set, "-n", o.Nonblock); err != nil {

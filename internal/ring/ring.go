@@ -127,7 +127,7 @@ func Init(seg []byte, capacity int64) error {
 // Attach validates the header of seg, a whole mapped segment, and returns
 // the ring. ErrUninitialised means its creator has not published it yet.
 func Attach(seg []byte) (*Ring, error) {
-	if len(seg) >= 8 && u64(seg, offMagic).Load() == 0 {
+	if len(seg) == 0 || len(seg) >= 8 && u64(seg, offMagic).Load() == 0 {
 		return nil, ErrUninitialised // load the magic first, with acquire
 	}
 	h, err := Validate(seg)
@@ -198,22 +198,35 @@ func (r *Ring) Claim(role Role, pid int32, remove bool) error {
 	return nil
 }
 
-// Leave gives up this side. done says whether the side reached the end:
-// for the writer, the end of its input (readers will see end of stream);
-// for the reader, the end of the stream (or the writer's death or abort,
-// which it reported). It returns true when the ring was marked for
-// removal and this side is the one that must remove it: the other side
-// is gone, nothing waits in the ring for a reader to come, and no other
-// process has claimed the removal.
-func (r *Ring) Leave(done bool) (remove bool) {
+// Outcome is how a side leaves the ring.
+type Outcome int
+
+const (
+	// Done: the writer reached the end of its input (readers will see
+	// the end of the stream); the reader reached the end of the stream,
+	// or reported the writer's abort or death.
+	Done Outcome = iota
+	// Abort: the side stopped early. The reader then sees that the
+	// stream is incomplete; the writer that its reader closed it.
+	Abort
+	// Detach: the reader stopped waiting (-t, -n) but closed nothing; the
+	// stream stays open for another reader.
+	Detach
+)
+
+// Leave gives up this side. It returns true when the ring was marked for
+// removal and this side must remove it: the other side is gone, no
+// finished stream waits in the ring for a reader, and no other process
+// has claimed the removal.
+func (r *Ring) Leave(o Outcome) (remove bool) {
 	switch {
-	case r.role == Writer && done:
+	case r.role == Writer && o == Done:
 		r.flags.Or(FlagEOF)
 	case r.role == Writer:
 		r.flags.Or(FlagWriterAbort)
-	case done:
+	case o == Done:
 		r.flags.Or(FlagDone)
-	default:
+	case o == Abort:
 		r.flags.Or(FlagReaderClosed)
 	}
 	r.side(r.role).CompareAndSwap(r.pid, 0)
@@ -230,7 +243,7 @@ func (r *Ring) Leave(done bool) (remove bool) {
 	if p := other.Load(); p != 0 && Alive(p) {
 		return false
 	}
-	if r.role == Writer && done && f&FlagDone == 0 && r.head.Load() != r.tail.Load() {
+	if r.role == Writer && o == Done && f&FlagDone == 0 {
 		return false // the stream waits in the ring for a reader to come
 	}
 	for {

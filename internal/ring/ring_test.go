@@ -78,13 +78,13 @@ func TestStream(t *testing.T) {
 			if err == nil && n != int64(size) {
 				err = errors.New("short send")
 			}
-			w.Leave(true)
+			w.Leave(Done)
 			sent <- err
 		}()
 		recvd := make(chan error, 1)
 		go func() {
 			_, err := r.Receive(ctx, int(outW.Fd()), Options{})
-			r.Leave(true)
+			r.Leave(Done)
 			outW.Close()
 			recvd <- err
 		}()
@@ -118,12 +118,12 @@ func TestEnds(t *testing.T) {
 	w, r := shared(t, 4096)
 	w.Claim(Writer, me, false)
 	w.Send(ctx, null, Options{})
-	w.Leave(false)
+	w.Leave(Abort)
 	r.Claim(Reader, me, false)
 	if _, err := r.Receive(ctx, null, Options{}); err != ErrWriterStopped {
 		t.Errorf("Receive after an abort = %v; want %v", err, ErrWriterStopped)
 	}
-	r.Leave(true)
+	r.Leave(Done)
 	// ... and a second reader, the end consumed, waits for a new writer.
 	r.Claim(Reader, me, false)
 	if _, err := r.Receive(ctx, null, Options{Idle: 50 * time.Millisecond}); err != ErrIdle {
@@ -132,15 +132,15 @@ func TestEnds(t *testing.T) {
 	if _, err := r.Receive(ctx, null, Options{Nonblock: true}); err != ErrWouldBlock {
 		t.Errorf("Receive -n of an empty ring = %v; want %v", err, ErrWouldBlock)
 	}
-	r.Leave(false)
+	r.Leave(Abort)
 
 	// The reader closed: a writer with data to send stops.
 	w, r = shared(t, 4096)
 	r.Claim(Reader, me, false)
-	r.Leave(false)
+	r.Leave(Abort)
 	w.Claim(Writer, me, false) // a new writer clears the last reader's close
 	r.Claim(Reader, me, false)
-	r.Leave(false)
+	r.Leave(Abort)
 	zero, _ := os.Open("/dev/zero")
 	defer zero.Close()
 	if _, err := w.Send(ctx, int(zero.Fd()), Options{}); err != ErrReaderClosed {
@@ -208,31 +208,31 @@ func TestLeaveRemoves(t *testing.T) {
 		{"no --rm", func(w, r *Ring) (bool, bool) {
 			w.Claim(Writer, me, false)
 			r.Claim(Reader, me, false)
-			return w.Leave(true), r.Leave(true)
+			return w.Leave(Done), r.Leave(Done)
 		}, [2]bool{false, false}},
 		{"writer --rm, reader last", func(w, r *Ring) (bool, bool) {
 			w.Claim(Writer, me, true)
 			r.Claim(Reader, me, false)
-			return w.Leave(true), r.Leave(true)
+			return w.Leave(Done), r.Leave(Done)
 		}, [2]bool{false, true}},
 		{"reader --rm, writer last", func(w, r *Ring) (bool, bool) {
 			r.Claim(Reader, me, true)
 			w.Claim(Writer, me, false)
-			rr := r.Leave(true)
-			return w.Leave(true), rr
+			rr := r.Leave(Done)
+			return w.Leave(Done), rr
 		}, [2]bool{true, false}},
 		{"writer --rm leaves data for a reader", func(w, r *Ring) (bool, bool) {
 			w.Claim(Writer, me, true)
 			w.head.Store(10)
-			wr := w.Leave(true)
+			wr := w.Leave(Done)
 			r.Claim(Reader, me, false)
 			r.tail.Store(10)
-			return wr, r.Leave(true)
+			return wr, r.Leave(Done)
 		}, [2]bool{false, true}},
 		{"writer --rm aborts alone", func(w, r *Ring) (bool, bool) {
 			w.Claim(Writer, me, true)
 			w.head.Store(10)
-			return w.Leave(false), false
+			return w.Leave(Abort), false
 		}, [2]bool{true, false}},
 	}
 	for _, tt := range tests {
