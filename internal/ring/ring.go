@@ -12,10 +12,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Chunk is the most one read(2) or write(2) moves: small enough that the
-// other side starts on it while it is still in cache, large enough that
-// system calls cost little.
-const Chunk = 256 << 10
+// Chunk is the most one read(2) or write(2) moves (and at most half the
+// ring): small enough that the other side works on one chunk while this
+// side fills the next, large enough that system calls cost little.
+const Chunk = 1 << 20
 
 // tick is how long a side sleeps on a futex before it looks at its
 // context, its peer's pid and its deadline again.
@@ -23,7 +23,7 @@ const tick = 100 * time.Millisecond
 
 // spins is how many times a side looks at the other's index before it
 // goes to sleep: the peer is often a few microseconds from moving it.
-const spins = 2000
+const spins = 500
 
 // Role is a side of the ring.
 type Role int
@@ -93,6 +93,7 @@ func (e *WriteError) Unwrap() error { return e.Err }
 type Ring struct {
 	data      []byte
 	cap, mask uint64
+	chunk     uint64
 
 	flags          *atomic.Uint32
 	writer, reader *atomic.Int32
@@ -138,6 +139,7 @@ func Attach(seg []byte) (*Ring, error) {
 		data:     seg[HeaderSize : HeaderSize+h.Capacity],
 		cap:      h.Capacity,
 		mask:     h.Capacity - 1,
+		chunk:    min(Chunk, h.Capacity/2),
 		flags:    u32(seg, offFlags),
 		writer:   i32(seg, offWriter),
 		reader:   i32(seg, offReader),
@@ -355,7 +357,7 @@ func (r *Ring) Send(ctx context.Context, fd int, opt Options) (int64, error) {
 				return total, err
 			}
 		}
-		n, err := r.transfer(unix.SYS_READV, fd, head, min(r.cap-fill, Chunk))
+		n, err := r.transfer(unix.SYS_READV, fd, head, min(r.cap-fill, r.chunk))
 		switch {
 		case err == unix.EINTR || err == unix.EAGAIN:
 			continue
@@ -417,7 +419,7 @@ func (r *Ring) Receive(ctx context.Context, fd int, opt Options) (int64, error) 
 			}
 			continue
 		}
-		n, err := r.transfer(unix.SYS_WRITEV, fd, tail, min(fill, Chunk))
+		n, err := r.transfer(unix.SYS_WRITEV, fd, tail, min(fill, r.chunk))
 		switch {
 		case err == unix.EINTR:
 			continue
