@@ -39,8 +39,18 @@ func checkStream(act cli.Action, o *options) error {
 }
 
 // stream runs -r or -w with --stream: standard input into the ring, or
-// the ring to standard output, until the end of the stream.
-func stream(ctx context.Context, env *cli.Env, o *options, act cli.Action, rmAfter bool, name ipcname.Name, obj string) (err error) {
+// the ring to standard output, until the end of the stream. A POSIX
+// object truncated under it (SIGBUS on the mapping) ends it with exit 1.
+func stream(ctx context.Context, env *cli.Env, o *options, act cli.Action, rmAfter bool, name ipcname.Name, obj string) error {
+	err := fault.Guard(func() error { return streamRing(ctx, env, o, act, rmAfter, name, obj) })
+	var ce *cli.Error
+	if errors.Is(err, fault.ErrFault) && !errors.As(err, &ce) {
+		return cli.Fail(obj, err, "")
+	}
+	return err
+}
+
+func streamRing(ctx context.Context, env *cli.Env, o *options, act cli.Action, rmAfter bool, name ipcname.Name, obj string) (err error) {
 	seg, r, err := openRing(ctx, o, act, name, obj)
 	if err != nil {
 		return err
@@ -70,11 +80,7 @@ func stream(ctx context.Context, env *cli.Env, o *options, act cli.Action, rmAft
 	}
 	if role == ring.Writer {
 		start := r.Header().Head
-		var n int64
-		gerr := fault.Guard(func() error { n, err = r.Send(ctx, int(env.Stdin.Fd()), opt); return nil })
-		if gerr != nil {
-			err = gerr
-		}
+		n, err := r.Send(ctx, int(env.Stdin.Fd()), opt)
 		// taken is how much of this run's input the reader has consumed.
 		taken := min(max(int64(r.Header().Tail-start), 0), n)
 		if errors.Is(err, ring.ErrIdle) && taken > 0 {
@@ -88,11 +94,7 @@ func stream(ctx context.Context, env *cli.Env, o *options, act cli.Action, rmAft
 		}
 		return err
 	}
-	var n int64
-	gerr := fault.Guard(func() error { n, err = r.Receive(ctx, int(env.Stdout.Fd()), opt); return nil })
-	if gerr != nil {
-		err = gerr
-	}
+	n, err := r.Receive(ctx, int(env.Stdout.Fd()), opt)
 	outcome, err = receiveResult(err, obj, n)
 	if err == nil && o.Verbose {
 		env.Warnf("%s", m.Summary("read", "from the ring "+where(seg, obj)))

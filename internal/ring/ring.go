@@ -10,6 +10,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ipcats/ipcats/internal/fault"
 )
 
 // Chunk is the most one read(2) or write(2) moves (and at most half the
@@ -361,6 +363,8 @@ func (r *Ring) Send(ctx context.Context, fd int, opt Options) (int64, error) {
 		switch {
 		case err == unix.EINTR || err == unix.EAGAIN:
 			continue
+		case err == unix.EFAULT:
+			return total, fault.ErrFault // the object was truncated under us
 		case err != nil:
 			return total, &ReadError{err}
 		case n == 0:
@@ -428,6 +432,8 @@ func (r *Ring) Receive(ctx context.Context, fd int, opt Options) (int64, error) 
 				return total, err
 			}
 			continue
+		case err == unix.EFAULT:
+			return total, fault.ErrFault
 		case err != nil:
 			return total, &WriteError{err}
 		case n == 0:
