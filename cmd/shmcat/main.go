@@ -30,6 +30,7 @@ type options struct {
 	CString  bool         `short:"z" long:"cstring" description:"With -r, print up to the first NUL byte"`
 	Follow   bool         `short:"f" long:"follow" description:"Print the content now and again each time it changes"`
 	Interval cli.Duration `short:"i" long:"interval" value-name:"DURATION" description:"With -f, look for changes every DURATION (default 100ms)"`
+	Stream   bool         `long:"stream" description:"Stream through a ring buffer in the segment, like a FIFO named by a key"`
 	Args     struct {
 		Object string `positional-arg-name:"KEY|/NAME"`
 	} `positional-args:"yes"`
@@ -72,9 +73,12 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	obj := describe(name)
 	switch act {
 	case cli.ActStat:
-		return stat(env, o, name, obj)
+		return statRing(env, o, name, obj)
 	case cli.ActRemove:
 		return remove(name, obj)
+	}
+	if o.Stream {
+		return stream(ctx, env, o, act, rmAfter, name, obj)
 	}
 	if rmAfter {
 		// --rm with -r/-w: remove once the transfer is done, also when a
@@ -102,6 +106,9 @@ func checkFlags(act cli.Action, o *options) error {
 	if err := cli.OneOf("-a", o.All, "-z", o.CString); err != nil {
 		return err
 	}
+	if err := checkStream(act, o); err != nil {
+		return err
+	}
 	if err := cli.OneOf("-t", o.Timeout.Set, "-n", o.Nonblock); err != nil {
 		return err
 	}
@@ -111,12 +118,12 @@ func checkFlags(act cli.Action, o *options) error {
 		return cli.Usagef("-a, -c, -f, -i and -z go with -r")
 	case !writing && (o.Excl || o.NoClear):
 		return cli.Usagef("-x and --no-clear go with -w")
-	case !reading && (o.Timeout.Set || o.Nonblock):
-		return cli.Usagef("-t and -n go with -r (-w never waits)")
+	case !reading && !(writing && o.Stream) && (o.Timeout.Set || o.Nonblock):
+		return cli.Usagef("-t and -n go with -r or --stream (a plain -w never waits)")
 	case !reading && !writing && (o.Offset.Set || o.Length.Set || o.Size.Set):
 		return cli.Usagef("-o, -L and -s go with -r or -w")
-	case o.Mode.Set && !writing && !(reading && o.Create):
-		return cli.Usagef("-m goes with -w or -r -c, which create segments")
+	case o.Mode.Set && !writing && !(reading && (o.Create || o.Stream)):
+		return cli.Usagef("-m goes with -w, -r -c or --stream, which create segments")
 	case o.Interval.Set && !o.Follow:
 		return cli.Usagef("-i goes with -f")
 	case o.Interval.Set && o.Interval.D <= 0:

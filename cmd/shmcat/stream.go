@@ -1,0 +1,323 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/ipcats/ipcats/internal/cli"
+	"github.com/ipcats/ipcats/internal/fault"
+	"github.com/ipcats/ipcats/internal/ipcname"
+	"github.com/ipcats/ipcats/internal/meter"
+	"github.com/ipcats/ipcats/internal/procfs"
+	"github.com/ipcats/ipcats/internal/report"
+	"github.com/ipcats/ipcats/internal/ring"
+	"github.com/ipcats/ipcats/internal/shm"
+)
+
+// initWait is how long a side that found a ring just created by the other
+// waits for its header to be published before calling it foreign.
+const initWait = 2 * time.Second
+
+// checkStream refuses options that mean nothing with --stream.
+func checkStream(act cli.Action, o *options) error {
+	switch {
+	case !o.Stream:
+		return nil
+	case act != cli.ActRead && act != cli.ActWrite && act != cli.ActStat:
+		return cli.Usagef("--stream goes with -r, -w or --stat")
+	case o.Offset.Set || o.Length.Set || o.All || o.CString || o.Follow || o.Interval.Set || o.NoClear:
+		return cli.Usagef("-o, -L, -a, -z, -f, -i and --no-clear do not go with --stream")
+	case o.Nonblock && act == cli.ActWrite:
+		return cli.Usagef("-n goes with -r --stream (a writer waits for room; use -t to bound it)")
+	case o.Size.Set && !ring.ValidCapacity(o.Size.N):
+		return cli.Usagef("-s with --stream is the ring's data size: a power of two from 4K to 1T, such as 4M")
+	}
+	return nil
+}
+
+// stream runs -r or -w with --stream: standard input into the ring, or
+// the ring to standard output, until the end of the stream. A POSIX
+// object truncated under it (SIGBUS on the mapping) ends it with exit 1.
+func stream(ctx context.Context, env *cli.Env, o *options, act cli.Action, rmAfter bool, name ipcname.Name, obj string) error {
+	err := fault.Guard(func() error { return streamRing(ctx, env, o, act, rmAfter, name, obj) })
+	var ce *cli.Error
+	if errors.Is(err, fault.ErrFault) && !errors.As(err, &ce) {
+		return cli.Fail(obj, err, "")
+	}
+	return err
+}
+
+func streamRing(ctx context.Context, env *cli.Env, o *options, act cli.Action, rmAfter bool, name ipcname.Name, obj string) (err error) {
+	seg, r, err := openRing(ctx, o, act, name, obj)
+	if err != nil {
+		return err
+	}
+	defer seg.Close()
+	role := ring.Reader
+	if act == cli.ActWrite {
+		role = ring.Writer
+	}
+	if err := r.Claim(role, int32(os.Getpid()), rmAfter); err != nil {
+		return cli.Fail(obj, err, "a ring has one writer and one reader at a time")
+	}
+	outcome := ring.Abort
+	defer func() {
+		if r.Leave(outcome) {
+			if rerr := shm.Remove(name); rerr != nil && !errors.Is(rerr, shm.ErrNotExist) && err == nil {
+				err = openErr(obj, rerr)
+			}
+		}
+	}()
+
+	m := meter.New(env.Tool, env.Stderr, o.Progress)
+	defer m.Stop()
+	opt := ring.Options{Nonblock: o.Nonblock, Moved: m.Add}
+	if o.Timeout.Set {
+		opt.Idle = max(o.Timeout.D, time.Nanosecond)
+	}
+	if role == ring.Writer {
+		start := r.Header().Head
+		n, err := r.Send(ctx, int(env.Stdin.Fd()), opt)
+		// taken is how much of this run's input the reader has consumed.
+		taken := min(max(int64(r.Header().Tail-start), 0), n)
+		if errors.Is(err, ring.ErrIdle) && taken > 0 {
+			// SPEC: -t stopping a run that moved data exits 0; say what was left.
+			env.Warnf("%s: no room for %v; stopped with %d bytes written into the ring, %d of them read; the rest of the input was not read", obj, o.Timeout.D, n, taken)
+			return nil
+		}
+		outcome, err = sendResult(err, obj, n, taken)
+		if err == nil && o.Verbose {
+			env.Warnf("%s", m.Summary("wrote", "into the ring "+where(seg, obj)))
+		}
+		return err
+	}
+	n, err := r.Receive(ctx, int(env.Stdout.Fd()), opt)
+	outcome, err = receiveResult(err, obj, n)
+	if err == nil && o.Verbose {
+		env.Warnf("%s", m.Summary("read", "from the ring "+where(seg, obj)))
+	}
+	return err
+}
+
+// sendResult maps how a Send ended to the way the writer leaves the ring
+// and the run's error. n bytes went into the ring; the reader took taken.
+func sendResult(err error, obj string, n, taken int64) (ring.Outcome, error) {
+	delivered := fmt.Sprintf("%d bytes written into the ring, %d of them read", n, taken)
+	var died *ring.PeerDiedError
+	var rerr *ring.ReadError
+	var cerr *ring.CorruptError
+	switch {
+	case err == nil:
+		return ring.Done, nil
+	case errors.Is(err, ring.ErrIdle):
+		return ring.Abort, cli.Timeout(obj, "waiting for a reader ("+delivered+")")
+	case errors.Is(err, ring.ErrReaderClosed):
+		return ring.Abort, cli.Failf(obj, "", "the reader closed the stream; %s", delivered)
+	case errors.As(err, &died):
+		return ring.Abort, cli.Failf(obj, "", "%v; %s", died, delivered)
+	case errors.As(err, &rerr):
+		return ring.Abort, cli.Failf("standard input", "", "%v; %s", cli.Message(rerr.Err), delivered)
+	case errors.As(err, &cerr):
+		return ring.Abort, cli.Failf(obj, "remove it with shmcat --rm", "%v; %s", cerr, delivered)
+	case errors.Is(err, fault.ErrFault):
+		return ring.Abort, cli.Failf(obj, "", "%v; %s", err, delivered)
+	}
+	return ring.Abort, err // a signal: cli exits 128+N
+}
+
+// receiveResult maps how a Receive ended to the way the reader leaves the
+// ring and the run's error; n bytes went to standard output.
+func receiveResult(err error, obj string, n int64) (ring.Outcome, error) {
+	var died *ring.PeerDiedError
+	var werr *ring.WriteError
+	var cerr *ring.CorruptError
+	switch {
+	case err == nil:
+		return ring.Done, nil
+	case errors.Is(err, ring.ErrWriterStopped):
+		return ring.Done, cli.Failf(obj, "", "%v; %d bytes received", err, n)
+	case errors.As(err, &died):
+		return ring.Done, cli.Failf(obj, "", "%v; %d bytes received", died, n)
+	case errors.Is(err, ring.ErrIdle) && n == 0:
+		return ring.Detach, cli.Timeout(obj, "waiting for the writer")
+	case errors.Is(err, ring.ErrWouldBlock) && n == 0:
+		return ring.Detach, cli.Nothing(obj, "the ring is empty")
+	case errors.Is(err, ring.ErrIdle), errors.Is(err, ring.ErrWouldBlock):
+		return ring.Detach, nil
+	case errors.As(err, &werr):
+		return ring.Abort, cli.Output(werr.Err)
+	case errors.As(err, &cerr):
+		return ring.Abort, cli.Failf(obj, "remove it with shmcat --rm", "%v; %d bytes received", cerr, n)
+	case errors.Is(err, fault.ErrFault):
+		return ring.Abort, cli.Failf(obj, "", "%v; %d bytes received", err, n)
+	}
+	return ring.Abort, err
+}
+
+// openRing opens the ring, creating it when absent. When two sides start
+// at once, the exclusive create lets exactly one of them make the segment
+// and write its header; the other waits for the header to be published.
+func openRing(ctx context.Context, o *options, act cli.Action, name ipcname.Name, obj string) (*shm.Segment, *ring.Ring, error) {
+	capacity := int64(ring.DefaultCapacity)
+	if o.Size.Set {
+		capacity = o.Size.N
+	}
+	excl := act == cli.ActWrite && o.Excl
+	var deadline time.Time
+	for {
+		if !excl {
+			seg, err := shm.Open(name, true)
+			if err == nil {
+				r, err := ring.Attach(seg.Mem)
+				if errors.Is(err, ring.ErrUninitialised) {
+					seg.Close()
+					if deadline.IsZero() {
+						deadline = time.Now().Add(initWait)
+					}
+					if time.Now().After(deadline) {
+						return nil, nil, cli.Failf(obj, "it is not a ring; remove it with shmcat --rm, or read it without --stream",
+							"segment is all zeros where a ring header should be")
+					}
+					if err := pause(ctx, 5*time.Millisecond); err != nil {
+						return nil, nil, err
+					}
+					continue
+				}
+				if err != nil {
+					seg.Close()
+					return nil, nil, ringErr(obj, err)
+				}
+				if o.Size.Set && o.Size.N != r.Capacity() {
+					seg.Close()
+					return nil, nil, cli.Failf(obj, "leave out -s to join it", "ring holds %d bytes, not %d (-s)", r.Capacity(), o.Size.N)
+				}
+				return seg, r, nil
+			}
+			if !errors.Is(err, shm.ErrNotExist) || name.Kind == ipcname.ID {
+				return nil, nil, openErr(obj, err)
+			}
+		}
+		seg, err := shm.Create(name, ring.Size(capacity), o.Mode.Or(0o600))
+		if errors.Is(err, shm.ErrExist) && !excl {
+			continue // the other side created it first: join it
+		}
+		if err != nil {
+			return nil, nil, openErr(obj, err)
+		}
+		if err := ring.Init(seg.Mem, capacity); err != nil {
+			seg.Close()
+			return nil, nil, cli.Fail(obj, err, "")
+		}
+		r, err := ring.Attach(seg.Mem)
+		if err != nil {
+			seg.Close()
+			return nil, nil, ringErr(obj, err)
+		}
+		return seg, r, nil
+	}
+}
+
+// ringErr explains a segment that is not a usable ring.
+func ringErr(obj string, err error) error {
+	var ce *ring.CorruptError
+	switch {
+	case errors.Is(err, ring.ErrNotRing):
+		return cli.Fail(obj, err, "read it without --stream, or use another key or name")
+	case errors.As(err, &ce):
+		return cli.Fail(obj, err, "remove it with shmcat --rm")
+	}
+	return cli.Fail(obj, err, "")
+}
+
+func pause(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+// ringFields returns what --stat adds for a ring, or nil when the segment
+// is not one. The segment is attached read-only for the look; one too
+// small to hold a ring is not touched.
+func ringFields(name ipcname.Name, size int64) report.Record {
+	if size < ring.Size(ring.MinCapacity) {
+		return nil
+	}
+	seg, err := shm.Open(name, false)
+	if err != nil {
+		return nil
+	}
+	defer seg.Close()
+	var h ring.Header
+	if fault.Guard(func() error { h, err = ring.Validate(seg.Mem); return err }) != nil {
+		return nil
+	}
+	rec := report.Record{
+		{Name: "ring", Value: true},
+		{Name: "ring_capacity", Value: h.Capacity},
+		{Name: "ring_fill", Value: h.Fill(), Text: fmt.Sprintf("%d (%d%%)", h.Fill(), h.Fill()*100/h.Capacity)},
+		{Name: "ring_state", Value: state(h)},
+		{Name: "ring_written", Value: h.Head},
+		{Name: "ring_read", Value: h.Tail},
+	}
+	rec = append(rec, peerField("ring_writer", h.WriterPID), peerField("ring_reader", h.ReaderPID))
+	return rec
+}
+
+// state names what a ring is doing, for --stat.
+func state(h ring.Header) string {
+	f := h.Flags
+	switch {
+	case f&ring.FlagReaderClosed != 0:
+		return "closed by its reader"
+	case f&ring.FlagDone != 0 && h.WriterPID == 0:
+		return "finished"
+	case f&ring.FlagDone == 0 && f&(ring.FlagEOF|ring.FlagWriterAbort) != 0:
+		s := "ended"
+		if f&ring.FlagEOF == 0 {
+			s = "writer stopped early"
+		}
+		if h.ReaderPID == 0 {
+			return s + "; waiting for a reader to drain it"
+		}
+		return s + "; the reader is draining it"
+	case h.WriterPID != 0 && h.ReaderPID != 0:
+		return "streaming"
+	case h.WriterPID != 0:
+		return "waiting for a reader"
+	case h.ReaderPID != 0:
+		return "waiting for a writer"
+	}
+	return "idle"
+}
+
+// peerField shows a side's pid and command, or none.
+func peerField(name string, pid int32) report.Field {
+	switch {
+	case pid == 0:
+		return report.Field{Name: name, Value: nil, Text: "none"}
+	case !ring.Alive(pid):
+		return report.Field{Name: name, Value: pid, Text: fmt.Sprintf("%d (dead)", pid)}
+	}
+	return report.Field{Name: name, Value: pid, Text: fmt.Sprintf("%d (%s)", pid, procfs.Comm(int(pid)))}
+}
+
+// statRing is --stat: the segment's attributes, and the ring's when it
+// holds one. With --stream, a segment that is not a ring is an error.
+func statRing(env *cli.Env, o *options, name ipcname.Name, obj string) error {
+	i, err := shm.StatName(name)
+	if err != nil {
+		return openErr(obj, err)
+	}
+	rec := record(i)
+	extra := ringFields(name, i.Size)
+	if extra == nil && o.Stream {
+		return cli.Fail(obj, ring.ErrNotRing, "leave out --stream to see the segment")
+	}
+	return cli.Output(report.Stat(env.Stdout, o.JSON, append(rec, extra...)))
+}
