@@ -1,0 +1,198 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// pipe returns (read end, write end).
+func pipe(t *testing.T) (int, int) {
+	t.Helper()
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(p[0]); unix.Close(p[1]) })
+	return p[0], p[1]
+}
+
+func socketpair(t *testing.T, typ int) (int, int) {
+	t.Helper()
+	p, err := unix.Socketpair(unix.AF_UNIX, typ|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unix.SetNonblock(p[0], true)
+	t.Cleanup(func() { unix.Close(p[0]); unix.Close(p[1]) })
+	return p[0], p[1]
+}
+
+func readAll(fd int) string {
+	var out []byte
+	b := make([]byte, 4096)
+	for {
+		n, err := unix.Read(fd, b)
+		if n <= 0 || err != nil {
+			return string(out)
+		}
+		out = append(out, b[:n]...)
+	}
+}
+
+// peer is what the far end of the socket does.
+type peer func(fd int)
+
+// replyAfterEOF reads the whole request, then answers and closes: the
+// server that socat's default loses the reply of.
+func replyAfterEOF(fd int) {
+	req := readAll(fd)
+	unix.Write(fd, []byte("got: "+req))
+	unix.Close(fd)
+}
+
+// speakAndClose answers at once and closes without reading.
+func speakAndClose(fd int) {
+	unix.Write(fd, []byte("bye\n"))
+	unix.Close(fd)
+}
+
+// silent reads everything and never answers nor closes (until the test ends).
+func silent(fd int) { readAll(fd) }
+
+func TestDuplex(t *testing.T) {
+	tests := []struct {
+		name     string
+		input    string
+		closeIn  bool // input reaches EOF
+		peer     peer
+		d        Duplex
+		want     string
+		wantErr  error
+		wantSent int64
+	}{
+		{"reply after EOF", "hello", true, replyAfterEOF, Duplex{Linger: -1}, "got: hello", nil, 5},
+		{"empty request", "", true, replyAfterEOF, Duplex{Linger: -1}, "got: ", nil, 0},
+		{"peer ends a terminal session", "", false, speakAndClose, Duplex{Linger: -1, PeerEnds: true}, "bye\n", nil, 0},
+		{"linger expires", "x", true, silent, Duplex{Linger: 50 * time.Millisecond}, "", nil, 1},
+		{"idle", "", false, silent, Duplex{Linger: -1, Idle: 100 * time.Millisecond}, "", ErrIdle, 0},
+		{"lines as messages", "a\nbb\n", true, replyAfterEOF, Duplex{Linger: -1, Messages: true, Lines: true}, "got: a\nbb\n", nil, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			typ := unix.SOCK_STREAM
+			if tt.d.Messages {
+				typ = unix.SOCK_SEQPACKET
+			}
+			ours, theirs := socketpair(t, typ)
+			inR, inW := pipe(t)
+			outR, outW := pipe(t)
+			unix.Write(inW, []byte(tt.input))
+			if tt.closeIn {
+				unix.Close(inW)
+			}
+			go tt.peer(theirs)
+			d := tt.d
+			d.Sock, d.In, d.Out = ours, inR, outW
+			res, err := d.Run(context.Background())
+			unix.Close(outW)
+			got := readAll(outR)
+			if !errors.Is(err, tt.wantErr) || got != tt.want || res.Sent != tt.wantSent {
+				t.Errorf("Duplex(%q) = %q, sent %d, %v; want %q, sent %d, %v", tt.input, got, res.Sent, err, tt.want, tt.wantSent, tt.wantErr)
+			}
+		})
+	}
+}
+
+// A seqpacket peer sees one record per input line.
+func TestDuplexLinesAreRecords(t *testing.T) {
+	ours, theirs := socketpair(t, unix.SOCK_SEQPACKET)
+	inR, inW := pipe(t)
+	unix.Write(inW, []byte("one\ntwo\nlast"))
+	unix.Close(inW)
+	d := Duplex{Sock: ours, In: inR, Out: -1, Linger: 0, Messages: true, Lines: true}
+	if _, err := d.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	b := make([]byte, 100)
+	for {
+		n, err := unix.Read(theirs, b)
+		if n <= 0 || err != nil {
+			break
+		}
+		got = append(got, string(b[:n]))
+	}
+	want := []string{"one\n", "two\n", "last"}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+		t.Errorf("Duplex(lines) records = %q; want %q", got, want)
+	}
+}
+
+// Output that closes is a receive-side write error (EPIPE), and input that
+// a vanished peer cannot take is a send-side write error.
+func TestDuplexFailures(t *testing.T) {
+	t.Run("output closed", func(t *testing.T) {
+		ours, theirs := socketpair(t, unix.SOCK_STREAM)
+		inR, _ := pipe(t)
+		outR, outW := pipe(t)
+		unix.Close(outR)
+		go unix.Write(theirs, []byte("data"))
+		d := Duplex{Sock: ours, In: inR, Out: outW, Linger: -1}
+		_, err := d.Run(context.Background())
+		var pe *PumpError
+		if !errors.As(err, &pe) || pe.Send || !errors.Is(err, unix.EPIPE) {
+			t.Errorf("Duplex(closed output) = %v; want a receive EPIPE", err)
+		}
+	})
+	t.Run("peer gone", func(t *testing.T) {
+		ours, theirs := socketpair(t, unix.SOCK_STREAM)
+		inR, inW := pipe(t)
+		unix.Close(theirs)
+		go func() {
+			unix.Write(inW, make([]byte, 1<<16))
+			unix.Close(inW)
+		}()
+		d := Duplex{Sock: ours, In: inR, Out: -1, Linger: -1}
+		_, err := d.Run(context.Background())
+		var pe *PumpError
+		if !errors.As(err, &pe) || !pe.Send {
+			t.Errorf("Duplex(peer gone) = %v; want a send error", err)
+		}
+	})
+	t.Run("cancelled", func(t *testing.T) {
+		ours, _ := socketpair(t, unix.SOCK_STREAM)
+		inR, _ := pipe(t)
+		_, outW := pipe(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		d := Duplex{Sock: ours, In: inR, Out: outW, Linger: -1}
+		if _, err := d.Run(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Duplex(cancelled) = %v; want %v", err, context.DeadlineExceeded)
+		}
+	})
+}
+
+// A terminal or O_APPEND output cannot take splice: the relay copies
+// through a buffer instead and loses nothing.
+func TestDuplexAppendOutput(t *testing.T) {
+	ours, theirs := socketpair(t, unix.SOCK_STREAM)
+	f, err := os.OpenFile(t.TempDir()+"/log", os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	go speakAndClose(theirs)
+	d := Duplex{Sock: ours, In: -1, Out: int(f.Fd()), Linger: -1}
+	if _, err := d.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(f.Name())
+	if string(b) != "bye\n" {
+		t.Errorf("Duplex(O_APPEND output) wrote %q; want %q", b, "bye\n")
+	}
+}
