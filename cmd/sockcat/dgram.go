@@ -25,7 +25,14 @@ func serveDatagrams(ctx context.Context, env *cli.Env, o *options, l *sock.Liste
 	defer cancel(nil)
 	obj := describe(l.Addr)
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
-	defer m.Stop()
+	start := time.Now()
+	defer func() {
+		m.Stop()
+		if o.Verbose {
+			env.Warnf("%d datagrams, %d bytes, through %s in %s (%s)", m.Msgs(), m.Bytes(), obj,
+				time.Since(start).Round(time.Microsecond), meter.Rate(m.Bytes(), time.Since(start)))
+		}
+	}()
 
 	var mu sync.Mutex
 	var peer unix.Sockaddr

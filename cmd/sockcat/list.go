@@ -3,6 +3,7 @@ package main
 import (
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/procfs"
@@ -28,9 +29,11 @@ func list(env *cli.Env, o *options) error {
 			continue
 		}
 		var procs []report.Record
+		var text []string
 		for _, pid := range owners[s.Inode] {
 			c := procfs.Comm(pid)
-			procs = append(procs, report.Record{{Name: "pid", Value: pid}, {Name: "command", Value: c, Text: c + "[" + strconv.Itoa(pid) + "]"}})
+			procs = append(procs, report.Record{{Name: "pid", Value: pid}, {Name: "command", Value: c}})
+			text = append(text, c+"["+strconv.Itoa(pid)+"]")
 		}
 		r := report.Record{
 			{Name: "proto", Value: s.Proto},
@@ -42,7 +45,7 @@ func list(env *cli.Env, o *options) error {
 		if s.UID >= 0 {
 			r = append(r, report.Field{Name: "owner", Value: report.User(uint32(s.UID))})
 		}
-		r = append(r, report.Field{Name: "processes", Value: procs})
+		r = append(r, report.Field{Name: "processes", Value: procs, Text: strings.Join(text, ",")})
 		rows = append(rows, r)
 	}
 	order := map[string]int{"LISTEN": 0, "UNCONN": 1}

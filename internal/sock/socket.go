@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -123,8 +125,13 @@ func clearPath(path string, unlink bool) error {
 
 // Stale reports whether path is a socket file nobody answers on: connect(2)
 // is refused for every socket type. A socket of another type bound there
-// answers EPROTOTYPE, which counts as alive.
+// answers EPROTOTYPE, which counts as alive. A socket that /proc/net/unix
+// shows bound at path is alive without a probe, so that a listener serving
+// one client is not handed an empty connection.
 func Stale(path string) bool {
+	if boundInProc(path) {
+		return false
+	}
 	for _, typ := range []int{unix.SOCK_STREAM, unix.SOCK_SEQPACKET, unix.SOCK_DGRAM} {
 		fd, err := unix.Socket(unix.AF_UNIX, typ|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
 		if err != nil {
@@ -139,6 +146,22 @@ func Stale(path string) bool {
 			continue
 		}
 		return false
+	}
+	return false
+}
+
+// boundInProc reports whether /proc/net/unix lists a socket bound at path
+// (as given, or made absolute; the table shows what the binder passed).
+func boundInProc(path string) bool {
+	abs, _ := filepath.Abs(path)
+	b, err := os.ReadFile("/proc/net/unix")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasSuffix(line, " "+path) || abs != "" && strings.HasSuffix(line, " "+abs) {
+			return true
+		}
 	}
 	return false
 }
