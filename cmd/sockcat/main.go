@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -163,6 +164,9 @@ func parseAddr(ctx context.Context, args []string, o *options) ([]sock.Addr, err
 		family = 6
 	}
 	addrs, err := sock.Resolve(ctx, host, p, typ, family, o.Numeric)
+	if errors.Is(err, sock.ErrNumeric) {
+		return nil, cli.Fail("", err, "-n takes numeric addresses only")
+	}
 	if err != nil {
 		return nil, cli.Fail("", err, "")
 	}
