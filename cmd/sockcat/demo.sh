@@ -2,7 +2,7 @@
 # abstract socket and TCP loopback.
 set -e
 dir=$(mktemp -d) port=$((20000 + $$ % 20000))
-trap 'kill $srv 2>/dev/null; rm -rf "$dir"; true' EXIT
+trap 'kill $srv 2>/dev/null || true; rm -rf "$dir"' EXIT
 sockcat -lU "$dir/demo.sock" -e 'n=$(wc -c); echo "server read $n bytes, then replied"' & srv=$!
 while [ ! -S "$dir/demo.sock" ]; do sleep 0.05; done
 echo "hello through a Unix socket" | sockcat -U "$dir/demo.sock"
