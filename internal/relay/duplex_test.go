@@ -61,6 +61,18 @@ func speakAndClose(fd int) {
 	unix.Close(fd)
 }
 
+// halfClose answers at once and shuts down its sending side, but keeps
+// reading: the input must still reach it whole.
+func halfClose(fd int) {
+	unix.Write(fd, []byte("early\n"))
+	unix.Shutdown(fd, unix.SHUT_WR)
+	got := readAll(fd)
+	unix.Close(fd)
+	if got != "late input" {
+		panic("halfClose peer read " + got)
+	}
+}
+
 // silent reads everything and never answers nor closes (until the test ends).
 func silent(fd int) { readAll(fd) }
 
@@ -78,6 +90,7 @@ func TestDuplex(t *testing.T) {
 		{"reply after EOF", "hello", true, replyAfterEOF, Duplex{Linger: -1}, "got: hello", nil, 5},
 		{"empty request", "", true, replyAfterEOF, Duplex{Linger: -1}, "got: ", nil, 0},
 		{"peer ends a terminal session", "", false, speakAndClose, Duplex{Linger: -1, PeerEnds: true}, "bye\n", nil, 0},
+		{"peer half-closes first", "late input", true, halfClose, Duplex{Linger: -1}, "early\n", nil, 10},
 		{"linger expires", "x", true, silent, Duplex{Linger: 50 * time.Millisecond}, "", nil, 1},
 		{"idle", "", false, silent, Duplex{Linger: -1, Idle: 100 * time.Millisecond}, "", ErrIdle, 0},
 		{"lines as messages", "a\nbb\n", true, replyAfterEOF, Duplex{Linger: -1, Messages: true, Lines: true}, "got: a\nbb\n", nil, 5},
