@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"time"
 
@@ -133,8 +134,12 @@ func serve(ctx context.Context, env *cli.Env, o *options, a sock.Addr) error {
 			return err
 		}
 		if err != nil {
-			// One peer's failure does not end a -k service.
-			_, msg := cli.Status(ctx, err)
+			// One peer's failure does not end a -k service; our own
+			// standard input or output failing does.
+			code, msg := cli.Status(ctx, err)
+			if code > cli.ExitTimeout || strings.HasPrefix(msg, "standard ") {
+				return err
+			}
 			env.Warnf("%s", msg)
 		}
 	}
