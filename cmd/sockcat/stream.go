@@ -75,7 +75,9 @@ func connectHint(a sock.Addr, err error) string {
 	case errors.Is(err, unix.ECONNREFUSED):
 		return "nothing listens there"
 	case errors.Is(err, unix.ENOENT):
-		return "no such socket; start the listener first (sockcat -lU " + a.Path + ")"
+		return "start the listener first (sockcat -lU " + a.Path + ")"
+	case errors.Is(err, unix.EACCES) && a.Family == unix.AF_UNIX:
+		return "connecting needs write permission on the socket file (the listener's -m)"
 	}
 	return ""
 }
