@@ -39,7 +39,7 @@ func list(env *cli.Env, o *options) error {
 			{Name: "proto", Value: s.Proto},
 			{Name: "state", Value: s.State},
 			{Name: "local", Value: s.Local},
-			{Name: "remote", Value: s.Remote, Text: dash(s.Remote)},
+			{Name: "remote", Value: orNil(s.Remote), Text: dash(s.Remote)},
 			{Name: "inode", Value: s.Inode},
 		}
 		if s.UID >= 0 {
@@ -71,6 +71,14 @@ func list(env *cli.Env, o *options) error {
 		env.Warnf("%d processes could not be inspected; run as root to see every holder", scan.Hidden)
 	}
 	return nil
+}
+
+// orNil makes an absent address JSON null.
+func orNil(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 func dash(s string) string {
