@@ -10,25 +10,52 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// fdSet closes each descriptor a test made exactly once, so that a number
+// the kernel reuses for the next test is never closed by this one.
+type fdSet map[int]bool
+
+func (s fdSet) add(fds ...int) {
+	for _, fd := range fds {
+		s[fd] = true
+	}
+}
+
+func (s fdSet) close(fd int) {
+	if s[fd] {
+		delete(s, fd)
+		unix.Close(fd)
+	}
+}
+
+func newFDs(t *testing.T) fdSet {
+	s := fdSet{}
+	t.Cleanup(func() {
+		for fd := range s {
+			unix.Close(fd)
+		}
+	})
+	return s
+}
+
 // pipe returns (read end, write end).
-func pipe(t *testing.T) (int, int) {
+func (s fdSet) pipe(t *testing.T) (int, int) {
 	t.Helper()
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { unix.Close(p[0]); unix.Close(p[1]) })
+	s.add(p[0], p[1])
 	return p[0], p[1]
 }
 
-func socketpair(t *testing.T, typ int) (int, int) {
+func (s fdSet) socketpair(t *testing.T, typ int) (int, int) {
 	t.Helper()
 	p, err := unix.Socketpair(unix.AF_UNIX, typ|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	unix.SetNonblock(p[0], true)
-	t.Cleanup(func() { unix.Close(p[0]); unix.Close(p[1]) })
+	s.add(p[0], p[1])
 	return p[0], p[1]
 }
 
@@ -52,13 +79,13 @@ type peer func(fd int)
 func replyAfterEOF(fd int) {
 	req := readAll(fd)
 	unix.Write(fd, []byte("got: "+req))
-	unix.Close(fd)
+	unix.Shutdown(fd, unix.SHUT_WR)
 }
 
 // speakAndClose answers at once and closes without reading.
 func speakAndClose(fd int) {
 	unix.Write(fd, []byte("bye\n"))
-	unix.Close(fd)
+	unix.Shutdown(fd, unix.SHUT_WR)
 }
 
 // halfClose answers at once and shuts down its sending side, but keeps
@@ -66,9 +93,7 @@ func speakAndClose(fd int) {
 func halfClose(fd int) {
 	unix.Write(fd, []byte("early\n"))
 	unix.Shutdown(fd, unix.SHUT_WR)
-	got := readAll(fd)
-	unix.Close(fd)
-	if got != "late input" {
+	if got := readAll(fd); got != "late input" {
 		panic("halfClose peer read " + got)
 	}
 }
@@ -101,19 +126,23 @@ func TestDuplex(t *testing.T) {
 			if tt.d.Messages {
 				typ = unix.SOCK_SEQPACKET
 			}
-			ours, theirs := socketpair(t, typ)
-			inR, inW := pipe(t)
-			outR, outW := pipe(t)
+			fds := newFDs(t)
+			ours, theirs := fds.socketpair(t, typ)
+			inR, inW := fds.pipe(t)
+			outR, outW := fds.pipe(t)
 			unix.Write(inW, []byte(tt.input))
 			if tt.closeIn {
-				unix.Close(inW)
+				fds.close(inW)
 			}
-			go tt.peer(theirs)
+			done := make(chan struct{})
+			go func() { tt.peer(theirs); close(done) }()
 			d := tt.d
 			d.Sock, d.In, d.Out = ours, inR, outW
 			res, err := d.Run(context.Background())
-			unix.Close(outW)
+			fds.close(outW)
 			got := readAll(outR)
+			fds.close(ours) // the silent peer's read ends here
+			<-done
 			if !errors.Is(err, tt.wantErr) || got != tt.want || res.Sent != tt.wantSent {
 				t.Errorf("Duplex(%q) = %q, sent %d, %v; want %q, sent %d, %v", tt.input, got, res.Sent, err, tt.want, tt.wantSent, tt.wantErr)
 			}
@@ -123,10 +152,11 @@ func TestDuplex(t *testing.T) {
 
 // A seqpacket peer sees one record per input line.
 func TestDuplexLinesAreRecords(t *testing.T) {
-	ours, theirs := socketpair(t, unix.SOCK_SEQPACKET)
-	inR, inW := pipe(t)
+	fds := newFDs(t)
+	ours, theirs := fds.socketpair(t, unix.SOCK_SEQPACKET)
+	inR, inW := fds.pipe(t)
 	unix.Write(inW, []byte("one\ntwo\nlast"))
-	unix.Close(inW)
+	fds.close(inW)
 	d := Duplex{Sock: ours, In: inR, Out: -1, Linger: 0, Messages: true, Lines: true}
 	if _, err := d.Run(context.Background()); err != nil {
 		t.Fatal(err)
@@ -150,11 +180,12 @@ func TestDuplexLinesAreRecords(t *testing.T) {
 // a vanished peer cannot take is a send-side write error.
 func TestDuplexFailures(t *testing.T) {
 	t.Run("output closed", func(t *testing.T) {
-		ours, theirs := socketpair(t, unix.SOCK_STREAM)
-		inR, _ := pipe(t)
-		outR, outW := pipe(t)
-		unix.Close(outR)
-		go unix.Write(theirs, []byte("data"))
+		fds := newFDs(t)
+		ours, theirs := fds.socketpair(t, unix.SOCK_STREAM)
+		inR, _ := fds.pipe(t)
+		outR, outW := fds.pipe(t)
+		fds.close(outR)
+		unix.Write(theirs, []byte("data"))
 		d := Duplex{Sock: ours, In: inR, Out: outW, Linger: -1}
 		_, err := d.Run(context.Background())
 		var pe *PumpError
@@ -163,13 +194,13 @@ func TestDuplexFailures(t *testing.T) {
 		}
 	})
 	t.Run("peer gone", func(t *testing.T) {
-		ours, theirs := socketpair(t, unix.SOCK_STREAM)
-		inR, inW := pipe(t)
-		unix.Close(theirs)
-		go func() {
-			unix.Write(inW, make([]byte, 1<<16))
-			unix.Close(inW)
-		}()
+		fds := newFDs(t)
+		ours, theirs := fds.socketpair(t, unix.SOCK_STREAM)
+		inR, inW := fds.pipe(t)
+		fds.close(theirs)
+		unix.SetNonblock(inW, true)
+		unix.Write(inW, make([]byte, 1<<16)) // fits the pipe
+		fds.close(inW)
 		d := Duplex{Sock: ours, In: inR, Out: -1, Linger: -1}
 		_, err := d.Run(context.Background())
 		var pe *PumpError
@@ -178,9 +209,10 @@ func TestDuplexFailures(t *testing.T) {
 		}
 	})
 	t.Run("cancelled", func(t *testing.T) {
-		ours, _ := socketpair(t, unix.SOCK_STREAM)
-		inR, _ := pipe(t)
-		_, outW := pipe(t)
+		fds := newFDs(t)
+		ours, _ := fds.socketpair(t, unix.SOCK_STREAM)
+		inR, _ := fds.pipe(t)
+		_, outW := fds.pipe(t)
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		defer cancel()
 		d := Duplex{Sock: ours, In: inR, Out: outW, Linger: -1}
@@ -193,13 +225,14 @@ func TestDuplexFailures(t *testing.T) {
 // A terminal or O_APPEND output cannot take splice: the relay copies
 // through a buffer instead and loses nothing.
 func TestDuplexAppendOutput(t *testing.T) {
-	ours, theirs := socketpair(t, unix.SOCK_STREAM)
+	fds := newFDs(t)
+	ours, theirs := fds.socketpair(t, unix.SOCK_STREAM)
 	f, err := os.OpenFile(t.TempDir()+"/log", os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	go speakAndClose(theirs)
+	speakAndClose(theirs)
 	d := Duplex{Sock: ours, In: -1, Out: int(f.Fd()), Linger: -1}
 	if _, err := d.Run(context.Background()); err != nil {
 		t.Fatal(err)
