@@ -1,0 +1,89 @@
+package main
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/ipcats/ipcats/internal/cli"
+	"github.com/ipcats/ipcats/internal/procfs"
+	"github.com/ipcats/ipcats/internal/report"
+)
+
+// listColumns are the --list columns, in ss(8)'s order, with the holders.
+var listColumns = []string{"proto", "state", "local", "remote", "processes"}
+
+// list prints the sockets of this network namespace that someone listens
+// on or talks over: TCP and UDP (v4 and v6) except TIME_WAIT leftovers, and
+// the Unix sockets that have a name (a path or @name), with the processes
+// holding each.
+func list(env *cli.Env, o *options) error {
+	socks, err := procfs.Sockets()
+	if err != nil {
+		return cli.Fail("/proc/net", err, "")
+	}
+	owners, scan := procfs.SocketOwners()
+	var rows []report.Record
+	for _, s := range socks {
+		if s.State == "TIME_WAIT" || s.Proto[0] == 'u' && s.Proto != "udp" && s.Proto != "udp6" && s.Local == "" {
+			continue
+		}
+		var procs []report.Record
+		var text []string
+		for _, pid := range owners[s.Inode] {
+			c := procfs.Comm(pid)
+			procs = append(procs, report.Record{{Name: "pid", Value: pid}, {Name: "command", Value: c}})
+			text = append(text, c+"["+strconv.Itoa(pid)+"]")
+		}
+		r := report.Record{
+			{Name: "proto", Value: s.Proto},
+			{Name: "state", Value: s.State},
+			{Name: "local", Value: s.Local},
+			{Name: "remote", Value: orNil(s.Remote), Text: dash(s.Remote)},
+			{Name: "inode", Value: s.Inode},
+		}
+		if s.UID >= 0 {
+			r = append(r, report.Field{Name: "owner", Value: report.User(uint32(s.UID))})
+		}
+		r = append(r, report.Field{Name: "processes", Value: procs, Text: strings.Join(text, ",")})
+		rows = append(rows, r)
+	}
+	order := map[string]int{"LISTEN": 0, "UNCONN": 1}
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := rows[i], rows[j]
+		if a.Get("proto") != b.Get("proto") {
+			return a.Get("proto").(string) < b.Get("proto").(string)
+		}
+		oa, ok := order[a.Get("state").(string)]
+		if !ok {
+			oa = 2
+		}
+		ob, ok := order[b.Get("state").(string)]
+		if !ok {
+			ob = 2
+		}
+		return oa < ob
+	})
+	if err := report.List(env.Stdout, o.JSON, listColumns, rows); err != nil {
+		return cli.Output(err)
+	}
+	if scan.Hidden > 0 && !o.JSON {
+		env.Warnf("%d processes could not be inspected; run as root to see every holder", scan.Hidden)
+	}
+	return nil
+}
+
+// orNil makes an absent address JSON null.
+func orNil(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

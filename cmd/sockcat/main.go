@@ -1,0 +1,174 @@
+// Command sockcat is a netcat that loses nothing: it connects to or listens
+// on a TCP, UDP or Unix socket and relays standard input and output both
+// ways at once, half-closing on input's end and reading the peer's reply
+// to its last byte. See man/sockcat.1.
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ipcats/ipcats/internal/cli"
+	"github.com/ipcats/ipcats/internal/ipcname"
+	"github.com/ipcats/ipcats/internal/sock"
+)
+
+const usage = "[OPTIONS] HOST PORT | -l [HOST] PORT | -U [-l] PATH | --list"
+
+// sockcat keeps nc's short flags (-w timeout, -n numeric), so it declares
+// its own time options instead of embedding cli.Wait.
+type options struct {
+	cli.Common
+	Listen    bool         `short:"l" long:"listen" description:"Listen for a peer instead of connecting to one"`
+	UDP       bool         `short:"u" long:"udp" description:"Use datagrams: UDP, or with -U a Unix datagram socket"`
+	Unix      bool         `short:"U" long:"unix" description:"The address is a Unix socket PATH, or @NAME in the abstract namespace"`
+	Seqpacket bool         `long:"seqpacket" description:"With -U, use SOCK_SEQPACKET: records over a connection"`
+	IPv4      bool         `short:"4" description:"Use IPv4 addresses only"`
+	IPv6      bool         `short:"6" description:"Use IPv6 addresses only"`
+	Keep      bool         `short:"k" long:"keep-listening" description:"With -l, serve the next peer after one leaves"`
+	Exec      string       `short:"e" long:"exec" value-name:"CMD" description:"Run /bin/sh -c CMD for each connection, the socket as its standard input and output"`
+	Probe     bool         `short:"z" long:"probe" description:"Only check that something listens: connect, close, exit 0"`
+	Timeout   cli.Duration `short:"w" long:"timeout" value-name:"SECS" description:"Give up waiting for a peer, or for data, after SECS: exit 3 if nothing moved"`
+	Quit      cli.Duration `short:"q" long:"quit" value-name:"SECS" description:"After standard input ends, wait at most SECS for the peer to finish"`
+	Numeric   bool         `short:"n" long:"numeric" description:"Take numeric addresses and ports only: no DNS, no service names"`
+	Nonblock  bool         `long:"nonblock" description:"Never wait for a peer: exit 3 if none is ready"`
+	SendOnly  bool         `long:"send-only" description:"Only send standard input; discard what the peer sends"`
+	RecvOnly  bool         `long:"recv-only" description:"Only receive: half-close at once, send nothing"`
+	Unlink    bool         `long:"unlink" description:"With -lU, remove a stale socket file in the way (one nobody answers on)"`
+	KeepFile  bool         `long:"keep" description:"With -lU, leave the socket file in place at exit"`
+	Mode      ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of the socket file, set at bind time (default 0600)"`
+	Lines     bool         `long:"lines" description:"With datagrams or --seqpacket, send one message per input line"`
+	List      bool         `long:"list" description:"List listening and connected sockets with their processes"`
+}
+
+func main() {
+	var o options
+	os.Exit(cli.Main("sockcat", usage, &o, &o.Common, func(ctx context.Context, env *cli.Env) error {
+		return run(ctx, env, &o)
+	}))
+}
+
+func run(ctx context.Context, env *cli.Env, o *options) error {
+	if err := checkFlags(o); err != nil {
+		return err
+	}
+	if o.List {
+		if len(env.Args) > 0 {
+			return cli.Usagef("%q: --list takes no address", env.Args[0])
+		}
+		return list(env, o)
+	}
+	addrs, err := parseAddr(ctx, env.Args, o)
+	if err != nil {
+		return err
+	}
+	if o.Listen {
+		return serve(ctx, env, o, addrs[0])
+	}
+	return dial(ctx, env, o, addrs)
+}
+
+// checkFlags refuses combinations that mean nothing.
+func checkFlags(o *options) error {
+	for _, pair := range [][]any{
+		{"-4", o.IPv4, "-6", o.IPv6},
+		{"--send-only", o.SendOnly, "--recv-only", o.RecvOnly},
+		{"-u", o.UDP, "--seqpacket", o.Seqpacket},
+		{"-l", o.Listen, "-z", o.Probe},
+		{"-e", o.Exec != "", "-z", o.Probe},
+		{"-e", o.Exec != "", "--send-only", o.SendOnly},
+		{"-e", o.Exec != "", "--recv-only", o.RecvOnly},
+		{"-e", o.Exec != "", "-u", o.UDP},
+		{"--list", o.List, "-l", o.Listen},
+	} {
+		if err := cli.OneOf(pair...); err != nil {
+			return err
+		}
+	}
+	listenU := o.Listen && o.Unix
+	switch {
+	case o.Unix && (o.IPv4 || o.IPv6):
+		return cli.Usagef("-4 and -6 go with HOST PORT, not -U")
+	case o.Seqpacket && !o.Unix:
+		return cli.Usagef("--seqpacket goes with -U (SOCK_SEQPACKET is a Unix socket type)")
+	case (o.Unlink || o.KeepFile || o.Mode.Set) && !listenU:
+		return cli.Usagef("--unlink, --keep and -m go with -l -U (the socket file a listener binds)")
+	case o.Keep && !o.Listen:
+		return cli.Usagef("-k goes with -l")
+	case o.Lines && !o.UDP && !o.Seqpacket:
+		return cli.Usagef("--lines goes with -u or --seqpacket (a stream has no message boundaries)")
+	case o.JSON && !o.List:
+		return cli.Usagef("--json goes with --list")
+	case o.Probe && o.UDP:
+		return cli.Usagef("-z probes stream sockets only (a datagram socket has nobody to answer)")
+	case o.Nonblock && o.UDP && o.Listen:
+		return cli.Usagef("--nonblock goes with connections, not a datagram listener")
+	case o.List && (o.UDP || o.Unix || o.Probe || o.Exec != ""):
+		return cli.Usagef("--list takes no other mode")
+	}
+	return nil
+}
+
+// parseAddr reads the positional arguments: HOST PORT, -l [HOST] PORT, or
+// one Unix PATH (or @NAME) with -U.
+func parseAddr(ctx context.Context, args []string, o *options) ([]sock.Addr, error) {
+	typ := unix.SOCK_STREAM
+	switch {
+	case o.UDP:
+		typ = unix.SOCK_DGRAM
+	case o.Seqpacket:
+		typ = unix.SOCK_SEQPACKET
+	}
+	if o.Unix {
+		switch len(args) {
+		case 0:
+			return nil, cli.Usagef("missing PATH: -U takes a socket path or @name")
+		case 1:
+		default:
+			return nil, cli.Usagef("unexpected argument %q: -U takes one PATH", args[1])
+		}
+		a, err := sock.ParseUnix(args[0], typ)
+		if err != nil {
+			return nil, cli.Usagef("%v", err)
+		}
+		if a.Abstract() && o.Mode.Set {
+			return nil, cli.Usagef("-m: an abstract socket has no file, so no mode")
+		}
+		return []sock.Addr{a}, nil
+	}
+	var host, port string
+	switch {
+	case len(args) == 0 && o.Listen:
+		return nil, cli.Usagef("missing PORT to listen on")
+	case len(args) < 2 && !o.Listen:
+		return nil, cli.Usagef("missing HOST and PORT (or -U PATH)")
+	case len(args) == 1:
+		port = args[0]
+	case len(args) == 2:
+		host, port = args[0], args[1]
+	default:
+		return nil, cli.Usagef("unexpected argument %q", args[2])
+	}
+	p, err := sock.ParsePort(port, o.UDP, o.Numeric)
+	if err != nil {
+		return nil, cli.Usagef("%v", err)
+	}
+	family := 0
+	switch {
+	case o.IPv4:
+		family = 4
+	case o.IPv6:
+		family = 6
+	}
+	addrs, err := sock.Resolve(ctx, host, p, typ, family, o.Numeric)
+	if errors.Is(err, sock.ErrNumeric) {
+		return nil, cli.Fail("", err, "-n takes numeric addresses only")
+	}
+	if err != nil {
+		return nil, cli.Fail("", err, "")
+	}
+	return addrs, nil
+}

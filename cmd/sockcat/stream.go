@@ -1,0 +1,315 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ipcats/ipcats/internal/cli"
+	"github.com/ipcats/ipcats/internal/meter"
+	"github.com/ipcats/ipcats/internal/relay"
+	"github.com/ipcats/ipcats/internal/sock"
+)
+
+// describe names an address in messages: "127.0.0.1:5555 (tcp)".
+func describe(a sock.Addr) string { return a.String() + " (" + a.Proto() + ")" }
+
+// waitErr turns a failed wait for a peer into the exit statuses: -w
+// expiring is 3, --nonblock finding nobody is 3, a signal is the signal.
+func waitErr(ctx context.Context, obj, what string, err error) error {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return cli.Timeout(obj, what)
+	case errors.Is(err, sock.ErrWouldBlock):
+		return cli.Nothing(obj, "no peer ready")
+	case ctx.Err() != nil:
+		return ctx.Err()
+	}
+	return err
+}
+
+// bounded returns ctx limited by -w, for one wait for a peer.
+func bounded(ctx context.Context, o *options) (context.Context, context.CancelFunc) {
+	if o.Timeout.Set {
+		return context.WithTimeout(ctx, o.Timeout.D)
+	}
+	return context.WithCancel(ctx)
+}
+
+// dial connects, then probes, runs -e, or relays.
+func dial(ctx context.Context, env *cli.Env, o *options, addrs []sock.Addr) error {
+	cctx, cancel := bounded(ctx, o)
+	fd, a, err := sock.Connect(cctx, addrs, o.Nonblock)
+	cancel()
+	obj := describe(a)
+	if err != nil {
+		if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, sock.ErrWouldBlock) {
+			return waitErr(ctx, obj, "connecting", err)
+		}
+		return cli.Fail(obj, err, connectHint(a, err))
+	}
+	defer unix.Close(fd)
+	if o.Verbose {
+		env.Warnf("connected to %s%s", obj, credentials(a, fd))
+	}
+	switch {
+	case o.Probe:
+		return nil
+	case o.Exec != "":
+		return runExec(ctx, env, o, fd, true)
+	}
+	return converse(ctx, env, o, fd, a)
+}
+
+func connectHint(a sock.Addr, err error) string {
+	switch {
+	case errors.Is(err, unix.ECONNREFUSED) && a.Family == unix.AF_UNIX && !a.Abstract():
+		return "nothing listens there (a stale socket file?)"
+	case errors.Is(err, unix.ECONNREFUSED):
+		return "nothing listens there"
+	case errors.Is(err, unix.ENOENT):
+		return "start the listener first (sockcat -lU " + a.Path + ")"
+	case errors.Is(err, unix.EACCES) && a.Family == unix.AF_UNIX:
+		return "connecting needs write permission on the socket file (the listener's -m)"
+	}
+	return ""
+}
+
+// credentials is the -v note of a Unix peer's pid, uid and gid.
+func credentials(a sock.Addr, fd int) string {
+	if a.Family != unix.AF_UNIX {
+		return ""
+	}
+	c, err := sock.PeerCred(fd)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf(", peer pid %d uid %d gid %d", c.PID, c.UID, c.GID)
+}
+
+// serve listens, then relays each connection (one at a time, as nc does),
+// or runs -e for each (each its own process, concurrently, with -k).
+func serve(ctx context.Context, env *cli.Env, o *options, a sock.Addr) error {
+	l, err := sock.Listen(a, sock.ListenOptions{Mode: o.Mode.Or(0o600), Unlink: o.Unlink})
+	if err != nil {
+		return listenErr(a, err)
+	}
+	defer l.Close(o.KeepFile)
+	obj := describe(l.Addr)
+	if o.Verbose {
+		env.Warnf("listening on %s", obj)
+	}
+	if a.Type == unix.SOCK_DGRAM {
+		return serveDatagrams(ctx, env, o, l)
+	}
+	moved := false
+	for {
+		actx, cancel := bounded(ctx, o)
+		fd, peer, err := l.Accept(actx, o.Nonblock)
+		cancel()
+		if err != nil {
+			if moved && errors.Is(err, context.DeadlineExceeded) {
+				return nil // -k -w: no next peer came; earlier ones moved data
+			}
+			return waitErr(ctx, obj, "waiting for a connection", err)
+		}
+		if o.Verbose {
+			env.Warnf("connection from %s%s", describe(peer), credentials(peer, fd))
+		}
+		if o.Exec != "" {
+			err = runExec(ctx, env, o, fd, !o.Keep)
+			unix.Close(fd)
+			moved = true
+		} else {
+			err = converse(ctx, env, o, fd, peer)
+			unix.Close(fd)
+			moved = moved || err == nil
+		}
+		if !o.Keep || ctx.Err() != nil {
+			return err
+		}
+		if err != nil {
+			// One peer's failure does not end a -k service; our own
+			// standard input or output failing does.
+			code, msg := cli.Status(ctx, err)
+			if code > cli.ExitTimeout || strings.HasPrefix(msg, "standard ") {
+				return err
+			}
+			env.Warnf("%s", msg)
+		}
+	}
+}
+
+func listenErr(a sock.Addr, err error) error {
+	obj := describe(a)
+	switch {
+	case errors.Is(err, sock.ErrPathExists):
+		return cli.Fail(a.Path, errors.New("a socket file is in the way"), "--unlink removes it if nobody answers on it")
+	case errors.Is(err, sock.ErrLive):
+		return cli.Fail(a.Path, err, "another program listens there; --unlink removes only stale sockets")
+	case errors.Is(err, sock.ErrNotSocket):
+		return cli.Fail(a.Path, errors.New("exists and is not a socket"), "sockcat never removes anything but a stale socket")
+	case errors.Is(err, unix.EADDRINUSE):
+		return cli.Fail(obj, err, "another socket is bound there")
+	case errors.Is(err, unix.EACCES):
+		return cli.Fail(obj, err, "ports below 1024 need root (or net.ipv4.ip_unprivileged_port_start)")
+	}
+	return cli.Fail(obj, err, "")
+}
+
+// converse relays standard input and output with one connected peer.
+func converse(ctx context.Context, env *cli.Env, o *options, fd int, peer sock.Addr) error {
+	obj := describe(peer)
+	m := meter.New(env.Tool, env.Stderr, o.Progress)
+	d := relay.Duplex{
+		Sock: fd, In: int(env.Stdin.Fd()), Out: int(env.Stdout.Fd()), Meter: m,
+		Linger: -1, Idle: o.Timeout.D,
+		PeerEnds: isTerminal(int(env.Stdin.Fd())),
+	}
+	if o.Quit.Set {
+		d.Linger = o.Quit.D
+	}
+	switch {
+	case peer.Type == unix.SOCK_SEQPACKET:
+		d.Messages, d.Lines, d.MaxMsg = true, o.Lines, 64<<10
+	case peer.Type == unix.SOCK_DGRAM:
+		d.Messages, d.Lines, d.Datagram, d.MaxMsg = true, o.Lines, true, maxDatagram(peer)
+		if !o.Quit.Set {
+			d.Linger = 0 // a datagram client ends at input's end
+		}
+	}
+	if o.RecvOnly {
+		d.In = -1
+	}
+	if o.SendOnly {
+		// Keep reading (and dropping) what the peer sends until it closes:
+		// closing with unread input would reset the connection and could
+		// destroy the tail of what we sent.
+		null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+		if err != nil {
+			return cli.Fail(os.DevNull, err, "")
+		}
+		defer null.Close()
+		d.Out = int(null.Fd())
+	}
+	start := time.Now()
+	res, err := d.Run(ctx)
+	m.Stop()
+	if o.Verbose {
+		env.Warnf("%s", summary(res, d.Messages, m, obj, time.Since(start)))
+	}
+	return relayErr(ctx, obj, res, m, err)
+}
+
+// summary is the -v line: exact counts each way, the peer, time and rate.
+func summary(res relay.Result, msgs bool, m *meter.Meter, obj string, el time.Duration) string {
+	what := fmt.Sprintf("sent %d bytes, received %d bytes", res.Sent, res.Received)
+	if msgs {
+		what = fmt.Sprintf("sent and received %d messages: %d bytes sent, %d received", m.Msgs(), res.Sent, res.Received)
+	}
+	return fmt.Sprintf("%s with %s in %s (%s)", what, obj, el.Round(time.Microsecond), meter.Rate(res.Sent+res.Received, el))
+}
+
+// relayErr maps how a relay ended to an exit status.
+func relayErr(ctx context.Context, obj string, res relay.Result, m *meter.Meter, err error) error {
+	var pe *relay.PumpError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, relay.ErrIdle):
+		if m.Moved() {
+			return nil // -w ended a run that moved data: 0
+		}
+		return cli.Timeout(obj, "waiting for data")
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.As(err, &pe):
+	default:
+		return cli.Fail(obj, err, "")
+	}
+	inner := errors.Unwrap(pe.Err)
+	var we *relay.WriteError
+	isWrite := errors.As(pe.Err, &we)
+	switch {
+	case pe.Send && !isWrite && errors.Is(inner, relay.ErrTooBig):
+		return cli.Failf("standard input", "", "a line longer than the largest message; %d bytes were sent before it", res.Sent)
+	case pe.Send && !isWrite:
+		return cli.Fail("standard input", inner, fmt.Sprintf("%d bytes were sent", res.Sent))
+	case pe.Send && errors.Is(inner, unix.EMSGSIZE):
+		return cli.Failf(obj, "a datagram must fit the socket's limit (65507 bytes for UDP; net.core.wmem_default for Unix)", "message too long; %d bytes were sent before it", res.Sent)
+	case pe.Send:
+		return cli.Failf(obj, "", "the peer stopped reading (%s): only %d bytes of standard input were delivered", cli.Message(inner), res.Sent)
+	case isWrite:
+		return cli.Output(inner)
+	}
+	return cli.Failf(obj, "", "%s after %d bytes received", cli.Message(inner), res.Received)
+}
+
+// maxDatagram is the largest message one send can carry.
+func maxDatagram(a sock.Addr) int {
+	if a.Family == unix.AF_UNIX {
+		return 64 << 10
+	}
+	if a.Family == unix.AF_INET6 {
+		return 65527
+	}
+	return 65507
+}
+
+func isTerminal(fd int) bool {
+	_, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	return err == nil
+}
+
+// runExec runs /bin/sh -c CMD with the socket as its standard input and
+// output. With wait, sockcat's exit status is the command's.
+func runExec(ctx context.Context, env *cli.Env, o *options, fd int, wait bool) error {
+	if err := sock.SetBlocking(fd); err != nil {
+		return cli.Fail("socket", err, "")
+	}
+	// The child gets its own copy of the descriptor; ours is closed by the caller.
+	dup, err := unix.Dup(fd)
+	if err != nil {
+		return cli.Fail("socket", err, "")
+	}
+	f := os.NewFile(uintptr(dup), "socket")
+	defer f.Close()
+	cmd := exec.Command("/bin/sh", "-c", o.Exec)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = f, f, env.Stderr
+	if err := cmd.Start(); err != nil {
+		return cli.Fail("/bin/sh", err, "")
+	}
+	if !wait {
+		go cmd.Wait() // reap it; each -k connection has its own process
+		return nil
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		cmd.Process.Signal(syscall.SIGTERM)
+		<-done
+		return ctx.Err()
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		st := ee.Sys().(syscall.WaitStatus)
+		code := st.ExitStatus()
+		if st.Signaled() {
+			code = 128 + int(st.Signal())
+		}
+		return &cli.Error{Code: code, Object: "-e " + o.Exec, Err: fmt.Errorf("exited with status %d", code)}
+	}
+	if err != nil {
+		return cli.Fail("-e "+o.Exec, err, "")
+	}
+	return nil
+}

@@ -1,0 +1,415 @@
+package relay
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ipcats/ipcats/internal/meter"
+)
+
+// Duplex is the two-way relay of nc's readwrite(): one pump copies input
+// to a connected socket, another copies the socket to output, both at
+// once. Input's end half-closes the socket (shutdown SHUT_WR) and the
+// relay keeps reading until the peer closes, so a reply that comes after
+// the request's end is not lost.
+type Duplex struct {
+	Sock    int
+	In, Out int          // -1 turns that direction off (--recv-only, --send-only)
+	Meter   *meter.Meter // counts both directions (may be nil)
+
+	// Linger bounds the wait for the peer after input ends (nc -q);
+	// negative waits for the peer to close, however long that takes.
+	Linger time.Duration
+	// Idle ends the relay when nothing moved either way for this long
+	// (nc -w); zero never.
+	Idle time.Duration
+	// PeerEnds makes the peer's EOF end the relay while input is still
+	// open (input is a terminal: nothing typed is pending). Otherwise
+	// input keeps flowing to a peer that only half-closed.
+	PeerEnds bool
+
+	// Messages: the socket keeps record boundaries (SOCK_SEQPACKET,
+	// SOCK_DGRAM): each input read, or each line with Lines, is one
+	// message of at most MaxMsg bytes, and each message received is
+	// written whole. EOF from a SOCK_DGRAM socket never comes.
+	Messages bool
+	Lines    bool
+	MaxMsg   int
+	Datagram bool
+}
+
+// Result says what the relay moved and how it ended.
+type Result struct {
+	Sent, Received int64
+	InputEOF       bool // input ended (and the socket was half-closed)
+	PeerEOF        bool // the peer closed its side
+	Idle           bool // Idle expired
+	Lingered       bool // Linger expired after input's end
+}
+
+// PumpError is a failure of one direction: Send (input -> socket) or
+// receive (socket -> output). Err is a *ReadError or *WriteError.
+type PumpError struct {
+	Send bool
+	Err  error
+}
+
+func (e *PumpError) Error() string {
+	if e.Send {
+		return "send: " + e.Err.Error()
+	}
+	return "receive: " + e.Err.Error()
+}
+func (e *PumpError) Unwrap() error { return e.Err }
+
+// ErrIdle ends a relay whose Idle time expired.
+var ErrIdle = errors.New("idle timeout")
+
+// ErrTooBig refuses an input line or read that no single message can hold.
+var ErrTooBig = errors.New("message too long")
+
+type pumped struct {
+	n   int64
+	err error
+}
+
+// Run relays until both pumps are done or one fails. The error is nil
+// (both directions ended cleanly, or Linger expired), ctx's error, ErrIdle,
+// or a *PumpError.
+func (d *Duplex) Run(ctx context.Context) (Result, error) {
+	var res Result
+	m := d.Meter
+	if m == nil {
+		m = &meter.Meter{}
+	}
+	sendCtx, stopSend := context.WithCancel(ctx)
+	defer stopSend()
+	recvCtx, stopRecv := context.WithCancel(ctx)
+	defer stopRecv()
+
+	sendDone := make(chan pumped, 1)
+	recvDone := make(chan pumped, 1)
+	sending, receiving := d.In >= 0, d.Out >= 0
+	if sending {
+		go func() { n, err := d.send(sendCtx, m); sendDone <- pumped{n, err} }()
+	} else {
+		// --recv-only: nothing to send, say so at once.
+		unix.Shutdown(d.Sock, unix.SHUT_WR)
+		res.InputEOF = true
+	}
+	if receiving {
+		go func() { n, err := d.recv(recvCtx, m); recvDone <- pumped{n, err} }()
+	}
+
+	var linger <-chan time.Time
+	if !sending && d.Linger >= 0 {
+		linger = time.After(d.Linger)
+	}
+	var idle <-chan time.Time
+	var tick *time.Ticker
+	last, lastAt := m.Bytes(), time.Now()
+	if d.Idle > 0 {
+		tick = time.NewTicker(min(d.Idle/4+time.Millisecond, 100*time.Millisecond))
+		defer tick.Stop()
+		idle = tick.C
+	}
+	var failed error
+	for sending || receiving {
+		select {
+		case p := <-sendDone:
+			sending = false
+			res.Sent = p.n
+			switch {
+			case p.err == nil:
+				// Input ended: half-close, then wait for the peer (or Linger).
+				res.InputEOF = true
+				if !d.Datagram {
+					unix.Shutdown(d.Sock, unix.SHUT_WR)
+				}
+				if d.Linger >= 0 && receiving {
+					linger = time.After(d.Linger)
+				}
+			case sendCtx.Err() != nil && ctx.Err() == nil:
+				// We stopped it: the peer is done and input was a terminal.
+			case ctx.Err() != nil:
+				failed = ctx.Err()
+			default:
+				var we *WriteError
+				if errors.As(p.err, &we) {
+					// The peer is gone: what it sent before leaving is still
+					// worth reading, so let the receiver drain.
+					failed = &PumpError{Send: true, Err: p.err}
+					if !receiving {
+						return res, failed
+					}
+					continue
+				}
+				// Input broke: stop.
+				stopRecv()
+				failed = &PumpError{Send: true, Err: p.err}
+			}
+		case p := <-recvDone:
+			receiving = false
+			res.Received = p.n
+			switch {
+			case p.err == nil:
+				res.PeerEOF = true
+				if sending && (d.PeerEnds || failed != nil) {
+					stopSend() // nothing typed is pending; the conversation is over
+				}
+			case recvCtx.Err() != nil && ctx.Err() == nil:
+				// Linger expired, or we gave up on a failed send.
+			case ctx.Err() != nil:
+				if failed == nil {
+					failed = ctx.Err()
+				}
+			default:
+				// Output failed, or the peer reset the connection: stop both.
+				stopSend()
+				if failed == nil || errors.As(p.err, new(*WriteError)) {
+					failed = &PumpError{Send: false, Err: p.err}
+				}
+			}
+		case <-linger:
+			// -q: the peer had its time after input ended.
+			res.Lingered = true
+			linger = nil
+			stopRecv()
+		case now := <-idle:
+			if b := m.Bytes(); b != last {
+				last, lastAt = b, now
+			} else if now.Sub(lastAt) >= d.Idle {
+				res.Idle = true
+				idle = nil
+				stopSend()
+				stopRecv()
+				if failed == nil {
+					failed = ErrIdle
+				}
+			}
+		}
+	}
+	return res, failed
+}
+
+// send pumps input to the socket.
+func (d *Duplex) send(ctx context.Context, m *meter.Meter) (int64, error) {
+	if !d.Messages {
+		return Copy(ctx, d.Sock, d.In, m)
+	}
+	var n int64
+	max := d.MaxMsg
+	if max <= 0 {
+		max = 64 << 10
+	}
+	r := &fdReader{ctx: ctx, fd: d.In}
+	var br *bufio.Reader
+	var buf []byte
+	if d.Lines {
+		br = bufio.NewReaderSize(r, max+1)
+	} else {
+		buf = make([]byte, max)
+	}
+	for {
+		var msg []byte
+		var err error
+		if d.Lines {
+			msg, err = br.ReadSlice('\n')
+			if err == bufio.ErrBufferFull {
+				return n, &ReadError{ErrTooBig}
+			}
+			if err == io.EOF {
+				err = nil
+				if len(msg) == 0 {
+					return n, nil
+				}
+			}
+		} else {
+			var k int
+			k, err = r.Read(buf)
+			if err == io.EOF {
+				return n, nil
+			}
+			msg = buf[:k]
+		}
+		if err != nil {
+			return n, &ReadError{err}
+		}
+		if err := sendMsg(ctx, d.Sock, msg); err != nil {
+			return n, &WriteError{err}
+		}
+		n += int64(len(msg))
+		m.AddMsg(len(msg))
+	}
+}
+
+// recv pumps the socket to output.
+func (d *Duplex) recv(ctx context.Context, m *meter.Meter) (int64, error) {
+	if !d.Messages {
+		if streamable(d.Out) {
+			if KindOf(d.Out) == Pipe {
+				// Best effort: a 1 MiB pipe takes each spliced chunk at once
+				// (the default 64 KiB one costs many more wakeups).
+				unix.FcntlInt(uintptr(d.Out), unix.F_SETPIPE_SZ, BufSize)
+			}
+			return Copy(ctx, d.Out, d.Sock, m)
+		}
+		return readWrite(ctx, d.Out, d.Sock, m)
+	}
+	var n int64
+	buf := make([]byte, 64<<10)
+	for {
+		k, err := RecvMsg(ctx, d.Sock, &buf)
+		if err != nil {
+			return n, &ReadError{err}
+		}
+		if k == 0 && !d.Datagram {
+			return n, nil // SOCK_SEQPACKET: the peer closed
+		}
+		if err := WriteAll(d.Out, buf[:k]); err != nil {
+			return n, &WriteError{err}
+		}
+		n += int64(k)
+		m.AddMsg(k)
+	}
+}
+
+// streamable reports whether Copy may be used towards out from a socket:
+// its spliced bounce pipe needs a destination that accepts splice(2),
+// which a terminal or an O_APPEND file does not.
+func streamable(out int) bool {
+	switch KindOf(out) {
+	case Pipe, Socket:
+		return true
+	case Regular:
+		fl, err := unix.FcntlInt(uintptr(out), unix.F_GETFL, 0)
+		return err == nil && fl&unix.O_APPEND == 0
+	}
+	return false
+}
+
+// readWrite copies src to dst through one buffer, waiting on src with ctx.
+func readWrite(ctx context.Context, dst, src int, m *meter.Meter) (int64, error) {
+	buf := make([]byte, 256<<10)
+	r := &fdReader{ctx: ctx, fd: src}
+	var n int64
+	for {
+		k, err := r.Read(buf)
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, &ReadError{err}
+		}
+		if err := WriteAll(dst, buf[:k]); err != nil {
+			return n, &WriteError{err}
+		}
+		n += int64(k)
+		m.Add(k)
+	}
+}
+
+// fdReader reads a descriptor, waiting for input in a way ctx can stop.
+type fdReader struct {
+	ctx context.Context
+	fd  int
+}
+
+func (r *fdReader) Read(b []byte) (int, error) {
+	for {
+		n, err := unix.Read(r.fd, b)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			if err := waitFD(r.ctx, r.fd, unix.POLLIN); err != nil {
+				return 0, err
+			}
+			continue
+		case err != nil:
+			return 0, err
+		case n == 0:
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}
+
+// waitFD waits for events on fd in 50ms slices, so ctx stops it promptly.
+func waitFD(ctx context.Context, fd int, events int16) error {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n, err := unix.Poll(fds, 50)
+		if err == unix.EINTR || n == 0 && err == nil {
+			continue
+		}
+		return err
+	}
+}
+
+// sendMsg sends b as one message on a connected socket, waiting for room.
+func sendMsg(ctx context.Context, fd int, b []byte) error {
+	return SendMsg(ctx, fd, b, nil)
+}
+
+// SendMsg sends b as one message to to (nil: the connected peer),
+// retrying EINTR and waiting out EAGAIN.
+func SendMsg(ctx context.Context, fd int, b []byte, to unix.Sockaddr) error {
+	for {
+		err := unix.Sendto(fd, b, unix.MSG_NOSIGNAL, to)
+		switch err {
+		case nil:
+			return nil
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN, unix.ENOBUFS:
+			if err := waitFD(ctx, fd, unix.POLLOUT); err != nil {
+				return err
+			}
+			continue
+		}
+		return err
+	}
+}
+
+// RecvMsg receives one whole message into *buf, growing it when the next
+// message is larger (it peeks at the size first, so nothing is truncated).
+func RecvMsg(ctx context.Context, fd int, buf *[]byte) (int, error) {
+	n, _, err := RecvFrom(ctx, fd, buf)
+	return n, err
+}
+
+// RecvFrom is RecvMsg that also returns the sender's address.
+func RecvFrom(ctx context.Context, fd int, buf *[]byte) (int, unix.Sockaddr, error) {
+	for {
+		size, _, err := unix.Recvfrom(fd, (*buf)[:1], unix.MSG_PEEK|unix.MSG_TRUNC|unix.MSG_DONTWAIT)
+		switch err {
+		case nil:
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			if err := waitFD(ctx, fd, unix.POLLIN); err != nil {
+				return 0, nil, err
+			}
+			continue
+		default:
+			return 0, nil, err
+		}
+		if size > len(*buf) {
+			*buf = make([]byte, size)
+		}
+		n, from, err := unix.Recvfrom(fd, *buf, unix.MSG_DONTWAIT)
+		if err == unix.EINTR || err == unix.EAGAIN {
+			continue
+		}
+		return n, from, err
+	}
+}

@@ -1,0 +1,327 @@
+package sock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Errors of binding a Unix path, for the caller's hints.
+var (
+	ErrPathExists = errors.New("path exists")
+	ErrLive       = errors.New("a live socket: something answers there")
+	ErrNotSocket  = errors.New("not a socket")
+)
+
+// ListenOptions shape a listener.
+type ListenOptions struct {
+	Mode   uint32 // permissions of a Unix socket file, applied through the umask at bind
+	Unlink bool   // remove a stale socket file in the way (never anything else)
+}
+
+// Listener is a bound socket: listening for stream and seqpacket, ready to
+// receive for datagrams.
+type Listener struct {
+	FD   int
+	Addr Addr
+	file bool   // we created a socket file at Addr.Path
+	ino  uint64 // its inode, so Close never removes a replacement
+}
+
+// Listen creates, binds and (for connection types) listens.
+func Listen(a Addr, o ListenOptions) (*Listener, error) {
+	if a.Family == unix.AF_UNIX && !a.Abstract() {
+		if err := clearPath(a.Path, o.Unlink); err != nil {
+			return nil, err
+		}
+	}
+	fd, err := unix.Socket(a.Family, a.Type|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+	if err != nil {
+		return nil, os.NewSyscallError("socket", err)
+	}
+	if a.Family != unix.AF_UNIX {
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+		if a.Family == unix.AF_INET6 {
+			unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 0)
+		}
+	}
+	l := &Listener{FD: fd, Addr: a}
+	if err := l.bind(o.Mode); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	if a.Type != unix.SOCK_DGRAM {
+		if err := unix.Listen(fd, 128); err != nil {
+			l.Close(false)
+			return nil, os.NewSyscallError("listen", err)
+		}
+	}
+	if a.Family != unix.AF_UNIX && a.Port == 0 {
+		if sa, err := unix.Getsockname(fd); err == nil {
+			l.Addr.Port = FromSockaddr(sa, a.Type).Port
+		}
+	}
+	return l, nil
+}
+
+// bind binds with the mode applied by the umask, so the file never exists
+// with wider permissions (no chmod after bind).
+func (l *Listener) bind(mode uint32) error {
+	file := l.Addr.Family == unix.AF_UNIX && !l.Addr.Abstract()
+	var err error
+	if file {
+		old := syscall.Umask(int(^mode & 0o777))
+		err = unix.Bind(l.FD, l.Addr.Sockaddr())
+		syscall.Umask(old)
+	} else {
+		err = unix.Bind(l.FD, l.Addr.Sockaddr())
+	}
+	if err != nil {
+		if err == unix.EADDRINUSE && l.Addr.Abstract() {
+			return fmt.Errorf("bind: %w (another socket holds the abstract name)", err)
+		}
+		return os.NewSyscallError("bind", err)
+	}
+	if file {
+		var st unix.Stat_t
+		if unix.Lstat(l.Addr.Path, &st) == nil {
+			l.file, l.ino = true, st.Ino
+		}
+	}
+	return nil
+}
+
+// clearPath makes room for a Unix socket at path: nothing there is fine; a
+// socket nobody answers on is removed with unlink; anything else is refused.
+func clearPath(path string, unlink bool) error {
+	var st unix.Stat_t
+	if err := unix.Lstat(path, &st); err != nil {
+		if err == unix.ENOENT {
+			return nil
+		}
+		return &os.PathError{Op: "stat", Path: path, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFSOCK {
+		return ErrNotSocket
+	}
+	if !unlink {
+		return ErrPathExists
+	}
+	if !Stale(path) {
+		return ErrLive
+	}
+	if err := unix.Unlink(path); err != nil && err != unix.ENOENT {
+		return &os.PathError{Op: "unlink", Path: path, Err: err}
+	}
+	return nil
+}
+
+// Stale reports whether path is a socket file nobody answers on: connect(2)
+// is refused for every socket type. A socket of another type bound there
+// answers EPROTOTYPE, which counts as alive. A socket that /proc/net/unix
+// shows bound at path is alive without a probe, so that a listener serving
+// one client is not handed an empty connection.
+func Stale(path string) bool {
+	if boundInProc(path) {
+		return false
+	}
+	for _, typ := range []int{unix.SOCK_STREAM, unix.SOCK_SEQPACKET, unix.SOCK_DGRAM} {
+		fd, err := unix.Socket(unix.AF_UNIX, typ|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+		if err != nil {
+			return false
+		}
+		err = unix.Connect(fd, &unix.SockaddrUnix{Name: path})
+		unix.Close(fd)
+		switch err {
+		case unix.ECONNREFUSED:
+			return true
+		case unix.EPROTOTYPE:
+			continue
+		}
+		return false
+	}
+	return false
+}
+
+// boundInProc reports whether /proc/net/unix lists a socket bound at path
+// (as given, or made absolute; the table shows what the binder passed).
+func boundInProc(path string) bool {
+	abs, _ := filepath.Abs(path)
+	b, err := os.ReadFile("/proc/net/unix")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasSuffix(line, " "+path) || abs != "" && strings.HasSuffix(line, " "+abs) {
+			return true
+		}
+	}
+	return false
+}
+
+// Close closes the listener and, unless keep, removes the socket file it
+// created (if it is still the same file).
+func (l *Listener) Close(keep bool) error {
+	unix.Close(l.FD)
+	if l.file && !keep {
+		var st unix.Stat_t
+		if unix.Lstat(l.Addr.Path, &st) == nil && st.Ino == l.ino && st.Mode&unix.S_IFMT == unix.S_IFSOCK {
+			return unix.Unlink(l.Addr.Path)
+		}
+	}
+	return nil
+}
+
+// Accept waits for the next connection (bounded by ctx) and returns it
+// non-blocking, with the peer's address.
+func (l *Listener) Accept(ctx context.Context, nonblock bool) (int, Addr, error) {
+	for {
+		fd, sa, err := unix.Accept4(l.FD, unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK)
+		switch err {
+		case nil:
+			peer := FromSockaddr(sa, l.Addr.Type)
+			if l.Addr.Family == unix.AF_UNIX {
+				peer = Addr{Family: unix.AF_UNIX, Type: l.Addr.Type, Path: l.Addr.Path}
+			}
+			return fd, peer, nil
+		case unix.EINTR, unix.ECONNABORTED:
+			continue
+		case unix.EAGAIN:
+			if nonblock {
+				return -1, Addr{}, ErrWouldBlock
+			}
+			if err := Wait(ctx, l.FD, unix.POLLIN); err != nil {
+				return -1, Addr{}, err
+			}
+			continue
+		}
+		return -1, Addr{}, os.NewSyscallError("accept", err)
+	}
+}
+
+// ErrWouldBlock says a --nonblock run found no peer ready.
+var ErrWouldBlock = errors.New("no peer is ready")
+
+// Connect connects to the first address that answers, bounded by ctx. With
+// nonblock, a connection that does not complete at once fails with
+// ErrWouldBlock. The socket is returned non-blocking.
+func Connect(ctx context.Context, addrs []Addr, nonblock bool) (int, Addr, error) {
+	var first error
+	for _, a := range addrs {
+		fd, err := connect(ctx, a, nonblock)
+		if err == nil {
+			return fd, a, nil
+		}
+		if ctx.Err() != nil || errors.Is(err, ErrWouldBlock) {
+			return -1, a, err
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return -1, addrs[0], first
+}
+
+func connect(ctx context.Context, a Addr, nonblock bool) (int, error) {
+	fd, err := unix.Socket(a.Family, a.Type|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+	if err != nil {
+		return -1, os.NewSyscallError("socket", err)
+	}
+	if a.Family == unix.AF_UNIX && a.Type == unix.SOCK_DGRAM {
+		// Autobind an abstract name so that the server can answer.
+		if err := unix.Bind(fd, &unix.SockaddrUnix{}); err != nil {
+			unix.Close(fd)
+			return -1, os.NewSyscallError("bind", err)
+		}
+	}
+	err = unix.Connect(fd, a.Sockaddr())
+	for err == unix.EINTR {
+		err = unix.Connect(fd, a.Sockaddr())
+	}
+	if err == unix.EINPROGRESS && nonblock {
+		// A loopback handshake is done before we look again; a remote
+		// one is not: only the first counts as "at once".
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+		if n, _ := unix.Poll(fds, 0); n == 1 {
+			err = nil
+			if soerr, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR); soerr != 0 {
+				err = unix.Errno(soerr)
+			}
+		}
+	}
+	if err == unix.EINPROGRESS || err == unix.EAGAIN && a.Family == unix.AF_UNIX {
+		if nonblock {
+			unix.Close(fd)
+			return -1, ErrWouldBlock
+		}
+		if a.Family == unix.AF_UNIX {
+			// A Unix listener with a full backlog: retry until it has room.
+			for err == unix.EAGAIN {
+				select {
+				case <-ctx.Done():
+					unix.Close(fd)
+					return -1, ctx.Err()
+				case <-time.After(10 * time.Millisecond):
+				}
+				err = unix.Connect(fd, a.Sockaddr())
+			}
+		} else {
+			if werr := Wait(ctx, fd, unix.POLLOUT); werr != nil {
+				unix.Close(fd)
+				return -1, werr
+			}
+			var soerr int
+			soerr, err = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+			if err == nil && soerr != 0 {
+				err = unix.Errno(soerr)
+			}
+		}
+	}
+	if err != nil {
+		unix.Close(fd)
+		return -1, os.NewSyscallError("connect", err)
+	}
+	return fd, nil
+}
+
+// Wait blocks until fd has one of events or ctx is done. It polls in short
+// slices so that cancelling ctx takes effect within 50ms.
+func Wait(ctx context.Context, fd int, events int16) error {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n, err := unix.Poll(fds, 50)
+		if err == unix.EINTR || n == 0 {
+			continue
+		}
+		if err != nil {
+			return os.NewSyscallError("poll", err)
+		}
+		return nil
+	}
+}
+
+// Cred is a Unix peer's credentials.
+type Cred struct{ PID, UID, GID int }
+
+// PeerCred returns the credentials of the process at the other end of a
+// connected Unix socket (SO_PEERCRED).
+func PeerCred(fd int) (Cred, error) {
+	u, err := unix.GetsockoptUcred(fd, unix.SOL_SOCKET, unix.SO_PEERCRED)
+	if err != nil {
+		return Cred{}, err
+	}
+	return Cred{PID: int(u.Pid), UID: int(u.Uid), GID: int(u.Gid)}, nil
+}
+
+// SetBlocking clears O_NONBLOCK, for a socket handed to another program.
+func SetBlocking(fd int) error { return unix.SetNonblock(fd, false) }
