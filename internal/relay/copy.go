@@ -253,6 +253,15 @@ func (c *copier) bounce() error {
 				}
 				continue
 			}
+			if err == unix.EINVAL || err == unix.ENOSYS {
+				// The destination takes no splice (a tty, an O_APPEND
+				// file): hand over what the bounce pipe holds by
+				// read/write, then go on without splicing.
+				if err := c.drainBounce(left); err != nil {
+					return err
+				}
+				return errFallback
+			}
 			if err != nil {
 				return &WriteError{err}
 			}
@@ -260,6 +269,26 @@ func (c *copier) bounce() error {
 			c.moved(int(m))
 		}
 	}
+}
+
+// drainBounce moves the n bytes waiting in the bounce pipe to dst.
+func (c *copier) drainBounce(n int64) error {
+	buf := make([]byte, min(n, BufSize))
+	for n > 0 {
+		got, err := unix.Read(c.pr, buf[:min(n, int64(len(buf)))])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || got == 0 {
+			return &ReadError{err}
+		}
+		if err := WriteAll(c.dst, buf[:got]); err != nil {
+			return &WriteError{err}
+		}
+		c.moved(got)
+		n -= int64(got)
+	}
+	return nil
 }
 
 // readWrite is the portable loop: one buffer, every short write retried.

@@ -164,3 +164,24 @@ func TestSpool(t *testing.T) {
 		}
 	}
 }
+
+// TestCopySocketToAppend: an O_APPEND file refuses splice; bytes already in
+// the bounce pipe must still arrive, then the copy goes on by read/write.
+func TestCopySocketToAppend(t *testing.T) {
+	data := make([]byte, 3*BufSize+99)
+	rand.Read(data)
+	r, w := endpoint(t, "socket")
+	defer unix.Close(r)
+	go func() { WriteAll(w, data); unix.Close(w) }()
+	p := filepath.Join(t.TempDir(), "append")
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := Copy(context.Background(), int(f.Fd()), r, nil)
+	f.Close()
+	got, _ := os.ReadFile(p)
+	if err != nil || n != int64(len(data)) || !bytes.Equal(got, data) {
+		t.Errorf("Copy(socket -> O_APPEND file) = %d, %v (file %d bytes, equal=%v); want %d, nil", n, err, len(got), bytes.Equal(got, data), len(data))
+	}
+}
