@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -59,6 +60,7 @@ var cmds = map[string]Cmd{
 	"randfile": randFile,
 	"samefile": sameFile,
 	"sleep":    sleepCmd,
+	"waitgrep": waitGrep,
 }
 
 // conds are the [conditions] beyond testscript's own, added likewise.
@@ -212,6 +214,21 @@ func waitMq(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(err)
 		_, err = sysvipc.MsgGet(uint32(k), 0)
 		return err == nil
+	})
+}
+
+// waitgrep FILE REGEXP [DURATION]: wait until FILE has a line matching
+// REGEXP, so a script can wait for a background command's output (sent to
+// a file) instead of sleeping a guessed time.
+func waitGrep(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: waitgrep FILE REGEXP [DURATION]")
+	}
+	re, err := regexp.Compile("(?m)" + args[1])
+	ts.Check(err)
+	poll(ts, false, append([]string{args[0]}, args[2:]...), "waitgrep", func(p string) bool {
+		b, _ := os.ReadFile(ts.MkAbs(p))
+		return re.Match(b)
 	})
 }
 
