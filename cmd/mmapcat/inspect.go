@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -71,13 +72,27 @@ func stat(env *cli.Env, o *options, path string) error {
 	if len(files) > 0 {
 		ms = files[0].Mappers
 	}
+	abs := path
+	if p, err := filepath.EvalSymlinks(path); err == nil {
+		abs = p
+	}
+	if p, err := filepath.Abs(abs); err == nil {
+		abs = p
+	}
+	hidden := fmt.Sprint(sc.Hidden)
+	switch {
+	case sc.Hidden > 0 && os.Geteuid() != 0:
+		hidden = fmt.Sprintf("%d processes (their mappings are not listed; run as root to see them)", sc.Hidden)
+	case sc.Hidden > 0:
+		hidden = fmt.Sprintf("%d processes (their maps could not be read)", sc.Hidden)
+	}
 	rec := report.Record{
-		{Name: "path", Value: path},
+		{Name: "path", Value: abs},
 		{Name: "size", Value: st.Size},
-		{Name: "mode", Value: st.Mode & 0o7777, Text: report.Mode(st.Mode)},
+		{Name: "mode", Value: report.Mode(st.Mode)},
 		{Name: "owner", Value: report.User(st.Uid)},
 		{Name: "group", Value: report.Group(st.Gid)},
-		{Name: "device", Value: st.Dev, Text: fmt.Sprintf("%d:%d", unix.Major(st.Dev), unix.Minor(st.Dev))},
+		{Name: "device", Value: fmt.Sprintf("%d:%d", unix.Major(st.Dev), unix.Minor(st.Dev))},
 		{Name: "inode", Value: st.Ino},
 		{Name: "accessed", Value: timespec(st.Atim)},
 		{Name: "modified", Value: timespec(st.Mtim)},
@@ -86,6 +101,7 @@ func stat(env *cli.Env, o *options, path string) error {
 		{Name: "pages", Value: pages},
 		resident,
 		{Name: "mappers", Value: mappers(ms)},
+		{Name: "uninspected", Value: sc.Hidden, Text: hidden},
 	}
 	if err := report.Stat(env.Stdout, o.JSON, rec); err != nil {
 		return cli.Output(err)
@@ -112,12 +128,13 @@ func list(env *cli.Env, o *options) error {
 	for _, f := range files {
 		size := any(nil)
 		var st unix.Stat_t
-		if !f.Deleted && unix.Stat(f.Path, &st) == nil && st.Ino == f.Ino {
-			size = st.Size
+		if !f.Deleted && unix.Stat(f.Path, &st) == nil && st.Ino == f.Ino ||
+			unix.Stat(f.MapFile, &st) == nil && st.Ino == f.Ino {
+			size = st.Size // a deleted file through the mapping's map_files entry
 		}
 		rows = append(rows, report.Record{
 			{Name: "path", Value: f.Path},
-			{Name: "device", Value: f.Dev, Text: fmt.Sprintf("%d:%d", unix.Major(f.Dev), unix.Minor(f.Dev))},
+			{Name: "device", Value: fmt.Sprintf("%d:%d", unix.Major(f.Dev), unix.Minor(f.Dev))},
 			{Name: "inode", Value: f.Ino},
 			{Name: "size", Value: size},
 			{Name: "deleted", Value: f.Deleted},
@@ -133,7 +150,7 @@ func list(env *cli.Env, o *options) error {
 
 // remove unlinks path, and only if it is a regular file (a symbolic link,
 // even to a regular file, is left alone).
-func remove(path string) error {
+func remove(env *cli.Env, o *options, path string) error {
 	var st unix.Stat_t
 	if err := unix.Lstat(path, &st); err != nil {
 		if errors.Is(err, unix.ENOENT) {
@@ -150,6 +167,9 @@ func remove(path string) error {
 			err = pe.Err
 		}
 		return cli.Fail(path, err, "not removed")
+	}
+	if o.Verbose {
+		env.Warnf("removed %s (%d bytes)", path, st.Size)
 	}
 	return nil
 }

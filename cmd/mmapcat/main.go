@@ -7,7 +7,10 @@ package main
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/ipcname"
@@ -16,10 +19,26 @@ import (
 
 const usage = "[OPTIONS]"
 
+// actions are SPEC's actions as they apply to files: mmapcat has no
+// stale objects, so no --stale or --dry-run (cli.Actions has them).
+type actions struct {
+	Read  bool `short:"r" long:"read" description:"Copy the file (or the window) to standard output (the default action)"`
+	Write bool `short:"w" long:"write" description:"Copy standard input into the file, creating it if it is absent"`
+	Stat  bool `long:"stat" description:"Print the file's attributes, page-cache residency and mappers, and exit"`
+	List  bool `long:"list" description:"List every file some process maps shared, with the processes"`
+	Rm    bool `long:"rm" description:"Remove the file; with -r or -w, after a successful transfer"`
+}
+
+// creation is cli.Creation worded for files.
+type creation struct {
+	Create bool `short:"c" long:"create" description:"With -r, create the file if it is absent"`
+	Excl   bool `short:"x" long:"excl" description:"With -w, fail if the file already exists"`
+}
+
 type options struct {
 	cli.Common
-	cli.Actions
-	cli.Creation
+	actions
+	creation
 	cli.Wait
 	Mode     ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of a created file (default 0600)"`
 	Offset   ipcname.Size `short:"o" long:"offset" value-name:"BYTES" description:"Start the window at BYTES into the file"`
@@ -44,12 +63,19 @@ func main() {
 }
 
 func run(ctx context.Context, env *cli.Env, o *options) (err error) {
-	act, rmAfter, err := o.Actions.Resolve()
+	a := cli.Actions{Read: o.Read, Write: o.Write, Stat: o.Stat, List: o.List, Rm: o.Rm}
+	act, rmAfter, err := a.Resolve()
 	if err != nil {
 		return err
 	}
+	if act == cli.ActRemove && (o.Follow || o.CString || o.Trim || o.Create || o.Interval.Set) {
+		act, rmAfter = cli.ActRead, true // -r is the default action, --rm rides along
+	}
 	if err := checkFlags(act, o); err != nil {
 		return err
+	}
+	if act == cli.ActList && o.Args.File != "" {
+		return cli.Usagef("%q: --list takes no file", o.Args.File)
 	}
 	if err := act.Object(o.Args.File, "FILE: the file to map"); err != nil {
 		return err
@@ -58,20 +84,23 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 		return cli.Usagef("unexpected argument %q", env.Args[0])
 	}
 	path := o.Args.File
+	if err := standardOpen(env, act); err != nil {
+		return err
+	}
 	switch act {
 	case cli.ActList:
 		return list(env, o)
 	case cli.ActStat:
 		return stat(env, o, path)
 	case cli.ActRemove:
-		return remove(path)
+		return remove(env, o, path)
 	}
 	if rmAfter {
 		// --rm with -r/-w: remove once the transfer is done, also when a
 		// signal ended it (SPEC: clean up, then exit 128+N).
 		defer func() {
 			if err == nil || errors.Is(err, context.Canceled) {
-				if rerr := remove(path); rerr != nil && err == nil {
+				if rerr := remove(env, o, path); rerr != nil && err == nil {
 					err = rerr
 				}
 			}
@@ -96,8 +125,8 @@ func checkFlags(act cli.Action, o *options) error {
 	}
 	reading, writing := act == cli.ActRead, act == cli.ActWrite
 	switch {
-	case o.Stale:
-		return cli.Usagef("--stale means nothing to mmapcat: a file is not a kernel object that leaks; remove files by name")
+	case o.Offset.N > math.MaxInt64-o.Length.N:
+		return cli.Usagef("-o %d and -L %d end past the largest file offset (%d)", o.Offset.N, o.Length.N, int64(math.MaxInt64))
 	case !reading && (o.CString || o.Trim || o.Follow || o.Interval.Set):
 		return cli.Usagef("-z, --trim, -f and -i go with -r")
 	case !writing && (o.Excl || o.InPlace || o.NoClear || o.Sync):
@@ -133,8 +162,41 @@ func openErr(path string, err error) error {
 		return cli.Fail(path, err, "-x refuses an existing file")
 	case errors.Is(err, mapfile.ErrNotRegular):
 		return cli.Fail(path, err, "mmapcat maps regular files only")
+	case errors.Is(err, mapfile.ErrSymlink):
+		return cli.Fail(path, err, "mmapcat never replaces a symbolic link")
 	case errors.Is(err, os.ErrPermission):
 		return cli.Fail(path, errors.New("permission denied"), "")
 	}
 	return cli.Fail(path, err, "")
+}
+
+// standardOpen refuses to run with the standard input or output the
+// action uses closed by the shell (<&-, >&-): the Go runtime reopens a
+// closed one on /dev/null, read-write, which would make -w write an empty
+// file and -r --rm throw the file away unread. A /dev/null the shell opened
+// (</dev/null, >/dev/null) is opened for one direction only, and is used.
+func standardOpen(env *cli.Env, act cli.Action) error {
+	switch act {
+	case cli.ActWrite:
+		if reopened(int(env.Stdin.Fd())) {
+			return cli.Failf("standard input", "give input, or </dev/null for none", "closed")
+		}
+	case cli.ActRemove:
+	default:
+		if reopened(int(env.Stdout.Fd())) {
+			return cli.Failf("standard output", "redirect it, to >/dev/null if need be", "closed")
+		}
+	}
+	return nil
+}
+
+// reopened tells whether fd is the runtime's stand-in for a closed
+// descriptor: /dev/null opened read-write.
+func reopened(fd int) bool {
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != unix.Mkdev(1, 3) {
+		return false
+	}
+	fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	return err == nil && fl&unix.O_ACCMODE == unix.O_RDWR
 }

@@ -5,6 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -15,6 +19,7 @@ import (
 	"github.com/ipcats/ipcats/internal/meter"
 	"github.com/ipcats/ipcats/internal/region"
 	"github.com/ipcats/ipcats/internal/relay"
+	"github.com/ipcats/ipcats/internal/report"
 )
 
 // step is how far a streaming write maps and grows the file at a time: the
@@ -22,6 +27,10 @@ import (
 // enough that growth costs nothing per byte, small enough that memory use
 // stays flat whatever the input's length.
 const step = 64 << 20
+
+// windowChunk is how much of a fixed -L/--in-place window is mapped at a
+// time while the data goes in.
+const windowChunk = 16 << 20
 
 // chunk is the most -r hands write(2) or vmsplice(2) at once, so that a
 // signal is noticed between chunks of a large file.
@@ -35,7 +44,7 @@ func window(o *options, size int64, path string) (lo, hi int64, err error) {
 		return 0, 0, cli.Failf(path, "", "offset %d is beyond the end of the %d-byte file", lo, size)
 	}
 	if o.Length.Set {
-		if lo+o.Length.N > size {
+		if o.Length.N > size-lo {
 			return 0, 0, cli.Failf(path, "", "window of %d bytes at offset %d runs past the end of the %d-byte file", o.Length.N, lo, size)
 		}
 		hi = lo + o.Length.N
@@ -67,40 +76,19 @@ const headMax = 1 << 20
 func write(ctx context.Context, env *cli.Env, o *options, path string) error {
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	defer m.Stop()
-	f, err := mapfile.Open(path, true)
-	switch {
-	case err == nil && o.Excl:
-		f.Close()
-		return openErr(path, mapfile.ErrExist)
-	case errors.Is(err, mapfile.ErrNotExist) && o.InPlace:
-		return cli.Fail(path, err, "--in-place writes into an existing file only")
-	case errors.Is(err, mapfile.ErrNotExist):
-		if f, err = mapfile.CreateUnnamed(path, o.Mode.Or(0o600)); err != nil {
-			f, _, err = mapfile.Create(path, o.Mode.Or(0o600), o.Excl)
-		}
-	}
+	in := int(env.Stdin.Fd())
+	f, err := openForWrite(o, path)
 	if err != nil {
-		return openErr(path, err)
+		return err
 	}
 	defer f.Close()
-	in := int(env.Stdin.Fd())
-	var written int64
-	if o.InPlace || o.Length.Set {
-		err = writeWindow(ctx, o, f, in, m)
-		written = m.Bytes() // counted once in the mapping, never before
-		if err == nil {
-			written = max(written, 1) // the window, zero-filled, even for empty input
-		}
-	} else {
-		written, err = stream(ctx, o, f, in, m)
+	if err := notInput(in, f); err != nil {
+		return err
 	}
-	if written > 0 || err == nil {
-		if lerr := f.Link(o.Excl); lerr != nil {
-			hint := "nothing written"
-			if written > 0 {
-				hint = fmt.Sprintf("the %d bytes written are lost", m.Bytes())
-			}
-			return openErr(path, fmt.Errorf("%w; %s", lerr, hint))
+	written, err := transfer(ctx, o, f, in, -1, m)
+	if f.Unnamed() && (written > 0 || err == nil) {
+		if perr := place(ctx, o, f, written); perr != nil {
+			return perr
 		}
 	}
 	if err != nil {
@@ -112,19 +100,134 @@ func write(ctx context.Context, env *cli.Env, o *options, path string) error {
 	return nil
 }
 
+// openForWrite opens the file -w writes into: an existing regular file
+// (through a symbolic link to one, as cat and dd write), or a new unnamed
+// one. It never creates a file through a dangling symbolic link.
+func openForWrite(o *options, path string) (*mapfile.File, error) {
+	f, err := mapfile.Open(path, true)
+	switch {
+	case err == nil && o.Excl:
+		f.Close()
+		return nil, openErr(path, mapfile.ErrExist)
+	case err == nil:
+		return f, nil
+	case !errors.Is(err, mapfile.ErrNotExist):
+		return nil, openErr(path, err)
+	}
+	if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
+		target, _ := os.Readlink(path)
+		return nil, cli.Failf(path, "mmapcat creates files at plain paths only; name the target instead",
+			"a symbolic link to a missing file (%s); not followed", report.Escape(target))
+	}
+	if dir := filepath.Dir(path); !isDir(dir) {
+		return nil, cli.Failf(path, "", "no such directory: %s", dir)
+	}
+	if o.InPlace {
+		return nil, cli.Fail(path, err, "--in-place writes into an existing file only")
+	}
+	f, err = mapfile.CreateUnnamed(path, o.Mode.Or(0o600))
+	if err != nil {
+		f, _, err = mapfile.Create(path, o.Mode.Or(0o600), o.Excl)
+	}
+	if err != nil {
+		return nil, openErr(path, err)
+	}
+	return f, nil
+}
+
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
+}
+
+// notInput refuses to write a file into itself: cat's "input file is
+// output file".
+func notInput(in int, f *mapfile.File) error {
+	var a unix.Stat_t
+	b, err := f.Stat()
+	if err != nil || unix.Fstat(in, &a) != nil {
+		return nil
+	}
+	if a.Dev == b.Dev && a.Ino == b.Ino {
+		return cli.Failf(f.Path, "copy it elsewhere first", "standard input is this same file; nothing written")
+	}
+	return nil
+}
+
+// place gives a new file its name. If another process created a file at
+// that name meanwhile, that file is never replaced: -x refuses it, and
+// otherwise the data goes into it, as if it had been there first (which
+// a symbolic link or a non-regular file refuses).
+func place(ctx context.Context, o *options, f *mapfile.File, written int64) error {
+	lost := "nothing written"
+	if written > 0 {
+		lost = fmt.Sprintf("the %d bytes written are lost", written)
+	}
+	err := f.Link()
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, mapfile.ErrExist) || o.Excl {
+		return openErr(f.Path, fmt.Errorf("%w; %s", err, lost))
+	}
+	theirs, err := mapfile.OpenNoFollow(f.Path)
+	if err != nil {
+		return openErr(f.Path, fmt.Errorf("%w (it appeared while mmapcat wrote); %s", err, lost))
+	}
+	defer theirs.Close()
+	if _, err := unix.Seek(f.Fd(), o.Offset.N, io.SeekStart); err != nil {
+		return cli.Fail(f.Path, err, lost)
+	}
+	// The data is already in; a signal now would lose it.
+	_, err = transfer(context.WithoutCancel(ctx), o, theirs, f.Fd(), written, meter.New("", io.Discard, false))
+	return err
+}
+
+// transfer writes the input, n bytes (-1: unknown until it ends), into f:
+// a fixed window with -L or --in-place, a stream otherwise. It returns the
+// bytes written and left in the file.
+func transfer(ctx context.Context, o *options, f *mapfile.File, in int, n int64, m *meter.Meter) (int64, error) {
+	if n < 0 {
+		n = regularLeft(in)
+	}
+	if o.InPlace || o.Length.Set {
+		return writeWindow(ctx, o, f, in, n, m)
+	}
+	return stream(ctx, o, f, in, n, m)
+}
+
+// shrinkErr reports a file another process cut while -w wrote it: how many
+// of the bytes written are left in it.
+func shrinkErr(path string, kept, total int64) error {
+	return cli.Fail(path, fault.ErrFault, fmt.Sprintf("only %d of the %d bytes written are left in the file", kept, total))
+}
+
+// storeErr reports a store into the mapping that failed (EFAULT from the
+// kernel, SIGBUS here): the file shrank under us if it is now shorter
+// than need, and otherwise the file system could not back the page.
+func storeErr(f *mapfile.File, need, done, total int64) error {
+	if size, err := f.Size(); err == nil && size >= need {
+		return cli.Failf(f.Path, fmt.Sprintf("%d bytes were written", done),
+			"the file system could not store a page of the mapping (out of space, or an I/O error; %s)", mapfile.SpaceLimit(f.Path))
+	}
+	return faultErr(f.Path, done, total, "written")
+}
+
 // stream reads standard input straight into successive windows of the
 // file and at the end truncates the file to the last byte written. When
-// the input's length is known (a regular file, or a pipe that ended within
-// headMax bytes) the file is grown to exactly that; otherwise a step ahead
-// of the data. On a failure the file ends at the last byte delivered, and
-// the error says how many there were. It returns the bytes written.
-func stream(ctx context.Context, o *options, f *mapfile.File, in int, m *meter.Meter) (int64, error) {
+// the input's length is known (n, or a pipe that ended within headMax
+// bytes) only that much is reserved; otherwise a step ahead of the data,
+// or less when the file system has not that much room. On a failure the
+// file ends at the last byte delivered, and the error says how many there
+// were. A file another process cuts meanwhile is never grown back: the
+// error says how much of the data it kept. It returns the bytes written.
+func stream(ctx context.Context, o *options, f *mapfile.File, in int, n int64, m *meter.Meter) (int64, error) {
 	pos := o.Offset.N  // where the next input byte goes
 	limit := int64(-1) // where the input will end, when known
 	var head []byte    // input gathered before the file was touched
 	var stopped error  // a signal that came while gathering
-	if relay.KindOf(in) == relay.Regular {
-		limit = pos + regularLeft(in)
+	if n >= 0 {
+		limit = pos + n
 	} else {
 		if relay.KindOf(in) == relay.Pipe {
 			growPipe(in) // fewer, larger reads into the mapping
@@ -141,25 +244,43 @@ func stream(ctx context.Context, o *options, f *mapfile.File, in int, m *meter.M
 		}
 	}
 	var total int64
+	started := false // the file has been reserved up to pos at least
 	finish := func(err error) (int64, error) {
 		if err == nil {
 			err = stopped
 		}
-		if terr := f.Truncate(pos); terr != nil && err == nil {
-			err = cli.Fail(f.Path, terr, fmt.Sprintf("%d bytes were written", total))
+		size, serr := f.Size()
+		switch {
+		case serr != nil:
+			if err == nil {
+				err = cli.Fail(f.Path, serr, fmt.Sprintf("%d bytes were written", total))
+			}
+		case started && size < pos:
+			// Cut by another process: what it kept is all there is.
+			kept := max(0, min(total, size-o.Offset.N))
+			return kept, shrinkErr(f.Path, kept, total)
+		case size != pos:
+			if terr := f.Truncate(pos); terr != nil && err == nil {
+				err = cli.Fail(f.Path, terr, fmt.Sprintf("%d bytes were written", total))
+			}
 		}
 		return total, err
 	}
 	written := func(before string) string { return fmt.Sprintf("%d bytes were written%s", total, before) }
 	for eof := false; !eof && (limit < 0 || pos < limit); {
+		if size, err := f.Size(); err == nil && started && size < pos {
+			return finish(nil) // cut between two windows
+		}
 		base := pos &^ (mapfile.PageSize - 1)
 		want := int64(step)
 		if limit >= 0 {
 			want = min(want, limit-base)
 		}
-		if err := f.Reserve(base, want); err != nil {
+		want, err := reserveStep(f, base, want, limit < 0)
+		if err != nil {
 			return finish(cli.Fail(f.Path, err, written(" before that")))
 		}
+		started = true
 		w, err := f.Map(base, want, true)
 		if err != nil {
 			return finish(cli.Fail(f.Path, err, written(" before that")))
@@ -170,7 +291,7 @@ func stream(ctx context.Context, o *options, f *mapfile.File, in int, m *meter.M
 			err := fault.Guard(func() error { k = copy(w.Mem[i:], head); return nil })
 			if err != nil {
 				w.Unmap()
-				return finish(faultErr(f.Path, total, -1, "written"))
+				return finish(storeErr(f, base+want, total, -1))
 			}
 			head = head[k:]
 			i += k
@@ -180,19 +301,22 @@ func stream(ctx context.Context, o *options, f *mapfile.File, in int, m *meter.M
 		for i < len(w.Mem) && !eof {
 			// read(2) stores into the mapping in the kernel: a file
 			// truncated under us is EFAULT there, never SIGBUS here.
-			n, err := readSome(ctx, in, w.Mem[i:])
+			k, err := readSome(ctx, in, w.Mem[i:])
 			if err != nil {
 				w.Unmap()
 				pos = base + int64(i)
+				if errors.Is(err, unix.EFAULT) {
+					return finish(storeErr(f, base+want, total, -1))
+				}
 				return finish(inputErr(err, f.Path, total))
 			}
-			if n == 0 {
+			if k == 0 {
 				eof = true
 				break
 			}
-			i += n
-			total += int64(n)
-			m.Add(n)
+			i += k
+			total += int64(k)
+			m.Add(k)
 		}
 		if o.Sync {
 			err = w.Sync()
@@ -204,6 +328,20 @@ func stream(ctx context.Context, o *options, f *mapfile.File, in int, m *meter.M
 		}
 	}
 	return finish(nil)
+}
+
+// reserveStep reserves want bytes of the file at base (page-aligned). When
+// the file system has not that much room and the input's length is
+// unknown (halve), it tries half as much, down to one page, so that input
+// that fits is not refused for the sake of the step.
+func reserveStep(f *mapfile.File, base, want int64, halve bool) (int64, error) {
+	for {
+		err := f.Reserve(base, want)
+		if err == nil || !halve || !errors.Is(err, mapfile.ErrNoSpace) || want <= mapfile.PageSize {
+			return want, err
+		}
+		want = max(want/2, mapfile.PageSize)
+	}
 }
 
 // gatherHead reads up to max bytes of input, telling whether it ended. A
@@ -262,90 +400,126 @@ func readSome(ctx context.Context, fd int, b []byte) (int, error) {
 	}
 }
 
-// writeWindow writes standard input into a fixed window: [-o, -o + -L), or
-// with --in-place [-o, end of file). The input is measured (a regular file)
-// or gathered (anything else, at most one byte more than the window holds)
-// before the file is touched, so input that does not fit leaves the file
-// byte for byte as it was.
-func writeWindow(ctx context.Context, o *options, f *mapfile.File, in int, m *meter.Meter) error {
+// writeWindow writes the input, n bytes (-1: unknown), into a fixed
+// window: [-o, -o + -L), or with --in-place [-o, end of file). The input is
+// measured (a regular file) or spooled into an anonymous memory file (at
+// most one byte more than the window holds) before the file is touched,
+// so input that does not fit leaves the file byte for byte as it was.
+// Blocks are reserved for the data only: the rest of the window is made
+// to read as zeros without filling holes (mapfile.Zero), so a sparse file
+// stays sparse. It returns the bytes written.
+func writeWindow(ctx context.Context, o *options, f *mapfile.File, in int, n int64, m *meter.Meter) (int64, error) {
 	size, err := f.Size()
 	if err != nil {
-		return cli.Fail(f.Path, err, "")
+		return 0, cli.Fail(f.Path, err, "")
 	}
 	lo, room := o.Offset.N, o.Length.N
 	if o.InPlace {
 		hint := "--in-place never changes the file's size"
 		if lo > size {
-			return cli.Failf(f.Path, hint, "offset %d is beyond the end of the %d-byte file", lo, size)
+			return 0, cli.Failf(f.Path, hint, "offset %d is beyond the end of the %d-byte file", lo, size)
 		}
 		if !o.Length.Set {
 			room = size - lo
-		} else if lo+room > size {
-			return cli.Failf(f.Path, hint, "window of %d bytes at offset %d runs past the end of the %d-byte file", room, lo, size)
+		} else if room > size-lo {
+			return 0, cli.Failf(f.Path, hint, "window of %d bytes at offset %d runs past the end of the %d-byte file", room, lo, size)
 		}
 	}
-
-	var data []byte // gathered input, when it could not be read straight in
-	n := int64(-1)  // input length, once known
-	if relay.KindOf(in) == relay.Regular {
-		n = regularLeft(in)
-	}
+	counted := false // the meter has the bytes already
 	if n < 0 {
-		if data, err = gather(ctx, in, room); err != nil {
-			return err
+		limit := int64(-1) // the window is as large as a file can be: anything fits
+		if room < math.MaxInt64 {
+			limit = room + 1
 		}
-		n = int64(len(data))
+		spool, got, err := relay.Spool(ctx, in, limit, m)
+		if err != nil {
+			if ctx.Err() != nil {
+				return 0, ctx.Err()
+			}
+			return 0, cli.Fail("standard input", err, "nothing written")
+		}
+		defer spool.Close()
+		in, n, counted = int(spool.Fd()), got, true
 	}
 	if n > room {
-		return cli.Failf(f.Path, "", "input is larger than the %d-byte window (at offset %d); nothing written", room, lo)
+		return 0, cli.Failf(f.Path, "", "input is larger than the %d-byte window (at offset %d); nothing written", room, lo)
 	}
-	if !o.InPlace {
-		// -L: the file grows to hold the whole window; a longer one keeps
-		// its bytes after it.
-		if err := f.Reserve(lo, room); err != nil {
-			return cli.Fail(f.Path, err, "nothing written")
+	end := lo + room // checkFlags refused a window past the largest offset
+	// Blocks for the data, and a file grown to hold the window (-L, with
+	// a hole), before a byte is stored: a full file system or a window
+	// past the largest file the file system allows refuses the write here.
+	undo := func() {
+		if now, err := f.Size(); err == nil && now > size {
+			f.Truncate(size)
 		}
 	}
-	w, err := f.Map(lo, room, true)
-	if err != nil {
-		return cli.Fail(f.Path, err, "nothing written")
+	if err := f.Reserve(lo, n); err != nil {
+		undo()
+		return 0, cli.Fail(f.Path, err, "nothing written")
 	}
-	defer w.Unmap()
+	if now, err := f.Size(); err == nil && now < end {
+		if err := f.Truncate(end); err != nil {
+			undo()
+			return 0, cli.Fail(f.Path, err, "nothing written")
+		}
+	}
+	// The data goes in a bounded window at a time, so that the pages
+	// mapped into this process (its resident size) stay few whatever n is.
 	var got int64
-	err = fault.Guard(func() error {
-		if data != nil {
-			got = int64(copy(w.Mem, data))
-		} else {
-			k, err := relay.ReadFull(in, w.Mem[:n])
-			got = int64(k)
-			if err != nil {
-				return err
+	for got < n {
+		k := min(n-got, windowChunk)
+		w, err := f.Map(lo+got, k, true)
+		if err != nil {
+			if got == 0 {
+				undo()
+				return 0, cli.Fail(f.Path, err, "nothing written")
+			}
+			return got, cli.Fail(f.Path, err, fmt.Sprintf("%d bytes were written", got))
+		}
+		// read(2) stores into the mapping in the kernel: a file cut under
+		// us is EFAULT, never SIGBUS.
+		r, err := relay.ReadFull(in, w.Mem)
+		if err == nil && o.Sync {
+			err = w.Sync()
+		}
+		w.Unmap()
+		got += int64(r)
+		if !counted {
+			m.Add(r)
+		}
+		switch {
+		case errors.Is(err, unix.EFAULT):
+			return got, storeErr(f, lo+n, got, n)
+		case errors.Is(err, unix.EIO) || errors.Is(err, unix.ENOSPC):
+			return got, cli.Fail(f.Path, err, fmt.Sprintf("%d bytes were written", got))
+		case err != nil:
+			return got, cli.Fail("standard input", err, fmt.Sprintf("%d bytes were written to %s", got, f.Path))
+		}
+		if int64(r) < k {
+			break // the input file shrank while we read it
+		}
+	}
+	if !o.NoClear {
+		if now, err := f.Size(); err == nil && min(now, end) > lo+got {
+			if err := f.Zero(lo+got, min(now, end)-lo-got); err != nil {
+				return got, cli.Fail(f.Path, err, fmt.Sprintf("%d bytes were written; the rest of the window was not cleared", got))
 			}
 		}
-		if !o.NoClear {
-			clear(w.Mem[got:])
-		}
-		return nil
-	})
-	m.Add(int(got))
-	switch {
-	case errors.Is(err, fault.ErrFault) || errors.Is(err, unix.EFAULT):
-		return faultErr(f.Path, got, n, "written")
-	case err != nil:
-		return cli.Fail("standard input", err, fmt.Sprintf("%d bytes were written to %s", got, f.Path))
 	}
 	if o.Sync {
-		if err := w.Sync(); err != nil {
-			return cli.Fail(f.Path, err, "")
+		// The zeroed range went through fallocate(2), not the mapping.
+		if err := unix.Fdatasync(f.Fd()); err != nil {
+			return got, cli.Fail(f.Path, err, "")
 		}
 	}
-	return nil
+	return got, nil
 }
 
-// regularLeft is what remains to read of a regular file, or -1.
+// regularLeft is what remains to read of a regular file, or -1 for other
+// input and for files that do not know their size (/proc files say 0).
 func regularLeft(fd int) int64 {
 	var st unix.Stat_t
-	if unix.Fstat(fd, &st) != nil {
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size == 0 {
 		return -1
 	}
 	pos, err := unix.Seek(fd, 0, 1)
@@ -353,31 +527,6 @@ func regularLeft(fd int) int64 {
 		return -1
 	}
 	return max(st.Size-pos, 0)
-}
-
-// gather reads standard input to its end, or to one byte past room (which
-// is enough to know it will not fit). Memory use is bounded by the window,
-// and the window by the file.
-func gather(ctx context.Context, fd int, room int64) ([]byte, error) {
-	var data []byte
-	for int64(len(data)) <= room {
-		if len(data) == cap(data) {
-			grow := min(max(relay.BufSize, len(data)), int(room+1)-len(data))
-			data = append(data, make([]byte, grow)...)[:len(data)]
-		}
-		got, err := readSome(ctx, fd, data[len(data):cap(data)])
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, err
-			}
-			return nil, cli.Fail("standard input", err, "nothing written")
-		}
-		if got == 0 {
-			break
-		}
-		data = data[:len(data)+got]
-	}
-	return data, nil
 }
 
 // openForRead opens the file, creating it with -c (empty, or as long as
@@ -436,7 +585,8 @@ func content(o *options, w []byte) []byte {
 }
 
 // read copies the window to standard output straight from the mapping
-// (see emit).
+// (see emit). A file that says it is empty is read to its end with
+// read(2) instead, as cat reads it: /proc and /sys files have size 0.
 func read(ctx context.Context, env *cli.Env, o *options, path string) error {
 	ctx, cancel := o.Wait.Deadline(ctx)
 	defer cancel()
@@ -449,31 +599,74 @@ func read(ctx context.Context, env *cli.Env, o *options, path string) error {
 	if err != nil {
 		return cli.Fail(path, err, "")
 	}
-	lo, hi, err := window(o, size, path)
-	if err != nil {
-		return err
-	}
-	w, err := f.Map(lo, hi-lo, false)
-	if err != nil {
-		return cli.Fail(path, err, "")
-	}
-	defer w.Unmap()
-	w.Advise(unix.MADV_SEQUENTIAL)
-	out := w.Mem
-	if o.CString || o.Trim {
-		if err := fault.Guard(func() error { out = content(o, w.Mem); return nil }); err != nil {
-			return faultErr(path, 0, int64(len(w.Mem)), "printed")
-		}
-	}
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	defer m.Stop()
-	if err := emit(ctx, int(env.Stdout.Fd()), path, out, m); err != nil {
-		return err
+	if size == 0 {
+		b, err := slurp(f)
+		if err != nil {
+			return err
+		}
+		lo, hi, err := window(o, int64(len(b)), path)
+		if err != nil {
+			return err
+		}
+		out := content(o, b[lo:hi])
+		if err := relay.WriteAll(int(env.Stdout.Fd()), out); err != nil {
+			return cli.Output(err)
+		}
+		m.Add(len(out))
+	} else {
+		lo, hi, err := window(o, size, path)
+		if err != nil {
+			return err
+		}
+		w, err := f.Map(lo, hi-lo, false)
+		if err != nil {
+			return cli.Fail(path, err, "")
+		}
+		defer w.Unmap()
+		w.Advise(unix.MADV_SEQUENTIAL)
+		out := w.Mem
+		if o.CString || o.Trim {
+			if err := fault.Guard(func() error { out = content(o, w.Mem); return nil }); err != nil {
+				return faultErr(path, 0, int64(len(w.Mem)), "printed")
+			}
+		}
+		if err := emit(ctx, int(env.Stdout.Fd()), path, out, m); err != nil {
+			return err
+		}
 	}
 	if o.Verbose {
-		env.Warnf("%s", m.Summary("read", fmt.Sprintf("from %s at offset %d", path, lo)))
+		env.Warnf("%s", m.Summary("read", fmt.Sprintf("from %s at offset %d", path, o.Offset.N)))
 	}
 	return nil
+}
+
+// slurpMax bounds what is read of a file that says it is empty.
+const slurpMax = 64 << 20
+
+// slurp reads a file that reports size 0 (a /proc or /sys file) from its
+// start to its end with pread(2).
+func slurp(f *mapfile.File) ([]byte, error) {
+	buf := make([]byte, 0, 64<<10)
+	for {
+		if len(buf) == cap(buf) {
+			if len(buf) >= slurpMax {
+				return nil, cli.Failf(f.Path, "", "says it is empty but holds more than %d bytes", slurpMax)
+			}
+			buf = append(buf, make([]byte, len(buf))...)[:len(buf)]
+		}
+		n, err := unix.Pread(f.Fd(), buf[len(buf):cap(buf)], int64(len(buf)))
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return nil, cli.Fail(f.Path, err, "")
+		case n == 0:
+			return buf, nil
+		}
+		buf = buf[:len(buf)+n]
+	}
 }
 
 // spliceMin is the least output that -r hands a pipe by vmsplice(2)
@@ -550,7 +743,9 @@ func emit(ctx context.Context, fd int, path string, b []byte, m *meter.Meter) er
 // follow prints the window now and each time it changes, like tail -f.
 // The file may grow or shrink meanwhile: each look re-reads its size and
 // maps the window anew when it changed, so a writer that rewrites the file
-// is followed, not fatal.
+// is followed, not fatal. An empty version prints nothing, as tail -f
+// prints nothing for an empty file. Between looks it watches standard
+// output: a pipe whose reader has gone ends the run at once (exit 141).
 func follow(ctx context.Context, env *cli.Env, o *options, path string) error {
 	ctx, cancel := o.Wait.Deadline(ctx)
 	defer cancel()
@@ -566,63 +761,107 @@ func follow(ctx context.Context, env *cli.Env, o *options, path string) error {
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	defer m.Stop()
 	out := int(env.Stdout.Fd())
+	k := relay.KindOf(out)
+	watch := k == relay.Pipe || k == relay.Socket
 	w := &mapfile.Window{}
 	defer func() { w.Unmap() }()
 	var prev []byte
-	tick := time.NewTicker(every)
-	defer tick.Stop()
 	for first := true; ; {
 		size, err := f.Size()
 		if err != nil {
 			return cli.Fail(path, err, "")
 		}
-		lo, hi := min(o.Offset.N, size), size
-		if o.Length.Set {
-			hi = min(hi, lo+o.Length.N)
-		}
-		if w.Off != lo || int64(len(w.Mem)) != hi-lo {
+		var cur []byte
+		if size == 0 {
+			// Empty, or a /proc file that says so: read it.
 			w.Unmap()
-			if w, err = f.Map(lo, hi-lo, false); err != nil {
+			b, err := slurp(f)
+			if err != nil {
+				return err
+			}
+			lo, hi := min(o.Offset.N, int64(len(b))), int64(len(b))
+			if o.Length.Set {
+				hi = min(hi, lo+o.Length.N)
+			}
+			cur = content(o, b[lo:hi])
+		} else {
+			lo, hi := min(o.Offset.N, size), size
+			if o.Length.Set {
+				hi = min(hi, lo+o.Length.N)
+			}
+			if w.Off != lo || int64(len(w.Mem)) != hi-lo {
+				w.Unmap()
+				if w, err = f.Map(lo, hi-lo, false); err != nil {
+					return cli.Fail(path, err, "")
+				}
+			}
+			err = fault.Guard(func() error { cur = bytes.Clone(content(o, w.Mem)); return nil })
+			if err != nil {
+				// The file shrank between the size and the look: it is
+				// looked at again at once with its new size.
+				if now, serr := f.Size(); serr == nil && now < hi {
+					continue
+				}
 				return cli.Fail(path, err, "")
 			}
 		}
-		changed := false
-		err = fault.Guard(func() error {
-			cur := content(o, w.Mem)
-			if changed = first || !bytes.Equal(cur, prev); changed {
-				prev = append(prev[:0], cur...)
-			}
-			return nil
-		})
-		if err == nil && changed {
-			version := prev
-			if len(version) == 0 || version[len(version)-1] != '\n' {
-				version = append(version[:len(version):len(version)], '\n')
+		if (first || !bytes.Equal(cur, prev)) && len(cur) > 0 {
+			version := cur
+			if cur[len(cur)-1] != '\n' {
+				version = append(cur[:len(cur):len(cur)], '\n')
 			}
 			if err := relay.WriteAll(out, version); err != nil {
 				return cli.Output(err)
 			}
 			m.Add(len(version))
-			first = false
 		}
-		if err != nil {
-			// The file shrank between the size and the look: it is
-			// looked at again at once with its new size.
-			if now, serr := f.Size(); serr == nil && now < hi {
-				continue
+		prev, first = cur, false
+		stop := o.Nonblock // -n: print what is there and do not wait for changes
+		if !stop {
+			switch err := pause(ctx, out, watch, every); {
+			case errors.Is(err, context.DeadlineExceeded):
+				stop = true
+			case err != nil:
+				return err
 			}
-			return cli.Fail(path, err, "")
 		}
-		if o.Nonblock {
-			return nil // -n: print what is there and do not wait for changes
-		}
-		select {
-		case <-ctx.Done():
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return nil // -t ended a run that printed the content: exit 0
+		if stop {
+			if o.Verbose {
+				env.Warnf("%s", m.Summary("printed", "from "+path))
 			}
-			return ctx.Err()
-		case <-tick.C:
+			if !m.Moved() {
+				// -t or -n ended a run that printed nothing: exit 3.
+				return cli.Nothing(path, "window is empty")
+			}
+			return nil
+		}
+	}
+}
+
+// pause waits d, or until ctx is done, or (watch) until the reader of
+// standard output has gone: the writing end of a pipe whose reader closed
+// reports POLLERR, a socket POLLHUP, as GNU tail -f notices.
+func pause(ctx context.Context, out int, watch bool, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return nil
+		}
+		if !watch {
+			select {
+			case <-ctx.Done():
+			case <-time.After(left):
+			}
+			continue
+		}
+		fds := []unix.PollFd{{Fd: int32(out)}}
+		ms := int(max(min(left, 50*time.Millisecond)/time.Millisecond, 1))
+		if n, _ := unix.Poll(fds, ms); n > 0 && fds[0].Revents&(unix.POLLERR|unix.POLLHUP) != 0 {
+			return cli.Output(unix.EPIPE)
 		}
 	}
 }

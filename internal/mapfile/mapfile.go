@@ -7,7 +7,6 @@ package mapfile
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"unsafe"
@@ -25,6 +24,8 @@ var (
 	ErrExist = errors.New("file exists")
 	// ErrNotRegular: the path names something that cannot be mapped as a file.
 	ErrNotRegular = errors.New("not a regular file")
+	// ErrSymlink: a symbolic link where a file is opened without following one.
+	ErrSymlink = errors.New("a symbolic link; not followed")
 )
 
 // File is an open regular file.
@@ -49,6 +50,17 @@ func Open(path string, write bool) (*File, error) {
 	return regular(path, fd)
 }
 
+// OpenNoFollow opens an existing regular file for reading and writing, and
+// refuses a symbolic link at path (ErrSymlink) rather than follow it: for
+// a file that appeared at a path this process meant to create.
+func OpenNoFollow(path string) (*File, error) {
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, openErr(err)
+	}
+	return regular(path, fd)
+}
+
 // Create opens path for reading and writing, creating it with mode (the
 // umask not applied, so -m 0644 means 0644) if it is absent; with excl an
 // existing file is an error. Created tells whether this call made it.
@@ -65,7 +77,7 @@ func Create(path string, mode uint32, excl bool) (f *File, created bool, err err
 	fd, err := unix.Open(path, flag|unix.O_CREAT|unix.O_EXCL, mode)
 	unix.Umask(old)
 	if errors.Is(err, unix.EEXIST) && !excl {
-		f, err := Open(path, true) // created by someone else meanwhile
+		f, err := OpenNoFollow(path) // created by someone else meanwhile
 		return f, false, err
 	}
 	if err != nil {
@@ -89,29 +101,24 @@ func CreateUnnamed(path string, mode uint32) (*File, error) {
 	return &File{Path: path, fd: fd, unnamed: true}, nil
 }
 
-// Link gives a file made by CreateUnnamed its name. If another process
-// created path meanwhile, excl makes that ErrExist; otherwise this file
-// replaces it (rename(2)), as the writer that finished last.
-func (f *File) Link(excl bool) error {
+// Link gives a file made by CreateUnnamed its name. It never replaces
+// anything: if another process created path meanwhile (a file, a
+// symbolic link), it returns ErrExist and the file stays unnamed.
+func (f *File) Link() error {
 	if !f.unnamed {
 		return nil
 	}
 	src := "/proc/self/fd/" + strconv.Itoa(f.fd)
 	err := unix.Linkat(unix.AT_FDCWD, src, unix.AT_FDCWD, f.Path, unix.AT_SYMLINK_FOLLOW)
-	if errors.Is(err, unix.EEXIST) && !excl {
-		tmp := f.Path + ".mmapcat-" + strconv.Itoa(os.Getpid())
-		if err = unix.Linkat(unix.AT_FDCWD, src, unix.AT_FDCWD, tmp, unix.AT_SYMLINK_FOLLOW); err == nil {
-			if err = unix.Rename(tmp, f.Path); err != nil {
-				unix.Unlink(tmp)
-			}
-		}
-	}
 	if err != nil {
 		return fmt.Errorf("link the new file into place: %w", openErr(err))
 	}
 	f.unnamed = false
 	return nil
 }
+
+// Unnamed tells whether the file was made by CreateUnnamed and not linked.
+func (f *File) Unnamed() bool { return f.unnamed }
 
 func regular(path string, fd int) (*File, error) {
 	var st unix.Stat_t
@@ -156,6 +163,8 @@ func openErr(err error) error {
 		return ErrExist
 	case errors.Is(err, unix.EISDIR):
 		return fmt.Errorf("%w (a directory)", ErrNotRegular)
+	case errors.Is(err, unix.ELOOP):
+		return ErrSymlink
 	}
 	return err
 }
@@ -202,6 +211,9 @@ func (f *File) Reserve(off, n int64) error {
 	if err == nil {
 		return nil
 	}
+	if errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EDQUOT) {
+		return f.spaceErr(err)
+	}
 	if err != unix.EOPNOTSUPP && err != unix.ENOSYS && err != unix.EINVAL {
 		return fmt.Errorf("fallocate %d bytes at %d: %w", n, off, err)
 	}
@@ -220,6 +232,9 @@ func (f *File) Truncate(size int64) error {
 	err := unix.Ftruncate(f.fd, size)
 	for err == unix.EINTR {
 		err = unix.Ftruncate(f.fd, size)
+	}
+	if errors.Is(err, unix.EFBIG) || errors.Is(err, unix.EINVAL) && size > 0 {
+		return fmt.Errorf("ftruncate to %d bytes: larger than the file system allows, or than the file size limit (ulimit -f, RLIMIT_FSIZE)", size)
 	}
 	if err != nil {
 		return fmt.Errorf("ftruncate to %d bytes: %w", size, err)

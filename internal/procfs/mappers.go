@@ -1,6 +1,7 @@
 package procfs
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -26,6 +27,10 @@ type MappedFile struct {
 	FileID
 	Path    string // as the kernel printed it, without " (deleted)"
 	Deleted bool   // unlinked while mapped
+	// MapFile is /proc/PID/map_files/START-END of one mapping of the file:
+	// stat(2) on it reaches the file even once it is deleted (for whoever
+	// may inspect that process's mappings).
+	MapFile string
 	Mappers []Mapper
 }
 
@@ -56,7 +61,8 @@ func SharedFileMappings(keep func(FileID) bool) ([]MappedFile, Scan) {
 		}
 		f := byFile[id]
 		if f == nil {
-			f = &MappedFile{FileID: id, Path: path, Deleted: deleted}
+			f = &MappedFile{FileID: id, Path: path, Deleted: deleted,
+				MapFile: fmt.Sprintf("/proc/%d/map_files/%x-%x", m.PID, m.Start, m.End)}
 			byFile[id] = f
 		}
 		p := byProc[key{id, m.PID}]
