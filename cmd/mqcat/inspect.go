@@ -146,7 +146,8 @@ func stat(env *cli.Env, o *options, name ipcname.Name, obj string) error {
 			return cli.Fail(obj, err, "")
 		}
 		holders, listed := posixHolders()
-		return cli.Output(report.Stat(env.Stdout, o.JSON, posixRecord(name.Path, fd, &st, holders[devIno{st.Dev, st.Ino}], listed)))
+		h := dropSelf(holders[devIno{st.Dev, st.Ino}]) // our own look does not hold it
+		return cli.Output(report.Stat(env.Stdout, o.JSON, posixRecord(name.Path, fd, &st, h, listed)))
 	}
 	id := name.ID
 	if name.Kind == ipcname.Key {
@@ -261,7 +262,7 @@ func entries(env *cli.Env) ([]entry, error) {
 }
 
 func dropSelf(h []report.Record) []report.Record {
-	var out []report.Record
+	out := []report.Record{}
 	for _, r := range h {
 		if r.Get("pid") != os.Getpid() {
 			out = append(out, r)

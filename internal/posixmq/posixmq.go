@@ -70,7 +70,8 @@ func Unlink(name string) error {
 // timed calls take.
 func Deadline(t time.Time) unix.Timespec { return unix.NsecToTimespec(t.UnixNano()) }
 
-// Now is a deadline already past: the timed calls then never block.
+// Now is a deadline already past: the timed calls given &Now never block
+// (and are made without telling the scheduler).
 var Now = unix.Timespec{}
 
 // TimedSend is mq_timedsend(3). A nil deadline waits for room forever;
@@ -80,7 +81,11 @@ func TimedSend(fd int, msg []byte, prio uint, deadline *unix.Timespec) error {
 	if len(msg) > 0 {
 		p = unsafe.Pointer(&msg[0])
 	}
-	_, _, e := unix.Syscall6(unix.SYS_MQ_TIMEDSEND, uintptr(fd), uintptr(p), uintptr(len(msg)), uintptr(prio), uintptr(unsafe.Pointer(deadline)), 0)
+	call := unix.Syscall6
+	if deadline == &Now {
+		call = unix.RawSyscall6 // cannot block: skip the scheduler's hand-off
+	}
+	_, _, e := call(unix.SYS_MQ_TIMEDSEND, uintptr(fd), uintptr(p), uintptr(len(msg)), uintptr(prio), uintptr(unsafe.Pointer(deadline)), 0)
 	if e != 0 {
 		return e
 	}
@@ -91,7 +96,11 @@ func TimedSend(fd int, msg []byte, prio uint, deadline *unix.Timespec) error {
 // It returns the message's length and priority.
 func TimedReceive(fd int, buf []byte, deadline *unix.Timespec) (int, uint, error) {
 	var prio uint32
-	r, _, e := unix.Syscall6(unix.SYS_MQ_TIMEDRECEIVE, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), uintptr(unsafe.Pointer(&prio)), uintptr(unsafe.Pointer(deadline)), 0)
+	call := unix.Syscall6
+	if deadline == &Now {
+		call = unix.RawSyscall6 // cannot block: skip the scheduler's hand-off
+	}
+	r, _, e := call(unix.SYS_MQ_TIMEDRECEIVE, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), uintptr(unsafe.Pointer(&prio)), uintptr(unsafe.Pointer(deadline)), 0)
 	if e != 0 {
 		return 0, 0, e
 	}

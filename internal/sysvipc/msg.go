@@ -83,7 +83,11 @@ func MsgSet(id int, ds *MsqidDS) error {
 // mtype followed by the text. A signal interrupts a blocked call with
 // EINTR (msgsnd is never restarted when a handler runs, and Go's are).
 func MsgSnd(id int, buf []byte, flag int) error {
-	_, _, e := unix.Syscall6(unix.SYS_MSGSND, uintptr(id), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)-8), uintptr(flag), 0, 0)
+	call := unix.Syscall6
+	if flag&unix.IPC_NOWAIT != 0 {
+		call = unix.RawSyscall6 // cannot block: skip the scheduler's hand-off
+	}
+	_, _, e := call(unix.SYS_MSGSND, uintptr(id), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)-8), uintptr(flag), 0, 0)
 	if e != 0 {
 		return e
 	}
@@ -94,7 +98,11 @@ func MsgSnd(id int, buf []byte, flag int) error {
 // it returns the text's length. With MsgCopy, typ is the index of the
 // message to copy.
 func MsgRcv(id int, buf []byte, typ int64, flag int) (int, error) {
-	n, _, e := unix.Syscall6(unix.SYS_MSGRCV, uintptr(id), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)-8), uintptr(typ), uintptr(flag), 0)
+	call := unix.Syscall6
+	if flag&unix.IPC_NOWAIT != 0 {
+		call = unix.RawSyscall6 // cannot block: skip the scheduler's hand-off
+	}
+	n, _, e := call(unix.SYS_MSGRCV, uintptr(id), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)-8), uintptr(typ), uintptr(flag), 0)
 	if e != 0 {
 		return 0, e
 	}
