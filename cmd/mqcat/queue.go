@@ -92,7 +92,24 @@ func (q *queue) openPOSIX(o *options, create, excl bool) (bool, error) {
 		return false, q.openErr(err)
 	}
 	q.fd = fd
-	return false, q.posixAttr()
+	if err := q.posixAttr(); err != nil {
+		return false, err
+	}
+	return false, q.sameAttr(o)
+}
+
+// sameAttr refuses --maxmsg or --msgsize that an existing queue does not
+// have: they are fixed at creation.
+func (q *queue) sameAttr(o *options) error {
+	a, err := posixmq.GetAttr(q.fd)
+	if err != nil {
+		return nil
+	}
+	if o.MaxMsg.Set && o.MaxMsg.N != a.Maxmsg || o.MsgSize.Set && o.MsgSize.N != a.Msgsize {
+		return cli.Failf(q.obj, "they are set at creation: leave them out, or remove the queue first",
+			"queue exists with --maxmsg %d --msgsize %d", a.Maxmsg, a.Msgsize)
+	}
+	return nil
 }
 
 func (q *queue) posixAttr() error {
