@@ -20,10 +20,12 @@ import (
 // has no room and w does not let it wait (or the -t deadline passed).
 func (q *queue) send(w wait, msg []byte, typ int64, prio uint, sbuf *[]byte) error {
 	if q.posix {
-		for {
+		// The first attempt never waits (and arms no kernel timer); only
+		// a full queue costs a timed wait.
+		for try := true; ; try = false {
 			dl := &posixmq.Now
-			if !w.nonblock {
-				dl = w.deadline()
+			if !try && !w.nonblock {
+				dl = w.deadline(&q.ts)
 			}
 			err := posixmq.TimedSend(q.fd, msg, prio, dl)
 			switch err {
@@ -32,6 +34,9 @@ func (q *queue) send(w wait, msg []byte, typ int64, prio uint, sbuf *[]byte) err
 			case unix.EINTR:
 				continue
 			case unix.ETIMEDOUT, unix.EAGAIN:
+				if try && !w.nonblock {
+					continue
+				}
 				if w.nonblock || expired(w.ctx) {
 					return errFull
 				}
@@ -91,7 +96,7 @@ func (q *queue) recv(w wait, try bool, buf *[]byte, typ int64, flags int) ([]byt
 		for {
 			dl := &posixmq.Now
 			if !try {
-				dl = w.deadline()
+				dl = w.deadline(&q.ts)
 			}
 			n, prio, err := posixmq.TimedReceive(q.fd, *buf, dl)
 			switch err {
@@ -102,6 +107,9 @@ func (q *queue) recv(w wait, try bool, buf *[]byte, typ int64, flags int) ([]byt
 			case unix.ETIMEDOUT, unix.EAGAIN:
 				if try || expired(w.ctx) {
 					return nil, 0, errEmpty
+				}
+				if !w.flushBy.IsZero() && !time.Now().Before(w.flushBy) {
+					return nil, 0, errLater
 				}
 				if err := w.ctx.Err(); err != nil {
 					return nil, 0, err

@@ -22,8 +22,9 @@ type queue struct {
 	fd    int // POSIX
 	id    int // System V
 	key   uint32
-	max   int    // largest message the queue takes
-	limit string // what sets max, for error messages
+	ts    unix.Timespec // deadline of the current POSIX call
+	max   int           // largest message the queue takes
+	limit string        // what sets max, for error messages
 }
 
 var (
@@ -253,20 +254,26 @@ func (q *queue) createErr(err error, attr *posixmq.Attr) error {
 type wait struct {
 	ctx      context.Context // cancelled by signals and by -t
 	nonblock bool
+	flushBy  time.Time // POSIX receive: give up with errLater at this time
 }
+
+// errLater ends a POSIX receive that reached wait.flushBy: the caller has
+// output to write before it waits on.
+var errLater = errors.New("output pending")
 
 // slice is how long a POSIX wait lasts before it looks at ctx again.
 const slice = 100 * time.Millisecond
 
-// deadline returns the next absolute deadline for a POSIX timed call.
-func (w wait) deadline() *unix.Timespec {
+// deadline sets *ts to the next absolute deadline for a POSIX timed call
+// and returns ts (the caller's, so that no call allocates).
+func (w wait) deadline(ts *unix.Timespec) *unix.Timespec {
 	t := time.Now().Add(slice)
 	if d, ok := w.ctx.Deadline(); ok && d.Before(t) {
 		t = d
 	}
-	ts := posixmq.Deadline(t)
-	return &ts
+	if !w.flushBy.IsZero() && w.flushBy.Before(t) {
+		t = w.flushBy
+	}
+	*ts = posixmq.Deadline(t)
+	return ts
 }
-
-// stopped is the error a wait ends with once ctx is done.
-func (w wait) stopped() error { return w.ctx.Err() }

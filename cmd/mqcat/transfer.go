@@ -262,12 +262,34 @@ func receive(ctx context.Context, q *queue, o *options, out *framing.Writer, emi
 		flags |= sysvipc.MsgExcept
 	}
 	var buf []byte
+	var pending time.Time // when the output buffer took its first message
 	for n := int64(0); !o.Count.Set || n < o.Count.N; n++ {
-		// Try first without waiting; only when the queue is empty does
-		// what was gathered go out before the wait, so that a busy queue
-		// costs one write(2) per many messages.
-		msg, t, err := q.recv(w, true, &buf, typ, flags)
-		if err == errEmpty {
+		var msg []byte
+		var t int64
+		var err error
+		if q.posix && !o.Drain && !o.Nonblock {
+			// POSIX waits have a deadline, so one call per message does:
+			// with output gathered, wait at most until it is flushDelay
+			// old, write it, then wait on.
+			w.flushBy = time.Time{}
+			if out.Buffered() > 0 {
+				w.flushBy = pending.Add(flushDelay)
+			}
+			msg, t, err = q.recv(w, false, &buf, typ, flags)
+			if err == errLater {
+				if err := out.Flush(); err != nil {
+					return cli.Output(err)
+				}
+				n--
+				continue
+			}
+		} else {
+			// System V: try first without waiting; only when the queue
+			// is empty does what was gathered go out before the wait, so
+			// that a busy queue costs one write(2) per many messages.
+			msg, t, err = q.recv(w, true, &buf, typ, flags)
+		}
+		if err == errEmpty && (!q.posix || o.Drain || o.Nonblock) {
 			switch {
 			case o.Drain:
 				return nil // --drain: empty now, done (even if nothing came)
@@ -293,12 +315,19 @@ func receive(ctx context.Context, q *queue, o *options, out *framing.Writer, emi
 		case err != nil:
 			return cli.Fail(q.obj, err, "")
 		}
+		if out.Buffered() == 0 {
+			pending = time.Now()
+		}
 		if err := emit(msg, t); err != nil {
 			return cli.Output(err)
 		}
 	}
 	return nil
 }
+
+// flushDelay is the longest a received POSIX message waits in the output
+// buffer while more are awaited.
+const flushDelay = time.Millisecond
 
 // peek prints the System V queue's messages, or the first -N, without
 // taking them (msgrcv with MSG_COPY, by index).
