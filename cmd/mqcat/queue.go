@@ -16,15 +16,16 @@ import (
 
 // queue is an open message queue of either family.
 type queue struct {
-	name  ipcname.Name // as given (resolved for ftok)
-	obj   string       // how messages name it
-	posix bool
-	fd    int // POSIX
-	id    int // System V
-	key   uint32
-	ts    unix.Timespec // deadline of the current POSIX call
-	max   int           // largest message the queue takes
-	limit string        // what sets max, for error messages
+	name    ipcname.Name // as given (resolved for ftok)
+	obj     string       // how messages name it
+	posix   bool
+	fd      int // POSIX
+	id      int // System V
+	key     uint32
+	ts      unix.Timespec // deadline of the current POSIX call
+	writing bool          // opened to send (else to receive)
+	max     int           // largest message the queue takes
+	limit   string        // what sets max, for error messages
 }
 
 var (
@@ -36,13 +37,14 @@ var (
 )
 
 // openQueue opens the queue, creating it when create is set (and failing
-// when it exists under excl). created tells whether this call made it.
-func openQueue(o *options, name ipcname.Name, obj string, create, excl bool) (q *queue, created bool, err error) {
+// when it exists under excl), for writing or reading. created tells
+// whether this call made it.
+func openQueue(o *options, name ipcname.Name, obj string, create, excl, writing bool) (q *queue, created bool, err error) {
 	name, err = name.Resolve()
 	if err != nil {
 		return nil, false, cli.Fail(obj, err, "")
 	}
-	q = &queue{name: name, obj: obj, posix: name.Kind == ipcname.POSIX, fd: -1, id: -1}
+	q = &queue{name: name, obj: obj, posix: name.Kind == ipcname.POSIX, fd: -1, id: -1, writing: writing}
 	if q.posix {
 		created, err = q.openPOSIX(o, create, excl)
 	} else {
@@ -84,10 +86,13 @@ func (q *queue) openPOSIX(o *options, create, excl bool) (bool, error) {
 		q.fd = fd
 		return true, q.posixAttr()
 	case err == unix.EACCES:
-		// A queue we may only read or only write: try the one direction.
-		if fd, err = posixmq.Open(q.name.Path, unix.O_RDONLY, 0, nil); err != nil {
-			fd, err = posixmq.Open(q.name.Path, unix.O_WRONLY, 0, nil)
+		// A queue we may only read or only write: open it for the one
+		// direction this run needs.
+		dir := unix.O_RDONLY
+		if q.writing {
+			dir = unix.O_WRONLY
 		}
+		fd, err = posixmq.Open(q.name.Path, dir, 0, nil)
 	}
 	if err != nil {
 		return false, q.openErr(err)

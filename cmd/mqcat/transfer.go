@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -32,7 +33,7 @@ type sender struct {
 
 // write sends standard input into the queue, one message per record.
 func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) error {
-	q, _, err := openQueue(o, name, obj, true, o.Excl)
+	q, _, err := openQueue(o, name, obj, true, o.Excl, true)
 	if err != nil {
 		return err
 	}
@@ -134,6 +135,9 @@ func (s *sender) sendJSON(in io.Reader) error {
 			return cli.Fail("standard input", err, s.sentSoFar())
 		}
 		n := r.Count()
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue // a blank line between saved messages is no message
+		}
 		var jm jsonMessage
 		if err := json.Unmarshal(line, &jm); err != nil {
 			return cli.Failf("standard input", s.sentSoFar(), "line %d: bad JSON message: %v", n, err)
@@ -179,7 +183,7 @@ func where(q *queue) string {
 // appear under -t (and not at all under -n).
 func openForRead(ctx context.Context, o *options, name ipcname.Name, obj string) (*queue, error) {
 	for {
-		q, _, err := openQueue(o, name, obj, o.Create && name.Kind != ipcname.ID, false)
+		q, _, err := openQueue(o, name, obj, o.Create && name.Kind != ipcname.ID, false, false)
 		if err == nil || !errors.Is(err, errNotExist) {
 			return q, err
 		}
