@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 
 // sender sends records one by one and keeps the counts an error reports.
 type sender struct {
+	env  *cli.Env
 	q    *queue
 	w    wait
 	m    *meter.Meter
@@ -45,7 +45,7 @@ func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj
 	}
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	defer m.Stop()
-	s := &sender{q: q, w: wait{ctx: ctx, nonblock: o.Nonblock}, m: m, typ: o.typ(1), prio: uint(o.Priority.N), unit: framingOf(o).Name()}
+	s := &sender{env: env, q: q, w: wait{ctx: ctx, nonblock: o.Nonblock}, m: m, typ: o.typ(1), prio: uint(o.Priority.N), unit: framingOf(o).Name()}
 	if o.JSON {
 		s.unit = "line"
 		err = s.sendJSON(env.Stdin)
@@ -94,9 +94,8 @@ func (s *sender) one(rec []byte, typ int64, prio uint, n int) error {
 	case err == errFull:
 		return &cli.Error{Code: cli.ExitTimeout, Object: s.q.obj, Err: fmt.Errorf("%w waiting for room for %s %d", cli.ErrTimeout, s.unit, n), Hint: s.sentSoFar()}
 	case errors.Is(err, context.Canceled):
-		if s.m.Moved() {
-			fmt.Fprintf(os.Stderr, "mqcat: %s: interrupted; %s\n", s.q.obj, s.sentSoFar())
-		}
+		// A signal ends the run quietly (128+N); say what was delivered.
+		s.env.Warnf("%s: interrupted at %s %d; %s", s.q.obj, s.unit, n, s.sentSoFar())
 		return err
 	}
 	return cli.Fail(s.q.obj, fmt.Errorf("sending %s %d: %w", s.unit, n, err), s.sentSoFar())
