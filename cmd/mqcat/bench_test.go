@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ipcats/ipcats/internal/posixmq"
+	"github.com/ipcats/ipcats/internal/scripttest"
+	"github.com/ipcats/ipcats/internal/sysvipc"
+)
+
+// benchMsgs is how many 64-byte lines (63 bytes and a newline) each run
+// sends: the 1,000,000.
+const benchMsgs = 1_000_000
+
+// BenchmarkTransfer sends benchMsgs lines through a queue of each family,
+// from a sender reading a file to a concurrent receiver writing a file:
+// mqcat -w into mqcat -r, then the C pair of testdata/peer.c (getline +
+// msgsnd/mq_send, msgrcv/mq_receive + stdio) doing the same. Both use
+// the queue the receiver creates with the system's default limits.
+func BenchmarkTransfer(b *testing.B) {
+	if _, err := exec.LookPath("gcc"); err != nil {
+		b.Skip("no gcc for the C peer")
+	}
+	dir := b.TempDir()
+	mqcat := scripttest.BuildTool(b, "mqcat")
+	peer := filepath.Join(dir, "peer")
+	if out, err := exec.Command("gcc", "-O2", "-o", peer, "testdata/peer.c", "-lrt").CombinedOutput(); err != nil {
+		b.Fatalf("gcc: %v\n%s", err, out)
+	}
+	in := filepath.Join(dir, "in.txt")
+	line := append(bytes.Repeat([]byte{'x'}, 63), '\n')
+	if err := os.WriteFile(in, bytes.Repeat(line, benchMsgs), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	n := strconv.Itoa(benchMsgs)
+	for _, fam := range []string{"sysv", "posix"} {
+		for _, tool := range []string{"mqcat", "c"} {
+			b.Run(fam+"/"+tool, func(b *testing.B) {
+				b.SetBytes(int64(len(line)) * benchMsgs)
+				for i := 0; i < b.N; i++ {
+					q := fmt.Sprintf("%d", 0x1c000000|uint32(os.Getpid()&0xffff)<<4|uint32(i&15))
+					if fam == "posix" {
+						q = fmt.Sprintf("/ipcats-bench-%d-%d", os.Getpid(), i)
+					}
+					recv, send := exec.Command(peer, "recv", q, n), exec.Command(peer, "send", q, n)
+					if tool == "mqcat" {
+						recv, send = exec.Command(mqcat, "-r", "-c", "-N", n, q), exec.Command(mqcat, "-w", q)
+					}
+					transfer(b, recv, send, q, in, filepath.Join(dir, "out.txt"))
+				}
+				b.ReportMetric(float64(benchMsgs)*float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+			})
+		}
+	}
+}
+
+// transfer runs one receiver/sender pair over queue q and checks that
+// every byte arrived.
+func transfer(b *testing.B, recv, send *exec.Cmd, q, in, out string) {
+	defer removeQueue(q)
+	of, err := os.Create(out)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer of.Close()
+	inf, err := os.Open(in)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer inf.Close()
+	recv.Stdout, recv.Stderr = of, os.Stderr
+	send.Stdin, send.Stderr = inf, os.Stderr
+	if err := recv.Start(); err != nil {
+		b.Fatal(err)
+	}
+	for !queueExists(q) {
+		time.Sleep(time.Millisecond)
+	}
+	if err := send.Run(); err != nil {
+		recv.Process.Kill()
+		b.Fatalf("sender: %v", err)
+	}
+	if err := recv.Wait(); err != nil {
+		b.Fatalf("receiver: %v", err)
+	}
+	b.StopTimer()
+	a, _ := os.Stat(in)
+	c, _ := os.Stat(out)
+	if a.Size() != c.Size() {
+		b.Fatalf("received %d bytes; want %d", c.Size(), a.Size())
+	}
+	b.StartTimer()
+}
+
+func queueExists(q string) bool {
+	if q[0] == '/' {
+		fd, err := posixmq.Open(q, unix.O_RDONLY|unix.O_NONBLOCK, 0, nil)
+		if err == nil {
+			unix.Close(fd)
+		}
+		return err == nil
+	}
+	k, _ := strconv.ParseUint(q, 10, 32)
+	_, err := sysvipc.MsgGet(uint32(k), 0)
+	return err == nil
+}
+
+func removeQueue(q string) {
+	if q[0] == '/' {
+		posixmq.Unlink(q)
+		return
+	}
+	k, _ := strconv.ParseUint(q, 10, 32)
+	if id, err := sysvipc.MsgGet(uint32(k), 0); err == nil {
+		sysvipc.MsgRemove(id)
+	}
+}

@@ -1,0 +1,362 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ipcats/ipcats/internal/cli"
+	"github.com/ipcats/ipcats/internal/ipcname"
+	"github.com/ipcats/ipcats/internal/posixmq"
+	"github.com/ipcats/ipcats/internal/procfs"
+	"github.com/ipcats/ipcats/internal/report"
+	"github.com/ipcats/ipcats/internal/sysvipc"
+)
+
+// sysvRecord is what --stat and --list print of a System V queue, in the
+// order ipcs -q -i prints it. qbytes is -1 when only /proc could be read.
+func sysvRecord(key uint32, id int, ds *sysvipc.MsqidDS, qbytes int64, stale bool, waiters []report.Record) report.Record {
+	var qb any = qbytes
+	if qbytes < 0 {
+		qb = nil
+	}
+	return report.Record{
+		{Name: "type", Value: "sysv"},
+		{Name: "key", Value: key, Text: ipcname.FormatKey(key)},
+		{Name: "id", Value: id},
+		{Name: "mode", Value: ds.Perm.Mode & 0o777, Text: report.Mode(ds.Perm.Mode)},
+		{Name: "owner", Value: report.User(ds.Perm.Uid)},
+		{Name: "group", Value: report.Group(ds.Perm.Gid)},
+		{Name: "creator", Value: report.User(ds.Perm.Cuid)},
+		{Name: "creator_group", Value: report.Group(ds.Perm.Cgid)},
+		{Name: "qnum", Value: ds.Qnum},
+		{Name: "cbytes", Value: ds.Cbytes},
+		{Name: "qbytes", Value: qb},
+		{Name: "lspid", Value: ds.Lspid},
+		{Name: "lrpid", Value: ds.Lrpid},
+		{Name: "stime", Value: unixTime(ds.Stime)},
+		{Name: "rtime", Value: unixTime(ds.Rtime)},
+		{Name: "ctime", Value: unixTime(ds.Ctime)},
+		{Name: "waiting", Value: waiters},
+		{Name: "stale", Value: stale},
+	}
+}
+
+func unixTime(s int64) time.Time {
+	if s == 0 {
+		return time.Time{}
+	}
+	return time.Unix(s, 0)
+}
+
+// sysvQueue is one row of /proc/sysvipc/msg.
+type sysvQueue struct {
+	key uint32
+	id  int
+	ds  sysvipc.MsqidDS
+}
+
+func sysvQueues() ([]sysvQueue, error) {
+	rows, err := procfs.SysV("msg")
+	if err != nil {
+		return nil, fmt.Errorf("read /proc/sysvipc/msg: %w", err)
+	}
+	var qs []sysvQueue
+	for _, r := range rows {
+		var ds sysvipc.MsqidDS
+		ds.Perm.Mode = r.Octal("perms")
+		ds.Perm.Uid, ds.Perm.Gid = uint32(r.Uint("uid")), uint32(r.Uint("gid"))
+		ds.Perm.Cuid, ds.Perm.Cgid = uint32(r.Uint("cuid")), uint32(r.Uint("cgid"))
+		ds.Cbytes, ds.Qnum = r.Uint("cbytes"), r.Uint("qnum")
+		ds.Lspid, ds.Lrpid = int32(r.Int("lspid")), int32(r.Int("lrpid"))
+		ds.Stime, ds.Rtime, ds.Ctime = r.Int("stime"), r.Int("rtime"), r.Int("ctime")
+		qs = append(qs, sysvQueue{key: uint32(int32(r.Int("key"))), id: int(r.Int("msqid")), ds: ds})
+	}
+	sort.Slice(qs, func(a, b int) bool { return qs[a].id < qs[b].id })
+	return qs, nil
+}
+
+// waiting maps queue ids to the processes blocked in msgsnd/msgrcv on them.
+func waiting() map[int][]report.Record {
+	out := map[int][]report.Record{}
+	for _, w := range procfs.MsgWaiters() {
+		what := "msgrcv"
+		if w.Send {
+			what = "msgsnd"
+		}
+		out[w.ID] = append(out[w.ID], report.Record{{Name: "pid", Value: w.PID}, {Name: "command", Value: procfs.Comm(w.PID), Text: "(" + procfs.Comm(w.PID) + ")"}, {Name: "call", Value: what}})
+	}
+	return out
+}
+
+// sysvStale applies our rule: nobody waits on the queue and neither its
+// last sender nor its last receiver is alive (or there never was one).
+func sysvStale(ds *sysvipc.MsqidDS, waiters []report.Record) bool {
+	return len(waiters) == 0 && !procfs.Alive(int(ds.Lspid)) && !procfs.Alive(int(ds.Lrpid))
+}
+
+// posixInfo is what --stat and --list print of a POSIX queue. fd may be -1
+// when the queue could not be opened (then the attributes are unknown).
+func posixRecord(name string, fd int, st *unix.Stat_t, holders []report.Record, listed bool) report.Record {
+	r := report.Record{{Name: "type", Value: "posix"}, {Name: "name", Value: name}}
+	if fd >= 0 {
+		if a, err := posixmq.GetAttr(fd); err == nil {
+			r = append(r, report.Field{Name: "maxmsg", Value: a.Maxmsg}, report.Field{Name: "msgsize", Value: a.Msgsize}, report.Field{Name: "curmsgs", Value: a.Curmsgs})
+		}
+	}
+	if st != nil {
+		r = append(r,
+			report.Field{Name: "mode", Value: st.Mode & 0o777, Text: report.Mode(st.Mode)},
+			report.Field{Name: "owner", Value: report.User(st.Uid)},
+			report.Field{Name: "group", Value: report.Group(st.Gid)},
+			report.Field{Name: "modified", Value: time.Unix(st.Mtim.Unix())},
+		)
+	}
+	if s, ok := posixmq.ReadStatus(name); ok {
+		r = append(r, report.Field{Name: "qsize", Value: s.QSize}, report.Field{Name: "notify_pid", Value: s.NotifyPID})
+		if listed {
+			r = append(r, report.Field{Name: "holders", Value: holders}, report.Field{Name: "stale", Value: len(holders) == 0})
+		}
+	}
+	return r
+}
+
+func stat(env *cli.Env, o *options, name ipcname.Name, obj string) error {
+	name, err := name.Resolve()
+	if err != nil {
+		return cli.Fail(obj, err, "")
+	}
+	q := &queue{name: name, obj: obj, posix: name.Kind == ipcname.POSIX}
+	if q.posix {
+		fd, err := posixmq.Open(name.Path, unix.O_RDONLY|unix.O_NONBLOCK, 0, nil)
+		if err == unix.EACCES {
+			fd, err = posixmq.Open(name.Path, unix.O_WRONLY|unix.O_NONBLOCK, 0, nil)
+		}
+		if err != nil {
+			return q.openErr(err)
+		}
+		defer unix.Close(fd)
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			return cli.Fail(obj, err, "")
+		}
+		holders, listed := posixHolders()
+		h := dropSelf(holders[devIno{st.Dev, st.Ino}]) // our own look does not hold it
+		return cli.Output(report.Stat(env.Stdout, o.JSON, posixRecord(name.Path, fd, &st, h, listed)))
+	}
+	id := name.ID
+	if name.Kind == ipcname.Key {
+		if id, err = sysvipc.MsgGet(name.Key, 0); err != nil {
+			return q.openErr(err)
+		}
+	}
+	all, err := sysvQueues()
+	if err != nil {
+		return cli.Fail(obj, err, "")
+	}
+	for _, sq := range all {
+		if sq.id != id {
+			continue
+		}
+		qbytes := int64(-1)
+		if ds, err := sysvipc.MsgStat(id); err == nil {
+			sq.ds, qbytes = ds, int64(ds.Qbytes)
+		}
+		w := waiting()[id]
+		return cli.Output(report.Stat(env.Stdout, o.JSON, sysvRecord(sq.key, id, &sq.ds, qbytes, sysvStale(&sq.ds, w), w)))
+	}
+	return q.openErr(errNotExist)
+}
+
+type devIno struct{ dev, ino uint64 }
+
+// posixHolders maps each queue of /dev/mqueue to the processes holding it
+// open; ok is false when /dev/mqueue is not mounted (nothing to match).
+func posixHolders() (map[devIno][]report.Record, bool) {
+	if !posixmq.Mounted() {
+		return nil, false
+	}
+	seen := map[devIno]map[int]bool{}
+	procfs.FDs(func(link string) bool { return strings.HasPrefix(link, "/") && strings.Count(link, "/") == 1 },
+		func(f procfs.FD) {
+			k := devIno{f.Dev, f.Ino}
+			if seen[k] == nil {
+				seen[k] = map[int]bool{}
+			}
+			seen[k][f.PID] = true
+		})
+	out := map[devIno][]report.Record{}
+	for k, pids := range seen {
+		var ps []int
+		for p := range pids {
+			ps = append(ps, p)
+		}
+		sort.Ints(ps)
+		for _, p := range ps {
+			out[k] = append(out[k], report.Record{{Name: "pid", Value: p}, {Name: "command", Value: procfs.Comm(p), Text: "(" + procfs.Comm(p) + ")"}})
+		}
+	}
+	return out, true
+}
+
+// listColumns are the --list columns: ipcs -q's, with the family and staleness.
+var listColumns = []string{"type", "name", "id", "mode", "owner", "messages", "bytes", "lspid", "lrpid", "stale"}
+
+// entry is one queue of --list.
+type entry struct {
+	rec   report.Record
+	stale bool
+	posix string // POSIX name, or ""
+	id    int
+	key   uint32
+}
+
+func entries(env *cli.Env) ([]entry, error) {
+	qs, err := sysvQueues()
+	if err != nil {
+		return nil, err
+	}
+	w := waiting()
+	var out []entry
+	for _, sq := range qs {
+		stale := sysvStale(&sq.ds, w[sq.id])
+		qbytes := int64(-1)
+		if ds, err := sysvipc.MsgStat(sq.id); err == nil {
+			qbytes = int64(ds.Qbytes)
+		}
+		out = append(out, entry{rec: sysvRecord(sq.key, sq.id, &sq.ds, qbytes, stale, w[sq.id]), stale: stale, id: sq.id, key: sq.key})
+	}
+	holders, mounted := posixHolders()
+	if !mounted {
+		env.Warnf("POSIX queues not listed: %s is not mounted; mount it with: mount -t mqueue none %s", posixmq.Dir, posixmq.Dir)
+		return out, nil
+	}
+	ents, err := os.ReadDir(posixmq.Dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range ents {
+		name := "/" + e.Name()
+		var st unix.Stat_t
+		if unix.Lstat(posixmq.Dir+name, &st) != nil {
+			continue
+		}
+		fd, err := posixmq.Open(name, unix.O_RDONLY|unix.O_NONBLOCK, 0, nil)
+		if err != nil {
+			fd = -1
+		} else {
+			defer unix.Close(fd)
+		}
+		h := holders[devIno{st.Dev, st.Ino}]
+		if fd >= 0 {
+			h = dropSelf(h) // our own look at it does not hold it
+		}
+		out = append(out, entry{rec: posixRecord(name, fd, &st, h, true), stale: len(h) == 0, posix: name})
+	}
+	return out, nil
+}
+
+func dropSelf(h []report.Record) []report.Record {
+	out := []report.Record{}
+	for _, r := range h {
+		if r.Get("pid") != os.Getpid() {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func list(env *cli.Env, o *options) error {
+	es, err := entries(env)
+	if err != nil {
+		return cli.Fail("message queues", err, "")
+	}
+	var rows []report.Record
+	for _, e := range es {
+		if o.Stale && !e.stale {
+			continue
+		}
+		r := e.rec
+		if !o.JSON {
+			// One NAME column for both families; MESSAGES and BYTES as
+			// ipcs -q's used-bytes and messages.
+			if e.posix == "" {
+				r = append(r, report.Field{Name: "name", Value: ipcname.FormatKey(e.key)},
+					report.Field{Name: "messages", Value: r.Get("qnum")}, report.Field{Name: "bytes", Value: r.Get("cbytes")})
+			} else {
+				r = append(r, report.Field{Name: "messages", Value: r.Get("curmsgs")}, report.Field{Name: "bytes", Value: r.Get("qsize")})
+			}
+		}
+		rows = append(rows, r)
+	}
+	return cli.Output(report.List(env.Stdout, o.JSON, listColumns, rows))
+}
+
+func remove(name ipcname.Name, obj string) error {
+	name, err := name.Resolve()
+	if err != nil {
+		return cli.Fail(obj, err, "")
+	}
+	q := &queue{name: name, obj: obj, posix: name.Kind == ipcname.POSIX, id: name.ID}
+	if q.posix {
+		err = posixmq.Unlink(name.Path)
+	} else {
+		if name.Kind == ipcname.Key {
+			if q.id, err = sysvipc.MsgGet(name.Key, 0); err != nil {
+				return q.openErr(err)
+			}
+		}
+		err = sysvipc.MsgRemove(q.id)
+	}
+	if err != nil {
+		if err == unix.EINVAL {
+			err = errNotExist
+		}
+		return q.openErr(err)
+	}
+	return nil
+}
+
+// removeStale removes the stale queues this user may remove (root: all;
+// others: their own), printing each as it goes.
+func removeStale(env *cli.Env, o *options) error {
+	es, err := entries(env)
+	if err != nil {
+		return cli.Fail("message queues", err, "")
+	}
+	uid := uint32(os.Geteuid())
+	var failed error
+	for _, e := range es {
+		if !e.stale {
+			continue
+		}
+		what, n := e.posix, ipcname.Name{Kind: ipcname.POSIX, Path: e.posix}
+		if e.posix == "" {
+			what, n = fmt.Sprintf("key %s id %d", ipcname.FormatKey(e.key), e.id), ipcname.Name{Kind: ipcname.ID, ID: e.id}
+			if uid != 0 && report.User(uid) != e.rec.Get("owner") && report.User(uid) != e.rec.Get("creator") {
+				continue
+			}
+		} else if uid != 0 && report.User(uid) != e.rec.Get("owner") {
+			continue
+		}
+		if o.DryRun {
+			fmt.Fprintf(env.Stdout, "would remove %s\n", what)
+			continue
+		}
+		if err := remove(n, what); err != nil {
+			env.Warnf("%s", cli.Message(err))
+			failed = errors.New("some stale queues could not be removed")
+			continue
+		}
+		fmt.Fprintf(env.Stdout, "removed %s\n", what)
+	}
+	if failed != nil {
+		return cli.Fail("", failed, "")
+	}
+	return nil
+}

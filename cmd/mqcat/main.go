@@ -1,0 +1,226 @@
+// Command mqcat sends standard input as messages into a POSIX (mq_open) or
+// System V (msgget) message queue, or prints a queue's messages on standard
+// output, and inspects and removes queues. See man/mqcat.1.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/ipcats/ipcats/internal/cli"
+	"github.com/ipcats/ipcats/internal/framing"
+	"github.com/ipcats/ipcats/internal/ipcname"
+)
+
+const usage = "[OPTIONS]"
+
+type options struct {
+	cli.Common
+	cli.Actions
+	cli.Creation
+	cli.Wait
+	Mode     ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of a created queue (default 0600)"`
+	Null     bool         `short:"0" long:"null" description:"Messages are NUL-terminated records, not lines"`
+	Whole    bool         `long:"whole" description:"With -w, all of standard input is one message"`
+	Block    ipcname.Size `short:"b" long:"block" value-name:"BYTES" description:"With -w, send standard input in BYTES-sized messages"`
+	Raw      bool         `long:"raw" description:"With -r, print each message with nothing after it"`
+	Priority count        `short:"p" long:"priority" value-name:"N" description:"POSIX message priority to send with -w (default 0)"`
+	Type     *msgType     `short:"T" long:"type" value-name:"N" description:"System V mtype: sent with -w (default 1); with -r 0 any, N that type, -N lowest type up to N"`
+	Except   bool         `long:"except" description:"With -r -T N, take any message but of type N (MSG_EXCEPT)"`
+	Count    count        `short:"N" long:"count" value-name:"N" description:"With -r, stop after N messages"`
+	Drain    bool         `long:"drain" description:"With -r, take the messages queued now and exit when it is empty"`
+	Peek     bool         `long:"peek" description:"With -r, print System V messages without removing them (MSG_COPY)"`
+	MaxMsg   count        `long:"maxmsg" value-name:"N" description:"Capacity in messages of a created POSIX queue"`
+	MsgSize  ipcname.Size `long:"msgsize" value-name:"BYTES" description:"Largest message of a created POSIX queue"`
+	QBytes   ipcname.Size `long:"qbytes" value-name:"BYTES" description:"Capacity in bytes of a System V queue (msg_qbytes)"`
+	Args     struct {
+		Object string `positional-arg-name:"KEY|/NAME"`
+	} `positional-args:"yes"`
+}
+
+// count is a non-negative number given on the command line.
+type count struct {
+	N   int64
+	Set bool
+}
+
+func (c *count) UnmarshalFlag(s string) error {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return fmt.Errorf("bad number %q: want a whole number, 0 or more", s)
+	}
+	c.N, c.Set = n, true
+	return nil
+}
+
+// msgType is a System V message type, which may be negative for -r (an
+// integer kind, so that go-flags takes "-T -5" as a value).
+type msgType int64
+
+func (t *msgType) UnmarshalFlag(s string) error {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return fmt.Errorf("bad type %q: want a whole number", s)
+	}
+	*t = msgType(n)
+	return nil
+}
+
+// typ returns -T's value, or def when it was not given.
+func (o *options) typ(def int64) int64 {
+	if o.Type == nil {
+		return def
+	}
+	return int64(*o.Type)
+}
+
+// maxPriority is MQ_PRIO_MAX - 1 on Linux.
+const maxPriority = 32767
+
+func main() {
+	var o options
+	os.Exit(cli.Main("mqcat", usage, &o, &o.Common, func(ctx context.Context, env *cli.Env) error {
+		return run(ctx, env, &o)
+	}))
+}
+
+func run(ctx context.Context, env *cli.Env, o *options) (err error) {
+	act, rmAfter, err := o.Actions.Resolve()
+	if err != nil {
+		return err
+	}
+	if err := checkFlags(act, o); err != nil {
+		return err
+	}
+	if err := act.Object(o.Args.Object, "KEY|/NAME: the queue to use (a System V key such as 7777, or a POSIX /name)"); err != nil {
+		return err
+	}
+	if len(env.Args) > 0 {
+		return cli.Usagef("unexpected argument %q", env.Args[0])
+	}
+	switch act {
+	case cli.ActList:
+		return list(env, o)
+	case cli.ActRemoveStale:
+		return removeStale(env, o)
+	}
+	name, err := ipcname.Parse(o.Args.Object)
+	if err != nil {
+		return cli.Usagef("%v", err)
+	}
+	if err := checkFamily(name, o); err != nil {
+		return err
+	}
+	obj := describe(name)
+	switch act {
+	case cli.ActStat:
+		return stat(env, o, name, obj)
+	case cli.ActRemove:
+		return remove(name, obj)
+	}
+	if rmAfter {
+		// --rm with -r/-w: remove once the transfer is done, also when a
+		// signal ended it (SPEC: clean up, then exit 128+N).
+		defer func() {
+			if err == nil || errors.Is(err, context.Canceled) {
+				if rerr := remove(name, obj); rerr != nil && err == nil {
+					err = rerr
+				}
+			}
+		}()
+	}
+	if act == cli.ActWrite {
+		return write(ctx, env, o, name, obj)
+	}
+	return read(ctx, env, o, name, obj)
+}
+
+// checkFlags refuses options that mean nothing with the chosen action.
+func checkFlags(act cli.Action, o *options) error {
+	if err := cli.OneOf("-0", o.Null, "--whole", o.Whole, "-b", o.Block.Set, "--raw", o.Raw); err != nil {
+		return err
+	}
+	if err := cli.OneOf("-t", o.Timeout.Set, "-n", o.Nonblock); err != nil {
+		return err
+	}
+	if err := cli.OneOf("--drain", o.Drain, "-n", o.Nonblock); err != nil {
+		return err
+	}
+	if err := cli.OneOf("--json", o.JSON, "-0", o.Null, "--whole", o.Whole, "-b", o.Block.Set, "--raw", o.Raw); err != nil {
+		return err
+	}
+	reading, writing := act == cli.ActRead, act == cli.ActWrite
+	switch {
+	case !reading && (o.Raw || o.Count.Set || o.Drain || o.Peek || o.Except):
+		return cli.Usagef("--raw, -N, --drain, --peek and --except go with -r")
+	case !writing && (o.Whole || o.Block.Set || o.Excl || o.Priority.Set):
+		return cli.Usagef("--whole, -b, -x and -p go with -w")
+	case o.Create && !reading:
+		return cli.Usagef("-c goes with -r (-w always creates an absent queue)")
+	case o.Block.Set && o.Block.N <= 0:
+		return cli.Usagef("-b needs a positive size")
+	case o.Priority.N > maxPriority:
+		return cli.Usagef("-p %d: priorities go from 0 to %d", o.Priority.N, maxPriority)
+	case writing && o.typ(1) <= 0:
+		return cli.Usagef("-T %d: a message's type must be 1 or more", o.typ(1))
+	case o.Except && o.typ(0) <= 0:
+		return cli.Usagef("--except needs -T N with N 1 or more")
+	case o.Peek && (o.Type != nil || o.Drain || o.Create || o.Timeout.Set):
+		return cli.Usagef("--peek prints what is queued now; it takes no -T, --drain, -c or -t")
+	case o.JSON && !(reading || writing || act == cli.ActStat || act == cli.ActList):
+		return cli.Usagef("--json goes with -r, -w, --stat or --list")
+	case (o.MaxMsg.Set || o.MsgSize.Set || o.QBytes.Set) && !(reading && o.Create || writing):
+		return cli.Usagef("--maxmsg, --msgsize and --qbytes go with -w or -r -c")
+	}
+	return nil
+}
+
+// checkFamily refuses options of the other family of queues.
+func checkFamily(n ipcname.Name, o *options) error {
+	if n.Kind == ipcname.POSIX {
+		switch {
+		case o.Type != nil || o.Except:
+			return cli.Usagef("-T and --except are for System V queues; POSIX queues have -p priorities")
+		case o.Peek:
+			return cli.Usagef("--peek is for System V queues (MSG_COPY); POSIX queues cannot be read without taking the message")
+		case o.QBytes.Set:
+			return cli.Usagef("--qbytes is for System V queues; POSIX queues take --maxmsg and --msgsize")
+		}
+		return nil
+	}
+	switch {
+	case o.Priority.Set:
+		return cli.Usagef("-p is for POSIX queues; System V messages have a -T type")
+	case o.MaxMsg.Set || o.MsgSize.Set:
+		return cli.Usagef("--maxmsg and --msgsize are for POSIX queues; System V queues take --qbytes")
+	}
+	return nil
+}
+
+// framingOf is the record framing the options choose.
+func framingOf(o *options) framing.Mode {
+	switch {
+	case o.Null:
+		return framing.Mode{Kind: framing.Null}
+	case o.Whole:
+		return framing.Mode{Kind: framing.Whole}
+	case o.Block.Set:
+		return framing.Mode{Kind: framing.Block, Size: int(min(o.Block.N, 1<<31))}
+	case o.Raw:
+		return framing.Mode{Kind: framing.Whole}
+	}
+	return framing.Mode{Kind: framing.Lines}
+}
+
+// describe names the object in messages, as ipcs would print it.
+func describe(n ipcname.Name) string {
+	if n.Kind == ipcname.Ftok {
+		if r, err := n.Resolve(); err == nil {
+			return n.String() + " (key " + ipcname.FormatKey(r.Key) + ")"
+		}
+	}
+	return n.String()
+}

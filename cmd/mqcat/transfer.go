@@ -1,0 +1,369 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/ipcats/ipcats/internal/cli"
+	"github.com/ipcats/ipcats/internal/framing"
+	"github.com/ipcats/ipcats/internal/ipcname"
+	"github.com/ipcats/ipcats/internal/meter"
+	"github.com/ipcats/ipcats/internal/relay"
+	"github.com/ipcats/ipcats/internal/report"
+	"github.com/ipcats/ipcats/internal/sysvipc"
+)
+
+// sender sends records one by one and keeps the counts an error reports.
+type sender struct {
+	env  *cli.Env
+	q    *queue
+	w    wait
+	m    *meter.Meter
+	typ  int64
+	prio uint
+	sbuf []byte
+	unit string // "line", "record", "block"
+}
+
+// write sends standard input into the queue, one message per record.
+func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) error {
+	q, _, err := openQueue(o, name, obj, true, o.Excl, true)
+	if err != nil {
+		return err
+	}
+	defer q.close()
+	ctx, cancel := o.Wait.Deadline(ctx)
+	defer cancel()
+	if !q.posix {
+		defer sysvipc.Interrupt(ctx)()
+	}
+	m := meter.New(env.Tool, env.Stderr, o.Progress)
+	defer m.Stop()
+	s := &sender{env: env, q: q, w: wait{ctx: ctx, nonblock: o.Nonblock}, m: m, typ: o.typ(1), prio: uint(o.Priority.N), unit: framingOf(o).Name()}
+	if o.JSON {
+		s.unit = "line"
+		err = s.sendJSON(env.Stdin)
+	} else {
+		err = s.sendRecords(env.Stdin, framingOf(o))
+	}
+	if err != nil {
+		return err
+	}
+	if o.Verbose {
+		env.Warnf("%s", m.Summary("sent", "to "+where(q)))
+	}
+	return nil
+}
+
+func (s *sender) sendRecords(in io.Reader, mode framing.Mode) error {
+	r := framing.NewReader(in, mode, s.q.max, nil)
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		var tl *framing.TooLongError
+		if errors.As(err, &tl) {
+			return s.tooLong(tl.Record, tl.Size, tl.AtLeast)
+		}
+		if err != nil {
+			return cli.Fail("standard input", err, s.sentSoFar())
+		}
+		if err := s.one(rec, s.typ, s.prio, r.Count()); err != nil {
+			return err
+		}
+	}
+}
+
+// one sends the n-th record and turns a failure into the error that says
+// how much was delivered.
+func (s *sender) one(rec []byte, typ int64, prio uint, n int) error {
+	err := s.q.send(s.w, rec, typ, prio, &s.sbuf)
+	switch {
+	case err == nil:
+		s.m.AddMsg(len(rec))
+		return nil
+	case err == errFull && s.w.nonblock:
+		return &cli.Error{Code: cli.ExitTimeout, Object: s.q.obj, Err: fmt.Errorf("queue full at %s %d (-n)", s.unit, n), Hint: s.sentSoFar()}
+	case err == errFull:
+		return &cli.Error{Code: cli.ExitTimeout, Object: s.q.obj, Err: fmt.Errorf("%w waiting for room for %s %d", cli.ErrTimeout, s.unit, n), Hint: s.sentSoFar()}
+	case errors.Is(err, context.Canceled):
+		// A signal ends the run quietly (128+N); say what was delivered.
+		s.env.Warnf("%s: interrupted at %s %d; %s", s.q.obj, s.unit, n, s.sentSoFar())
+		return err
+	}
+	return cli.Fail(s.q.obj, fmt.Errorf("sending %s %d: %w", s.unit, n, err), s.sentSoFar())
+}
+
+func (s *sender) sentSoFar() string {
+	return fmt.Sprintf("the %d messages (%d bytes) before it were sent", s.m.Msgs(), s.m.Bytes())
+}
+
+func (s *sender) tooLong(n int, size int64, atLeast bool) error {
+	more := ""
+	if atLeast {
+		more = "at least "
+	}
+	return cli.Failf(s.q.obj, s.sentSoFar(), "%s %d is %s%d bytes, over the queue's %d-byte limit (%s)",
+		s.unit, n, more, size, s.q.max, s.q.limit)
+}
+
+// jsonMessage is one line of -r --json output and -w --json input.
+type jsonMessage struct {
+	Data     *string `json:"data"`
+	DataB64  []byte  `json:"data_b64"`
+	Type     *int64  `json:"type"`
+	Priority *int64  `json:"priority"`
+}
+
+// sendJSON sends one message per input line of JSON, as -r --json prints.
+func (s *sender) sendJSON(in io.Reader) error {
+	r := framing.NewReader(in, framing.Mode{Kind: framing.Lines}, -1, nil)
+	for {
+		line, err := r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return cli.Fail("standard input", err, s.sentSoFar())
+		}
+		n := r.Count()
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue // a blank line between saved messages is no message
+		}
+		var jm jsonMessage
+		if err := json.Unmarshal(line, &jm); err != nil {
+			return cli.Failf("standard input", s.sentSoFar(), "line %d: bad JSON message: %v", n, err)
+		}
+		data := jm.DataB64
+		if jm.Data != nil {
+			data = []byte(*jm.Data)
+		}
+		typ, prio := s.typ, s.prio
+		if jm.Type != nil {
+			if *jm.Type <= 0 {
+				return cli.Failf("standard input", s.sentSoFar(), "line %d: type %d: a message's type must be 1 or more", n, *jm.Type)
+			}
+			typ = *jm.Type
+		}
+		if jm.Priority != nil {
+			if *jm.Priority < 0 || *jm.Priority > maxPriority {
+				return cli.Failf("standard input", s.sentSoFar(), "line %d: priority %d: want 0 to %d", n, *jm.Priority, maxPriority)
+			}
+			prio = uint(*jm.Priority)
+		}
+		if len(data) > s.q.max {
+			return s.tooLong(n, int64(len(data)), false)
+		}
+		if err := s.one(data, typ, prio, n); err != nil {
+			return err
+		}
+	}
+}
+
+// where names the queue in -v lines.
+func where(q *queue) string {
+	if q.posix {
+		return q.obj
+	}
+	if q.name.Kind == ipcname.ID {
+		return fmt.Sprintf("%s (key %s)", q.obj, ipcname.FormatKey(q.key))
+	}
+	return fmt.Sprintf("%s (id %d)", q.obj, q.id)
+}
+
+// openForRead opens the queue, creating it with -c, or waiting for it to
+// appear under -t (and not at all under -n).
+func openForRead(ctx context.Context, o *options, name ipcname.Name, obj string) (*queue, error) {
+	for {
+		q, _, err := openQueue(o, name, obj, o.Create && name.Kind != ipcname.ID, false, false)
+		if err == nil || !errors.Is(err, errNotExist) {
+			return q, err
+		}
+		switch {
+		case o.Nonblock:
+			return nil, cli.Nothing(obj, "no such queue")
+		case !o.Timeout.Set:
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return nil, cli.Timeout(obj, "waiting for the queue to appear")
+			}
+			return nil, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// stdout writes to standard output, retrying short writes and EAGAIN.
+type stdout struct{ fd int }
+
+func (w stdout) Write(b []byte) (int, error) {
+	if err := relay.WriteAll(w.fd, b); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// read prints the queue's messages on standard output.
+func read(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) error {
+	ctx, cancel := o.Wait.Deadline(ctx)
+	defer cancel()
+	q, err := openForRead(ctx, o, name, obj)
+	if err != nil {
+		return err
+	}
+	defer q.close()
+	if !q.posix {
+		defer sysvipc.Interrupt(ctx)()
+	}
+	m := meter.New(env.Tool, env.Stderr, o.Progress)
+	defer m.Stop()
+	out := framing.NewWriter(stdout{int(env.Stdout.Fd())}, framingOf(o))
+	emit := func(msg []byte, typ int64) error {
+		m.AddMsg(len(msg))
+		if o.JSON {
+			return out.WriteRaw(jsonLine(q.posix, msg, typ))
+		}
+		return out.Write(msg)
+	}
+	if o.Peek {
+		err = peek(q, o, emit)
+	} else {
+		err = receive(ctx, q, o, out, emit)
+	}
+	if ferr := out.Flush(); ferr != nil && err == nil {
+		err = cli.Output(ferr)
+	}
+	if err != nil {
+		return err
+	}
+	if o.Verbose {
+		verb := "received"
+		if o.Peek {
+			verb = "copied"
+		}
+		env.Warnf("%s", m.Summary(verb, "from "+where(q)))
+	}
+	return nil
+}
+
+// receive is the loop of -r: take messages until -N of them, until the
+// queue is empty (--drain, -n), until -t or a signal, or forever.
+func receive(ctx context.Context, q *queue, o *options, out *framing.Writer, emit func([]byte, int64) error) error {
+	w := wait{ctx: ctx}
+	typ, flags := o.typ(0), 0
+	if o.Except {
+		flags |= sysvipc.MsgExcept
+	}
+	var buf []byte
+	var pending time.Time // when the output buffer took its first message
+	for n := int64(0); !o.Count.Set || n < o.Count.N; n++ {
+		var msg []byte
+		var t int64
+		var err error
+		if q.posix && !o.Drain && !o.Nonblock {
+			// POSIX waits have a deadline, so one call per message does:
+			// with output gathered, wait at most until it is flushDelay
+			// old, write it, then wait on.
+			w.flushBy = time.Time{}
+			if out.Buffered() > 0 {
+				w.flushBy = pending.Add(flushDelay)
+			}
+			msg, t, err = q.recv(w, false, &buf, typ, flags)
+			if err == errLater {
+				if err := out.Flush(); err != nil {
+					return cli.Output(err)
+				}
+				n--
+				continue
+			}
+		} else {
+			// System V: try first without waiting; only when the queue
+			// is empty does what was gathered go out before the wait, so
+			// that a busy queue costs one write(2) per many messages.
+			msg, t, err = q.recv(w, true, &buf, typ, flags)
+		}
+		if err == errEmpty && (!q.posix || o.Drain || o.Nonblock) {
+			switch {
+			case o.Drain:
+				return nil // --drain: empty now, done (even if nothing came)
+			case o.Nonblock && n == 0:
+				return cli.Nothing(q.obj, "queue empty")
+			case o.Nonblock:
+				return nil // -n: took what there was
+			}
+			if err := out.Flush(); err != nil {
+				return cli.Output(err)
+			}
+			msg, t, err = q.recv(w, false, &buf, typ, flags)
+		}
+		switch {
+		case err == errEmpty && n == 0:
+			return cli.Timeout(q.obj, "waiting for a message")
+		case err == errEmpty:
+			return nil // -t after some messages: exit 0
+		case errors.Is(err, context.Canceled):
+			return err
+		case err == errRemoved:
+			return cli.Fail(q.obj, errRemoved, fmt.Sprintf("%d messages were received before", n))
+		case err != nil:
+			return cli.Fail(q.obj, err, "")
+		}
+		if out.Buffered() == 0 {
+			pending = time.Now()
+		}
+		if err := emit(msg, t); err != nil {
+			return cli.Output(err)
+		}
+	}
+	return nil
+}
+
+// flushDelay is the longest a received POSIX message waits in the output
+// buffer while more are awaited.
+const flushDelay = time.Millisecond
+
+// peek prints the System V queue's messages, or the first -N, without
+// taking them (msgrcv with MSG_COPY, by index).
+func peek(q *queue, o *options, emit func([]byte, int64) error) error {
+	w := wait{ctx: context.Background()}
+	var buf []byte
+	for i := int64(0); !o.Count.Set || i < o.Count.N; i++ {
+		msg, t, err := q.recv(w, true, &buf, i, sysvipc.MsgCopy)
+		switch {
+		case err == errEmpty && i == 0 && o.Nonblock:
+			return cli.Nothing(q.obj, "queue empty")
+		case err == errEmpty:
+			return nil
+		case err != nil:
+			return cli.Fail(q.obj, err, "")
+		}
+		if err := emit(msg, t); err != nil {
+			return cli.Output(err)
+		}
+	}
+	return nil
+}
+
+// jsonLine renders one message as a line of NDJSON.
+func jsonLine(posix bool, msg []byte, typ int64) []byte {
+	name := "type"
+	if posix {
+		name = "priority"
+	}
+	rec := report.Record{{Name: name, Value: typ}, {Name: "size", Value: len(msg)}, report.Payload(msg)}
+	b, err := rec.MarshalJSON()
+	if err != nil {
+		b = []byte(`{"error":` + strconv.Quote(err.Error()) + `}`)
+	}
+	return append(b, '\n')
+}
