@@ -31,7 +31,12 @@ const Slots = 4
 
 // Run runs the scripts in dir with the suite's commands and guard.
 func Run(t *testing.T, dir string) {
-	testscript.Run(t, Params(dir))
+	p := Params(dir)
+	// Work directories under the test's own temporary directory, which the
+	// testing package removes: testscript's own root is left behind when a
+	// -run filter skips scripts.
+	p.WorkdirRoot = t.TempDir()
+	testscript.Run(t, p)
 }
 
 // Params returns the suite's testscript parameters for the scripts in dir.
