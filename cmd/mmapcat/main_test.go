@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -12,11 +11,6 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	// Under -race every exited process sleeps a second (atexit_sleep_ms)
-	// unless told otherwise; testscript passes GORACE on to the commands.
-	if os.Getenv("GORACE") == "" {
-		os.Setenv("GORACE", "atexit_sleep_ms=0")
-	}
 	testscript.Main(m, map[string]func(){"mmapcat": main})
 }
 

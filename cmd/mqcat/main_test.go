@@ -15,16 +15,7 @@ func TestMain(m *testing.M) {
 }
 
 func TestScripts(t *testing.T) {
-	p := scripttest.Params("testdata/script")
-	setup := p.Setup
-	p.Setup = func(env *testscript.Env) error {
-		// A -race build of mqcat sleeps a second at every exit to let
-		// reports finish (GORACE atexit_sleep_ms); the scripts run it
-		// some 150 times.
-		env.Setenv("GORACE", "atexit_sleep_ms=0")
-		return setup(env)
-	}
-	testscript.Run(t, p)
+	scripttest.Run(t, "testdata/script")
 }
 
 func TestManPage(t *testing.T) {
