@@ -59,7 +59,7 @@ func (f *fifo) record() report.Record {
 	r := report.Record{{Name: "type", Value: "fifo"}, {Name: "path", Value: f.path}}
 	if f.st != nil {
 		r = append(r,
-			report.Field{Name: "mode", Value: f.st.Mode & 0o7777, Text: report.Mode(f.st.Mode)},
+			report.Field{Name: "mode", Value: report.Mode(f.st.Mode)},
 			report.Field{Name: "owner", Value: report.User(f.st.Uid)},
 			report.Field{Name: "group", Value: report.Group(f.st.Gid)})
 	}
@@ -67,12 +67,9 @@ func (f *fifo) record() report.Record {
 	if f.pipe != nil {
 		rd, wr = f.pipe.Readers, f.pipe.Writers
 	}
-	var capacity, queued any
-	switch {
-	case f.haveFill:
+	var capacity, queued any // unknown ("-", null) unless a reader lets us look
+	if f.haveFill {
 		capacity, queued = f.fill.Capacity, f.fill.Queued
-	case f.pipe == nil:
-		queued = 0 // a FIFO nobody holds has no buffer, so nothing queued
 	}
 	r = append(r,
 		report.Field{Name: "capacity", Value: capacity},
@@ -212,9 +209,27 @@ func remove(path string) error {
 		return err
 	}
 	if err := unix.Unlink(path); err != nil {
-		return cli.Fail(path, err, "")
+		return unlinkErr(path, err)
 	}
 	return nil
+}
+
+// unlinkErr explains why a FIFO could not be removed.
+func unlinkErr(path string, err error) error {
+	dir := filepath.Dir(path)
+	switch err {
+	case unix.EACCES:
+		return cli.Fail(path, err, "removing it needs write permission on "+dir+" (ask its owner or root)")
+	case unix.EPERM:
+		var st unix.Stat_t
+		if unix.Stat(dir, &st) == nil && st.Mode&unix.S_ISVTX != 0 {
+			return cli.Fail(path, err, dir+" is sticky: only the FIFO's owner, the directory's owner or root may remove it")
+		}
+		return cli.Fail(path, err, "check the attributes of "+dir+" with lsattr -d")
+	case unix.EROFS:
+		return cli.Fail(path, err, dir+" is on a read-only file system")
+	}
+	return cli.Fail(path, err, "")
 }
 
 // removeStale removes the FIFOs nobody holds that this user may remove
@@ -237,7 +252,7 @@ func removeStale(env *cli.Env, o *options, dir string) error {
 			continue
 		}
 		if err := unix.Unlink(f.path); err != nil {
-			env.Warnf("%s: %v", f.path, cli.Message(err))
+			env.Warnf("%s", unlinkErr(f.path, err))
 			failed = errors.New("some stale FIFOs could not be removed")
 			continue
 		}

@@ -7,22 +7,33 @@ import (
 	"errors"
 	"os"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/ipcname"
 )
 
 const usage = "[OPTIONS]"
 
+// options declares fifocat's own actions and waits rather than embedding
+// cli.Actions and cli.Wait, so that --help speaks of FIFOs and peers.
 type options struct {
 	cli.Common
-	cli.Actions
-	cli.Wait
-	Excl  bool         `short:"x" long:"excl" description:"Fail if PATH already exists (both directions create it)"`
-	Mode  ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of a created FIFO (default 0600)"`
-	Size  ipcname.Size `short:"s" long:"size" value-name:"SIZE" description:"Set the pipe buffer to SIZE bytes (F_SETPIPE_SZ)"`
-	Keep  bool         `short:"k" long:"keep-open" description:"With -r, keep reading as writers come and go"`
-	Lines bool         `long:"lines" description:"With -w, write each line whole with one write(2), so concurrent writers never interleave"`
-	Args  struct {
+	Read     bool         `short:"r" long:"read" description:"Copy the FIFO to standard output until the last writer closes it (the default action)"`
+	Write    bool         `short:"w" long:"write" description:"Copy standard input into the FIFO"`
+	Stat     bool         `long:"stat" description:"Print the FIFO's mode, owner, capacity, bytes queued and holders, and exit"`
+	List     bool         `long:"list" description:"List the FIFOs held open anywhere, and the stale ones found in PATH (default: /tmp and the like)"`
+	Rm       bool         `long:"rm" description:"Remove the FIFO; with -r or -w, after a successful transfer"`
+	Stale    bool         `long:"stale" description:"With --rm, remove every FIFO nobody holds; with --list, list only those"`
+	DryRun   bool         `long:"dry-run" description:"With --rm --stale, print what would be removed and remove nothing"`
+	Timeout  cli.Duration `short:"t" long:"timeout" value-name:"DURATION" description:"Give up when nothing has moved for DURATION (2, 1.5s, 500ms), waiting for the peer or mid-transfer: exit 3 if nothing moved"`
+	Nonblock bool         `short:"n" long:"nonblock" description:"Never wait for a peer: exit 3 at once if none has the FIFO open"`
+	Excl     bool         `short:"x" long:"excl" description:"Fail if PATH already exists (both directions create it)"`
+	Mode     ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of a created FIFO (default 0600)"`
+	Size     ipcname.Size `short:"s" long:"size" value-name:"SIZE" description:"Set the pipe buffer to SIZE bytes (F_SETPIPE_SZ)"`
+	Keep     bool         `short:"k" long:"keep-open" description:"With -r, keep reading as writers come and go"`
+	Lines    bool         `long:"lines" description:"With -w, write each line whole with one write(2), so concurrent writers never interleave"`
+	Args     struct {
 		Path string `positional-arg-name:"PATH"`
 	} `positional-args:"yes"`
 }
@@ -35,7 +46,8 @@ func main() {
 }
 
 func run(ctx context.Context, env *cli.Env, o *options) (err error) {
-	act, rmAfter, err := o.Actions.Resolve()
+	acts := cli.Actions{Read: o.Read, Write: o.Write, Stat: o.Stat, List: o.List, Rm: o.Rm, Stale: o.Stale, DryRun: o.DryRun}
+	act, rmAfter, err := acts.Resolve()
 	if err != nil {
 		return err
 	}
@@ -72,6 +84,20 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 			}
 		}()
 	}
+	created, err := prepare(o, path)
+	if err != nil {
+		return err
+	}
+	if created {
+		var st unix.Stat_t
+		if unix.Lstat(path, &st) == nil {
+			defer func() {
+				if errors.Is(err, cli.ErrTimeout) || errors.Is(err, cli.ErrNothing) {
+					forget(path, &st)
+				}
+			}()
+		}
+	}
 	if act == cli.ActWrite {
 		return write(ctx, env, o, path)
 	}
@@ -83,13 +109,14 @@ func checkFlags(act cli.Action, o *options) error {
 	if err := cli.OneOf("-t", o.Timeout.Set, "-n", o.Nonblock); err != nil {
 		return err
 	}
+	if o.Keep && act != cli.ActRead {
+		return cli.Usagef("-k goes with -r")
+	}
 	if err := cli.OneOf("-k", o.Keep, "-n", o.Nonblock); err != nil {
 		return err
 	}
 	transfer := act == cli.ActRead || act == cli.ActWrite
 	switch {
-	case o.Keep && act != cli.ActRead:
-		return cli.Usagef("-k goes with -r")
 	case o.Lines && act != cli.ActWrite:
 		return cli.Usagef("--lines goes with -w")
 	case !transfer && (o.Excl || o.Mode.Set || o.Size.Set || o.Timeout.Set || o.Nonblock):

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -12,11 +14,9 @@ import (
 
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/meter"
+	"github.com/ipcats/ipcats/internal/procfs"
 	"github.com/ipcats/ipcats/internal/relay"
 )
-
-// retryOpen is how often a writer looks for a reader while it waits.
-const retryOpen = 10 * time.Millisecond
 
 // errIdle is the cause of a run that -t stopped.
 var errIdle = errors.New("idle")
@@ -49,29 +49,67 @@ func mkfifo(path string, mode uint32) error {
 
 // prepare makes sure path is a FIFO, creating it when absent. It refuses
 // anything else before opening it, so that no device is opened by mistake.
-func prepare(o *options, path string) error {
+// created tells whether this run made it.
+func prepare(o *options, path string) (created bool, err error) {
 	for {
 		var st unix.Stat_t
 		err := unix.Lstat(path, &st)
 		switch {
 		case err == nil && o.Excl:
-			return cli.Failf(path, "-x refuses an existing path", "already exists")
+			return false, cli.Failf(path, "-x refuses an existing path", "already exists")
 		case err == nil && st.Mode&unix.S_IFMT != unix.S_IFIFO:
-			return notFIFO(path, st.Mode)
+			return false, notFIFO(path, st.Mode)
 		case err == nil:
-			return nil
+			return false, nil
 		case err != unix.ENOENT:
-			return cli.Fail(path, err, "")
+			return false, dirErr(path, err)
 		}
 		err = mkfifo(path, o.Mode.Or(0o600))
 		if err == unix.EEXIST && !o.Excl {
 			continue // created by the peer meanwhile
 		}
 		if err != nil {
-			return cli.Fail(path, fmt.Errorf("mkfifo: %w", err), "")
+			return false, dirErr(path, err)
 		}
-		return nil
+		return true, nil
 	}
+}
+
+// dirErr explains a failure to look up or create path that comes from
+// its directory.
+func dirErr(path string, err error) error {
+	dir := filepath.Dir(path)
+	switch err {
+	case unix.ENOENT:
+		return cli.Failf(path, "create it first, or give a path in an existing directory", "cannot create the FIFO: directory %s does not exist", dir)
+	case unix.ENOTDIR:
+		return cli.Failf(path, "give a path whose directories exist", "cannot create the FIFO: %s is not a directory", dir)
+	case unix.EACCES, unix.EPERM:
+		return cli.Failf(path, "use a directory you may write to, such as $XDG_RUNTIME_DIR or /tmp", "cannot create the FIFO: permission denied in %s", dir)
+	case unix.EROFS:
+		return cli.Failf(path, "use a writable directory such as /tmp", "cannot create the FIFO: %s is on a read-only file system", dir)
+	}
+	return cli.Fail(path, fmt.Errorf("mkfifo: %w", err), "")
+}
+
+// forget removes the FIFO this run created when the run moved nothing
+// (-n found no peer, -t expired), so that a bounded attempt leaves no
+// file behind. It removes it only if it is still the FIFO created, no
+// process holds it open and none is blocked opening a FIFO (a peer
+// opening it at that very instant may still find it gone).
+func forget(path string, st *unix.Stat_t) {
+	var now unix.Stat_t
+	if unix.Lstat(path, &now) != nil || now.Dev != st.Dev || now.Ino != st.Ino {
+		return
+	}
+	pipes, _ := procfs.Pipes(true)
+	if pipes[procfs.PipeKey{Dev: st.Dev, Ino: st.Ino}] != nil {
+		return
+	}
+	if len(procfs.FIFOOpeners(os.Getpid())) > 0 {
+		return
+	}
+	unix.Unlink(path)
 }
 
 // open opens the FIFO without following a symlink and without blocking
@@ -165,9 +203,6 @@ func ended(ctx context.Context, err error, m *meter.Meter, path, what string) er
 // read copies the FIFO to standard output until the last writer closes,
 // or with -k until a signal or -t of idle time.
 func read(ctx context.Context, env *cli.Env, o *options, path string) error {
-	if err := prepare(o, path); err != nil {
-		return err
-	}
 	fd, err := open(path, unix.O_RDONLY)
 	if err != nil {
 		return openErr(path, err)
@@ -260,36 +295,73 @@ func waitPeer(ctx context.Context, fd int) error {
 	}
 }
 
-// openWriter opens the FIFO for writing, waiting for a reader (retrying
-// the non-blocking open), or not at all under -n.
+// openWriter opens the FIFO for writing. Without -n it waits for a reader
+// in a blocking open(2), as `cat > fifo` does: no CPU is spent, and the
+// kernel counts the waiting writer, so a reader that opens the FIFO with
+// O_NONBLOCK sees a writer and wakes it. Under -n a non-blocking open
+// that fails with ENXIO means no reader.
 func openWriter(ctx context.Context, o *options, path string) (int, error) {
-	tick := time.NewTicker(retryOpen)
-	defer tick.Stop()
-	for {
+	if o.Nonblock {
 		fd, err := open(path, unix.O_WRONLY)
-		if err != unix.ENXIO {
-			if err != nil {
-				return -1, openErr(path, err)
-			}
-			return fd, nil
-		}
-		if o.Nonblock {
+		if err == unix.ENXIO {
 			return -1, cli.Nothing(path, "no reader has the FIFO open")
 		}
-		select {
-		case <-ctx.Done():
-			return -1, ctx.Err()
-		case <-tick.C:
+		if err != nil {
+			return -1, openErr(path, err)
 		}
+		return fd, nil
+	}
+	// Pin the FIFO first: an O_PATH descriptor proven to be a FIFO, and
+	// reopened through /proc, names this inode and nothing else, so the
+	// blocking open cannot be redirected to a device or a file.
+	pfd, err := unix.Open(path, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, openErr(path, err)
+	}
+	defer unix.Close(pfd)
+	var st unix.Stat_t
+	if err := unix.Fstat(pfd, &st); err != nil {
+		return -1, cli.Fail(path, err, "")
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFIFO {
+		return -1, notFIFO(path, st.Mode)
+	}
+	type opened struct {
+		fd  int
+		err error
+	}
+	done := make(chan opened, 1)
+	go func() {
+		for {
+			fd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(pfd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+			if err != unix.EINTR {
+				done <- opened{fd, err}
+				return
+			}
+		}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			return -1, openErr(path, r.err)
+		}
+		if err := unix.SetNonblock(r.fd, true); err != nil {
+			unix.Close(r.fd)
+			return -1, cli.Fail(path, err, "")
+		}
+		return r.fd, nil
+	case <-ctx.Done():
+		// The open stays blocked in its thread until the process exits,
+		// which follows at once. Completing it by opening the FIFO for
+		// reading ourselves would also release every other writer waiting
+		// on it, into a reader that vanishes (SIGPIPE for a shell writer).
+		return -1, ctx.Err()
 	}
 }
 
 // write copies standard input into the FIFO, as a stream or with --lines
 // line by line.
 func write(ctx context.Context, env *cli.Env, o *options, path string) error {
-	if err := prepare(o, path); err != nil {
-		return err
-	}
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	defer m.Stop()
 	ctx, cancel := watch(ctx, o, m)
@@ -335,6 +407,9 @@ func write(ctx context.Context, env *cli.Env, o *options, path string) error {
 		verb := "wrote"
 		if o.Lines {
 			verb = fmt.Sprintf("wrote %d lines,", lines)
+			if lines == 1 {
+				verb = "wrote 1 line,"
+			}
 		}
 		env.Warnf("%s", m.Summary(verb, "to "+path))
 	}

@@ -46,8 +46,10 @@ func holders(hs []procfs.PipeHolder) []report.Record {
 	return out
 }
 
-// holderText renders holders as "pid (comm)", each process once.
-func holderText(hs []procfs.PipeHolder) string {
+// holderText renders holders as "pid (comm)", each process once; with
+// limit > 0, the first limit of them and "+N more" (a --list row stays on
+// one line; JSON always has them all).
+func holderText(hs []procfs.PipeHolder, limit int) string {
 	var parts []string
 	seen := map[int]bool{}
 	for _, h := range hs {
@@ -59,8 +61,14 @@ func holderText(hs []procfs.PipeHolder) string {
 	if len(parts) == 0 {
 		return "none"
 	}
+	if limit > 0 && len(parts) > limit+1 {
+		parts = append(parts[:limit], fmt.Sprintf("+%d more", len(parts)-limit))
+	}
 	return strings.Join(parts, ", ")
 }
+
+// listHolders is how many holders a --list row names before "+N more".
+const listHolders = 3
 
 // others drops this process from a holder list.
 func others(hs []procfs.PipeHolder) []procfs.PipeHolder {
@@ -126,8 +134,8 @@ func stat(env *cli.Env, o *options, fd int) error {
 		r = append(r,
 			report.Field{Name: "capacity", Value: capacity},
 			report.Field{Name: "queued", Value: queued},
-			report.Field{Name: "writers", Value: holders(wr), Text: holderText(wr)},
-			report.Field{Name: "readers", Value: holders(rd), Text: holderText(rd)})
+			report.Field{Name: "writers", Value: holders(wr), Text: holderText(wr, 0)},
+			report.Field{Name: "readers", Value: holders(rd), Text: holderText(rd, 0)})
 	}
 	return cli.Output(report.Stat(env.Stdout, o.JSON, r))
 }
@@ -168,8 +176,8 @@ func list(env *cli.Env, o *options) error {
 			{Name: "inode", Value: p.Ino},
 			{Name: "capacity", Value: capacity},
 			{Name: "queued", Value: queued},
-			{Name: "writers", Value: holders(p.Writers), Text: holderText(p.Writers) + " ->"},
-			{Name: "readers", Value: holders(p.Readers), Text: holderText(p.Readers)},
+			{Name: "writers", Value: holders(p.Writers), Text: holderText(p.Writers, listHolders) + " ->"},
+			{Name: "readers", Value: holders(p.Readers), Text: holderText(p.Readers, listHolders)},
 		})
 	}
 	if err := report.List(env.Stdout, o.JSON, listColumns, rows); err != nil {

@@ -1,6 +1,7 @@
 package procfs
 
 import (
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -138,4 +139,38 @@ func FillOf(fd int) (PipeFill, bool) {
 		return PipeFill{}, false
 	}
 	return PipeFill{Capacity: c, Queued: q}, true
+}
+
+// FIFOOpeners is the processes (other than skipPID) blocked in open(2) of
+// a FIFO, waiting for a process to open its other end. The kernel counts
+// them as readers or writers, but they hold no descriptor yet, so FDs
+// cannot see them. Only processes whose wchan may be read are seen (root:
+// all; others: their own).
+func FIFOOpeners(skipPID int) []int {
+	var out []int
+	for _, pid := range PIDs() {
+		if pid == skipPID {
+			continue
+		}
+		if waitingForPartner(Root + "/" + strconv.Itoa(pid)) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// waitingForPartner reports whether a thread of the process at dir sleeps
+// in the kernel's FIFO open.
+func waitingForPartner(dir string) bool {
+	tasks, err := os.ReadDir(dir + "/task")
+	if err != nil {
+		return false
+	}
+	for _, t := range tasks {
+		b, err := os.ReadFile(dir + "/task/" + t.Name() + "/wchan")
+		if err == nil && string(b) == "wait_for_partner" {
+			return true
+		}
+	}
+	return false
 }

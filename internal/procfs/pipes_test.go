@@ -2,7 +2,10 @@ package procfs
 
 import (
 	"os"
+	"os/exec"
+	"slices"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -72,5 +75,36 @@ func TestPipes(t *testing.T) {
 	ff := fifos[PipeKey{st.Dev, st.Ino}]
 	if ff == nil || ff.Path != path || !ff.FIFO || len(ff.Readers) != 1 || len(ff.Writers) != 1 {
 		t.Errorf("Pipes(true)[%s] = %+v; want the FIFO, held by us for both", path, ff)
+	}
+}
+
+func TestFIFOOpeners(t *testing.T) {
+	path := t.TempDir() + "/f"
+	if err := unix.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sh", "-c", "echo hi > "+path)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	found := false
+	for end := time.Now().Add(10 * time.Second); !found && time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		found = slices.Contains(FIFOOpeners(os.Getpid()), pid)
+	}
+	if !found {
+		t.Errorf("FIFOOpeners() lacks %d, blocked opening %s", pid, path)
+	}
+	// Open the reading end: the writer's open completes and it leaves.
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if got := FIFOOpeners(os.Getpid()); slices.Contains(got, pid) {
+		t.Errorf("FIFOOpeners() = %v after the open; want no %d", got, pid)
 	}
 }

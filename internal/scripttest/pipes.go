@@ -10,6 +10,8 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"golang.org/x/sys/unix"
+
+	"github.com/ipcats/ipcats/internal/procfs"
 )
 
 // Commands and helpers for the pipe tools (pipecat, fifocat).
@@ -18,6 +20,42 @@ func init() {
 	Register("waitholder", waitHolder)
 	Register("mkfifo", mkfifoCmd)
 	Register("isfifo", isFIFO)
+	Register("waitopener", waitOpener)
+}
+
+// waitopener [DURATION]: wait until a process started in this script's
+// directory sleeps in open(2) of a FIFO, waiting for the other end (its
+// wchan is wait_for_partner). With !, fail if one is.
+func waitOpener(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) > 1 {
+		ts.Fatalf("usage: waitopener [DURATION]")
+	}
+	work := ts.MkAbs(".")
+	opener := func() bool {
+		for _, pid := range procfs.FIFOOpeners(os.Getpid()) {
+			if cwd, err := os.Readlink(procfs.Root + "/" + strconv.Itoa(pid) + "/cwd"); err == nil && cwd == work {
+				return true
+			}
+		}
+		return false
+	}
+	if neg {
+		if opener() {
+			ts.Fatalf("a process is blocked opening a FIFO")
+		}
+		return
+	}
+	d := 10 * time.Second
+	if len(args) == 1 {
+		var err error
+		d, err = time.ParseDuration(args[0])
+		ts.Check(err)
+	}
+	for end := time.Now().Add(d); !opener(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(end) {
+			ts.Fatalf("no process blocked opening a FIFO after %v", d)
+		}
+	}
 }
 
 // waitholder PATH [DURATION]: wait until some process holds the FIFO at
