@@ -18,6 +18,13 @@ func TestScripts(t *testing.T) {
 	scripttest.Run(t, "testdata/script")
 }
 
+// TestSerialScripts runs, after TestScripts and alone, the scripts that look
+// at every process on the system (whether anyone waits to open a FIFO), so
+// that the waiting writers of the scripts above cannot disturb them.
+func TestSerialScripts(t *testing.T) {
+	scripttest.Run(t, "testdata/serial")
+}
+
 func TestManPage(t *testing.T) {
 	mancheck.Check(t, "fifocat", cli.Parser("fifocat", usage, &options{}))
 }
