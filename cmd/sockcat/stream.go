@@ -205,7 +205,7 @@ func converse(ctx context.Context, env *cli.Env, o *options, fd int, peer sock.A
 	if o.Verbose {
 		env.Warnf("%s", summary(res, d.Messages, m, obj, time.Since(start)))
 	}
-	return relayErr(ctx, obj, res, m, err)
+	return relayErr(ctx, obj, res, m, err, o.RecvOnly)
 }
 
 // summary is the -v line: exact counts each way, the peer, time and rate.
@@ -218,7 +218,7 @@ func summary(res relay.Result, msgs bool, m *meter.Meter, obj string, el time.Du
 }
 
 // relayErr maps how a relay ended to an exit status.
-func relayErr(ctx context.Context, obj string, res relay.Result, m *meter.Meter, err error) error {
+func relayErr(ctx context.Context, obj string, res relay.Result, m *meter.Meter, err error, recvOnly bool) error {
 	var pe *relay.PumpError
 	switch {
 	case err == nil:
@@ -237,6 +237,11 @@ func relayErr(ctx context.Context, obj string, res relay.Result, m *meter.Meter,
 	inner := errors.Unwrap(pe.Err)
 	var we *relay.WriteError
 	isWrite := errors.As(pe.Err, &we)
+	if pe.Send && !isWrite && (errors.Is(inner, unix.ECONNRESET) || errors.Is(inner, unix.EPIPE)) {
+		// sendfile and splice cannot say which side failed: a reset is
+		// the socket's, never a file's or a pipe's read.
+		isWrite = true
+	}
 	switch {
 	case pe.Send && !isWrite && errors.Is(inner, relay.ErrTooBig):
 		return cli.Failf("standard input", "", "a line longer than the largest message; %d bytes were sent before it", res.Sent)
@@ -248,6 +253,10 @@ func relayErr(ctx context.Context, obj string, res relay.Result, m *meter.Meter,
 		return cli.Failf(obj, "", "the peer stopped reading (%s): only %d bytes of standard input were delivered", cli.Message(inner), res.Sent)
 	case isWrite:
 		return cli.Output(inner)
+	case !res.InputEOF && !recvOnly:
+		// The peer left (a reset) while standard input still had bytes:
+		// what counts is how much of it was delivered.
+		return cli.Failf(obj, "", "the peer left (%s): only %d bytes of standard input were delivered (%d bytes received)", cli.Message(inner), res.Sent, res.Received)
 	}
 	return cli.Failf(obj, "", "%s after %d bytes received", cli.Message(inner), res.Received)
 }

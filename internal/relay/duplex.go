@@ -200,7 +200,11 @@ func (d *Duplex) Run(ctx context.Context) (Result, error) {
 // send pumps input to the socket.
 func (d *Duplex) send(ctx context.Context, m *meter.Meter) (int64, error) {
 	if !d.Messages {
-		return Copy(ctx, d.Sock, d.In, m)
+		switch KindOf(d.In) {
+		case Pipe, Regular, Socket:
+			return Copy(ctx, d.Sock, d.In, m)
+		}
+		return sendCounted(ctx, d.Sock, d.In, m)
 	}
 	var n int64
 	max := d.MaxMsg
@@ -276,6 +280,44 @@ func (d *Duplex) recv(ctx context.Context, m *meter.Meter) (int64, error) {
 		}
 		n += int64(k)
 		m.AddMsg(k)
+	}
+}
+
+// sendCounted copies src (a terminal, a character device) to the socket
+// through one buffer, counting every byte the socket took, short writes
+// too: when the peer leaves in the middle of a buffer, the count says
+// exactly how much of the input was handed over.
+func sendCounted(ctx context.Context, sock, src int, m *meter.Meter) (int64, error) {
+	buf := make([]byte, BufSize)
+	r := &fdReader{ctx: ctx, fd: src}
+	var n int64
+	for {
+		k, err := r.Read(buf)
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, &ReadError{err}
+		}
+		for b := buf[:k]; len(b) > 0; {
+			w, err := unix.Write(sock, b)
+			switch {
+			case err == unix.EINTR:
+				continue
+			case err == unix.EAGAIN:
+				if err := waitFD(ctx, sock, unix.POLLOUT); err != nil {
+					return n, &WriteError{err}
+				}
+				continue
+			case err != nil:
+				return n, &WriteError{err}
+			case w == 0:
+				return n, &WriteError{io.ErrShortWrite}
+			}
+			b = b[w:]
+			n += int64(w)
+			m.Add(w)
+		}
 	}
 }
 
