@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -77,6 +78,9 @@ func connectHint(a sock.Addr, err error) string {
 	case errors.Is(err, unix.ENOENT):
 		return "start the listener first (sockcat -lU " + a.Path + ")"
 	case errors.Is(err, unix.EACCES) && a.Family == unix.AF_UNIX:
+		if dir := filepath.Dir(a.Path); unix.Access(dir, unix.X_OK) != nil {
+			return "reaching the socket needs search (x) permission on " + dir + " and the directories above it"
+		}
 		return "connecting needs write permission on the socket file (the listener's -m)"
 	}
 	return ""
@@ -158,6 +162,8 @@ func listenErr(a sock.Addr, err error) error {
 		return cli.Fail(a.Path, errors.New("exists and is not a socket"), "sockcat never removes anything but a stale socket")
 	case errors.Is(err, unix.EADDRINUSE):
 		return cli.Fail(obj, err, "another socket is bound there")
+	case errors.Is(err, unix.EACCES) && a.Family == unix.AF_UNIX:
+		return cli.Fail(obj, err, "creating the socket file needs write and search permission on "+filepath.Dir(a.Path))
 	case errors.Is(err, unix.EACCES):
 		return cli.Fail(obj, err, "ports below 1024 need root (or net.ipv4.ip_unprivileged_port_start)")
 	}
