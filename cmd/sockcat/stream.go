@@ -22,6 +22,15 @@ import (
 // describe names an address in messages: "127.0.0.1:5555 (tcp)".
 func describe(a sock.Addr) string { return a.String() + " (" + a.Proto() + ")" }
 
+// peerName names an accepted peer in -v: a Unix client is most often an
+// unnamed socket.
+func peerName(a sock.Addr) string {
+	if a.Family == unix.AF_UNIX && a.Path == "" {
+		return "an unnamed socket (unix)"
+	}
+	return describe(a)
+}
+
 // waitErr turns a failed wait for a peer into the exit statuses: -w
 // expiring is 3, --nonblock finding nobody is 3, a signal is the signal.
 func waitErr(ctx context.Context, obj, what string, err error) error {
@@ -125,7 +134,11 @@ func serve(ctx context.Context, env *cli.Env, o *options, a sock.Addr) error {
 			return waitErr(ctx, obj, "waiting for a connection", err)
 		}
 		if o.Verbose {
-			env.Warnf("connection from %s%s", describe(peer), credentials(peer, fd))
+			env.Warnf("connection from %s%s", peerName(peer), credentials(peer, fd))
+		}
+		if peer.Family == unix.AF_UNIX {
+			// Messages name the socket the user knows: ours.
+			peer = l.Addr
 		}
 		if o.Exec != "" {
 			err = runExec(ctx, env, o, fd, !o.Keep)
