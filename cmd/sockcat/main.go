@@ -7,6 +7,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -16,12 +17,20 @@ import (
 	"github.com/ipcats/ipcats/internal/sock"
 )
 
-const usage = "[OPTIONS] HOST PORT | -l [HOST] PORT | -U [-l] PATH | --list"
+const usage = "[OPTIONS] HOST PORT | -l [HOST] PORT | -U [-l] PATH | --list | --rm --stale [DIR...]"
+
+// common is cli.Common worded for sockcat, which has --list but no --stat.
+type common struct {
+	Verbose  bool `short:"v" long:"verbose" description:"Print a summary of each transfer on standard error"`
+	Progress bool `long:"progress" description:"Show a live byte count and rate on standard error"`
+	JSON     bool `long:"json" description:"Print --list output as JSON"`
+	Version  bool `long:"version" description:"Print the version and exit"`
+}
 
 // sockcat keeps nc's short flags (-w timeout, -n numeric), so it declares
 // its own time options instead of embedding cli.Wait.
 type options struct {
-	cli.Common
+	common
 	Listen    bool         `short:"l" long:"listen" description:"Listen for a peer instead of connecting to one"`
 	UDP       bool         `short:"u" long:"udp" description:"Use datagrams: UDP, or with -U a Unix datagram socket"`
 	Unix      bool         `short:"U" long:"unix" description:"The address is a Unix socket PATH, or @NAME in the abstract namespace"`
@@ -42,18 +51,31 @@ type options struct {
 	Mode      ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of the socket file, set at bind time (default 0600)"`
 	Lines     bool         `long:"lines" description:"With datagrams or --seqpacket, send one message per input line"`
 	List      bool         `long:"list" description:"List listening and connected sockets with their processes"`
+	Rm        bool         `long:"rm" description:"With --stale, remove stale Unix socket files"`
+	Stale     bool         `long:"stale" description:"With --rm or --list, the Unix socket files nobody is bound to, in DIR... (default: the temporary and runtime directories)"`
+	DryRun    bool         `long:"dry-run" description:"With --rm --stale, print what would be removed and remove nothing"`
 }
 
 func main() {
 	var o options
-	os.Exit(cli.Main("sockcat", usage, &o, &o.Common, func(ctx context.Context, env *cli.Env) error {
+	os.Exit(cli.Main("sockcat", usage, &o, nil, func(ctx context.Context, env *cli.Env) error {
 		return run(ctx, env, &o)
 	}))
 }
 
 func run(ctx context.Context, env *cli.Env, o *options) error {
+	if o.Version {
+		_, err := fmt.Fprintf(env.Stdout, "sockcat (ipcats) %s\n", cli.Version)
+		return cli.Output(err)
+	}
 	if err := checkFlags(o); err != nil {
 		return err
+	}
+	switch {
+	case o.Rm:
+		return removeStale(env, o, env.Args)
+	case o.Stale:
+		return listStale(env, o, env.Args)
 	}
 	if o.List {
 		if len(env.Args) > 0 {
@@ -87,6 +109,24 @@ func checkFlags(o *options) error {
 		if err := cli.OneOf(pair...); err != nil {
 			return err
 		}
+	}
+	if o.Rm || o.Stale || o.DryRun {
+		switch {
+		case o.Rm && !o.Stale:
+			return cli.Usagef("--rm goes with --stale (a listener removes its own socket file at exit)")
+		case o.Stale && !o.Rm && !o.List:
+			return cli.Usagef("--stale goes with --rm or --list")
+		case o.DryRun && !o.Rm:
+			return cli.Usagef("--dry-run goes with --rm --stale")
+		case o.Rm && o.List:
+			return cli.Usagef("--rm and --list cannot be combined")
+		case o.JSON && o.Rm:
+			return cli.Usagef("--json goes with --list")
+		}
+		if o.Listen || o.UDP || o.Unix || o.Seqpacket || o.Probe || o.Exec != "" || o.IPv4 || o.IPv6 {
+			return cli.Usagef("--stale takes only directories, no other mode")
+		}
+		return nil
 	}
 	listenU := o.Listen && o.Unix
 	switch {
