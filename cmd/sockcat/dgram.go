@@ -29,7 +29,7 @@ func serveDatagrams(ctx context.Context, env *cli.Env, o *options, l *sock.Liste
 	defer func() {
 		m.Stop()
 		if o.Verbose {
-			env.Warnf("%d datagrams, %d bytes, through %s in %s (%s)", m.Msgs(), m.Bytes(), obj,
+			env.Warnf("%s, %s, through %s in %s (%s)", plural(m.Msgs(), "datagram"), plural(m.Bytes(), "byte"), obj,
 				time.Since(start).Round(time.Microsecond), meter.Rate(m.Bytes(), time.Since(start)))
 		}
 	}()

@@ -229,11 +229,21 @@ func converse(ctx context.Context, env *cli.Env, o *options, fd int, peer sock.A
 
 // summary is the -v line: exact counts each way, the peer, time and rate.
 func summary(res relay.Result, msgs bool, m *meter.Meter, obj string, el time.Duration) string {
-	what := fmt.Sprintf("sent %d bytes, received %d bytes", res.Sent, res.Received)
+	what := fmt.Sprintf("sent %s, received %s", plural(res.Sent, "byte"), plural(res.Received, "byte"))
 	if msgs {
-		what = fmt.Sprintf("sent and received %d messages: %d bytes sent, %d received", m.Msgs(), res.Sent, res.Received)
+		what = fmt.Sprintf("sent %s (%s), received %s (%s)",
+			plural(res.SentMsgs, "message"), plural(res.Sent, "byte"),
+			plural(res.ReceivedMsgs, "message"), plural(res.Received, "byte"))
 	}
 	return fmt.Sprintf("%s with %s in %s (%s)", what, obj, el.Round(time.Microsecond), meter.Rate(res.Sent+res.Received, el))
+}
+
+// plural is "1 byte", "2 bytes".
+func plural(n int64, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }
 
 // relayErr maps how a relay ended to an exit status.

@@ -46,10 +46,12 @@ type Duplex struct {
 // Result says what the relay moved and how it ended.
 type Result struct {
 	Sent, Received int64
-	InputEOF       bool // input ended (and the socket was half-closed)
-	PeerEOF        bool // the peer closed its side
-	Idle           bool // Idle expired
-	Lingered       bool // Linger expired after input's end
+	// SentMsgs and ReceivedMsgs count messages, with Messages.
+	SentMsgs, ReceivedMsgs int64
+	InputEOF               bool // input ended (and the socket was half-closed)
+	PeerEOF                bool // the peer closed its side
+	Idle                   bool // Idle expired
+	Lingered               bool // Linger expired after input's end
 }
 
 // PumpError is a failure of one direction: Send (input -> socket) or
@@ -74,8 +76,8 @@ var ErrIdle = errors.New("idle timeout")
 var ErrTooBig = errors.New("message too long")
 
 type pumped struct {
-	n   int64
-	err error
+	n, msgs int64
+	err     error
 }
 
 // Run relays until both pumps are done or one fails. The error is nil
@@ -96,14 +98,14 @@ func (d *Duplex) Run(ctx context.Context) (Result, error) {
 	recvDone := make(chan pumped, 1)
 	sending, receiving := d.In >= 0, d.Out >= 0
 	if sending {
-		go func() { n, err := d.send(sendCtx, m); sendDone <- pumped{n, err} }()
+		go func() { var p pumped; p.n, p.err = d.send(sendCtx, m, &p.msgs); sendDone <- p }()
 	} else {
 		// --recv-only: nothing to send, say so at once.
 		unix.Shutdown(d.Sock, unix.SHUT_WR)
 		res.InputEOF = true
 	}
 	if receiving {
-		go func() { n, err := d.recv(recvCtx, m); recvDone <- pumped{n, err} }()
+		go func() { var p pumped; p.n, p.err = d.recv(recvCtx, m, &p.msgs); recvDone <- p }()
 	}
 
 	var linger <-chan time.Time
@@ -123,7 +125,7 @@ func (d *Duplex) Run(ctx context.Context) (Result, error) {
 		select {
 		case p := <-sendDone:
 			sending = false
-			res.Sent = p.n
+			res.Sent, res.SentMsgs = p.n, p.msgs
 			switch {
 			case p.err == nil:
 				// Input ended: half-close, then wait for the peer (or Linger).
@@ -155,7 +157,7 @@ func (d *Duplex) Run(ctx context.Context) (Result, error) {
 			}
 		case p := <-recvDone:
 			receiving = false
-			res.Received = p.n
+			res.Received, res.ReceivedMsgs = p.n, p.msgs
 			switch {
 			case p.err == nil:
 				res.PeerEOF = true
@@ -198,7 +200,7 @@ func (d *Duplex) Run(ctx context.Context) (Result, error) {
 }
 
 // send pumps input to the socket.
-func (d *Duplex) send(ctx context.Context, m *meter.Meter) (int64, error) {
+func (d *Duplex) send(ctx context.Context, m *meter.Meter, msgs *int64) (int64, error) {
 	if !d.Messages {
 		switch KindOf(d.In) {
 		case Pipe, Regular, Socket:
@@ -248,12 +250,13 @@ func (d *Duplex) send(ctx context.Context, m *meter.Meter) (int64, error) {
 			return n, &WriteError{err}
 		}
 		n += int64(len(msg))
+		*msgs++
 		m.AddMsg(len(msg))
 	}
 }
 
 // recv pumps the socket to output.
-func (d *Duplex) recv(ctx context.Context, m *meter.Meter) (int64, error) {
+func (d *Duplex) recv(ctx context.Context, m *meter.Meter, msgs *int64) (int64, error) {
 	if !d.Messages {
 		if streamable(d.Out) {
 			if KindOf(d.Out) == Pipe {
@@ -279,6 +282,7 @@ func (d *Duplex) recv(ctx context.Context, m *meter.Meter) (int64, error) {
 			return n, &WriteError{err}
 		}
 		n += int64(k)
+		*msgs++
 		m.AddMsg(k)
 	}
 }
