@@ -197,9 +197,9 @@ func converse(ctx context.Context, env *cli.Env, o *options, fd int, peer sock.A
 	}
 	switch {
 	case peer.Type == unix.SOCK_SEQPACKET:
-		d.Messages, d.Lines, d.MaxMsg = true, o.Lines, 64<<10
+		d.Messages, d.Lines, d.MaxMsg = true, o.Lines, maxMsg(peer)
 	case peer.Type == unix.SOCK_DGRAM:
-		d.Messages, d.Lines, d.Datagram, d.MaxMsg = true, o.Lines, true, maxDatagram(peer)
+		d.Messages, d.Lines, d.Datagram, d.MaxMsg = true, o.Lines, true, maxMsg(peer)
 		if !o.Quit.Set {
 			d.Linger = 0 // a datagram client ends at input's end
 		}
@@ -224,7 +224,7 @@ func converse(ctx context.Context, env *cli.Env, o *options, fd int, peer sock.A
 	if o.Verbose {
 		env.Warnf("%s", summary(res, d.Messages, m, obj, time.Since(start)))
 	}
-	return relayErr(ctx, obj, res, m, err, o.RecvOnly)
+	return relayErr(ctx, obj, peer, res, m, err)
 }
 
 // summary is the -v line: exact counts each way, the peer, time and rate.
@@ -247,7 +247,7 @@ func plural(n int64, unit string) string {
 }
 
 // relayErr maps how a relay ended to an exit status.
-func relayErr(ctx context.Context, obj string, res relay.Result, m *meter.Meter, err error, recvOnly bool) error {
+func relayErr(ctx context.Context, obj string, peer sock.Addr, res relay.Result, m *meter.Meter, err error) error {
 	var pe *relay.PumpError
 	switch {
 	case err == nil:
@@ -273,7 +273,13 @@ func relayErr(ctx context.Context, obj string, res relay.Result, m *meter.Meter,
 	}
 	switch {
 	case pe.Send && !isWrite && errors.Is(inner, relay.ErrTooBig):
-		return cli.Failf("standard input", "", "a line longer than the largest message; %d bytes were sent before it", res.Sent)
+		line := "a line"
+		var tb *relay.TooBigError
+		if errors.As(inner, &tb) {
+			line = fmt.Sprintf("line %d", tb.Line)
+		}
+		return cli.Failf("standard input", limitNote(peer),
+			"%s is longer than the largest message, %d bytes; %d bytes were sent before it", line, maxMsg(peer), res.Sent)
 	case pe.Send && !isWrite:
 		return cli.Fail("standard input", inner, fmt.Sprintf("%d bytes were sent", res.Sent))
 	case pe.Send && errors.Is(inner, unix.EMSGSIZE):
@@ -282,7 +288,7 @@ func relayErr(ctx context.Context, obj string, res relay.Result, m *meter.Meter,
 		return cli.Failf(obj, "", "the peer stopped reading (%s): only %d bytes of standard input were delivered", cli.Message(inner), res.Sent)
 	case isWrite:
 		return cli.Output(inner)
-	case !res.InputEOF && !recvOnly:
+	case !res.InputEOF:
 		// The peer left (a reset) while standard input still had bytes:
 		// what counts is how much of it was delivered.
 		return cli.Failf(obj, "", "the peer left (%s): only %d bytes of standard input were delivered (%d bytes received)", cli.Message(inner), res.Sent, res.Received)
@@ -290,8 +296,8 @@ func relayErr(ctx context.Context, obj string, res relay.Result, m *meter.Meter,
 	return cli.Failf(obj, "", "%s after %d bytes received", cli.Message(inner), res.Received)
 }
 
-// maxDatagram is the largest message one send can carry.
-func maxDatagram(a sock.Addr) int {
+// maxMsg is the largest message one send carries.
+func maxMsg(a sock.Addr) int {
 	if a.Family == unix.AF_UNIX {
 		return 64 << 10
 	}
@@ -299,6 +305,17 @@ func maxDatagram(a sock.Addr) int {
 		return 65527
 	}
 	return 65507
+}
+
+// limitNote says where the largest message comes from, and what raises it.
+func limitNote(a sock.Addr) string {
+	switch a.Family {
+	case unix.AF_INET:
+		return "UDP over IPv4 carries at most 65507 bytes per datagram; no setting raises it"
+	case unix.AF_INET6:
+		return "UDP over IPv6 carries at most 65527 bytes per datagram; no setting raises it"
+	}
+	return "sockcat sends Unix messages of up to 64 KiB; the kernel's own limit is the socket's SO_SNDBUF (net.core.wmem_default, up to net.core.wmem_max)"
 }
 
 func isTerminal(fd int) bool {

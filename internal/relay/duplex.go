@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -74,6 +75,20 @@ var ErrIdle = errors.New("idle timeout")
 
 // ErrTooBig refuses an input line or read that no single message can hold.
 var ErrTooBig = errors.New("message too long")
+
+// TooBigError is an input line (numbered from 1) longer than Max, the
+// largest message; it matches ErrTooBig.
+type TooBigError struct {
+	Line int64
+	Max  int
+}
+
+func (e *TooBigError) Error() string {
+	return fmt.Sprintf("line %d is longer than the largest message (%d bytes)", e.Line, e.Max)
+}
+
+// Is makes errors.Is(err, ErrTooBig) true.
+func (e *TooBigError) Is(target error) bool { return target == ErrTooBig }
 
 type pumped struct {
 	n, msgs int64
@@ -227,7 +242,7 @@ func (d *Duplex) send(ctx context.Context, m *meter.Meter, msgs *int64) (int64, 
 		if d.Lines {
 			msg, err = br.ReadSlice('\n')
 			if err == bufio.ErrBufferFull {
-				return n, &ReadError{ErrTooBig}
+				return n, &ReadError{&TooBigError{Line: *msgs + 1, Max: max}}
 			}
 			if err == io.EOF {
 				err = nil
