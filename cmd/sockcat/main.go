@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -38,7 +39,7 @@ type options struct {
 	IPv4      bool         `short:"4" description:"Use IPv4 addresses only"`
 	IPv6      bool         `short:"6" description:"Use IPv6 addresses only"`
 	Keep      bool         `short:"k" long:"keep-listening" description:"With -l, serve the next peer after one leaves"`
-	Exec      string       `short:"e" long:"exec" value-name:"CMD" description:"Run /bin/sh -c CMD for each connection, the socket as its standard input and output"`
+	Exec      command      `short:"e" long:"exec" value-name:"CMD" description:"Run /bin/sh -c CMD for each connection, the socket as its standard input and output"`
 	Probe     bool         `short:"z" long:"probe" description:"Only check that something listens: connect, close, exit 0"`
 	Timeout   cli.Duration `short:"w" long:"timeout" value-name:"SECS" description:"Give up waiting for a peer, or for data, after SECS: exit 3 if nothing moved"`
 	Quit      cli.Duration `short:"q" long:"quit" value-name:"SECS" description:"After standard input ends, wait at most SECS for the peer to finish"`
@@ -54,6 +55,18 @@ type options struct {
 	Rm        bool         `long:"rm" description:"With --stale, remove stale Unix socket files"`
 	Stale     bool         `long:"stale" description:"With --rm or --list, the Unix socket files nobody is bound to, in DIR... (default: the temporary and runtime directories)"`
 	DryRun    bool         `long:"dry-run" description:"With --rm --stale, print what would be removed and remove nothing"`
+}
+
+// command is an -e value: a shell command, never an empty one.
+type command string
+
+// UnmarshalFlag implements go-flags' Unmarshaler.
+func (c *command) UnmarshalFlag(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return errors.New("an empty command")
+	}
+	*c = command(s)
+	return nil
 }
 
 func main() {
@@ -127,6 +140,14 @@ func checkFlags(o *options) error {
 			return cli.Usagef("--stale takes only directories, no other mode")
 		}
 		return nil
+	}
+	switch {
+	case o.Quit.Set && (o.Probe || o.Exec != ""):
+		return cli.Usagef("-q goes with a relay, not -z or -e (which send no standard input)")
+	case o.Timeout.Set && o.Timeout.D <= 0:
+		return cli.Usagef("-w 0 would give up at once; --nonblock never waits for a peer")
+	case o.RecvOnly && o.UDP && !o.Listen:
+		return cli.Usagef("--recv-only -u receives nothing: a datagram listener answers only a peer that sent to it")
 	}
 	listenU := o.Listen && o.Unix
 	switch {
@@ -205,7 +226,7 @@ func parseAddr(ctx context.Context, args []string, o *options) ([]sock.Addr, err
 	}
 	addrs, err := sock.Resolve(ctx, host, p, typ, family, o.Numeric)
 	if errors.Is(err, sock.ErrNumeric) {
-		return nil, cli.Fail("", err, "-n takes numeric addresses only")
+		return nil, cli.Usagef("%v; -n takes numeric addresses only", err)
 	}
 	if err != nil {
 		return nil, cli.Fail("", err, "")

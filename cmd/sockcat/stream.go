@@ -336,7 +336,7 @@ func runExec(ctx context.Context, env *cli.Env, o *options, fd int, wait bool) e
 	}
 	f := os.NewFile(uintptr(dup), "socket")
 	defer f.Close()
-	cmd := exec.Command("/bin/sh", "-c", o.Exec)
+	cmd := exec.Command("/bin/sh", "-c", string(o.Exec))
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = f, f, env.Stderr
 	if err := cmd.Start(); err != nil {
 		return cli.Fail("/bin/sh", err, "")
@@ -361,10 +361,10 @@ func runExec(ctx context.Context, env *cli.Env, o *options, fd int, wait bool) e
 		if st.Signaled() {
 			code = 128 + int(st.Signal())
 		}
-		return &cli.Error{Code: code, Object: "-e " + o.Exec, Err: fmt.Errorf("exited with status %d", code)}
+		return &cli.Error{Code: code, Object: "-e " + string(o.Exec), Err: fmt.Errorf("exited with status %d", code)}
 	}
 	if err != nil {
-		return cli.Fail("-e "+o.Exec, err, "")
+		return cli.Fail("-e "+string(o.Exec), err, "")
 	}
 	return nil
 }
