@@ -213,6 +213,9 @@ func parseAddr(ctx context.Context, args []string, o *options) ([]sock.Addr, err
 	default:
 		return nil, cli.Usagef("unexpected argument %q", args[2])
 	}
+	if lo, hi, ok := strings.Cut(port, "-"); ok && lo != "" && hi != "" && lo[0] >= '0' && lo[0] <= '9' {
+		return nil, cli.Usagef("port %q: sockcat takes one port, not a range; probe several with a loop: for p in $(seq %s %s); do sockcat -z -w 1 HOST $p && echo $p; done", port, lo, hi)
+	}
 	p, err := sock.ParsePort(port, o.UDP, o.Numeric)
 	if err != nil {
 		return nil, cli.Usagef("%v", err)

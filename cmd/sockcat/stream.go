@@ -170,7 +170,7 @@ func listenErr(a sock.Addr, err error) error {
 	case errors.Is(err, sock.ErrPathExists):
 		return cli.Fail(a.Path, errors.New("a socket file is in the way"), "--unlink removes it if nobody answers on it")
 	case errors.Is(err, sock.ErrLive):
-		return cli.Fail(a.Path, err, "another program listens there; --unlink removes only stale sockets")
+		return cli.Fail(a.Path, err, "--unlink removes only stale sockets: choose another path, or stop that program")
 	case errors.Is(err, sock.ErrNotSocket):
 		return cli.Fail(a.Path, errors.New("exists and is not a socket"), "sockcat never removes anything but a stale socket")
 	case errors.Is(err, unix.EADDRINUSE):
