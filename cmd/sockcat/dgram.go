@@ -29,7 +29,7 @@ func serveDatagrams(ctx context.Context, env *cli.Env, o *options, l *sock.Liste
 	defer func() {
 		m.Stop()
 		if o.Verbose {
-			env.Warnf("%d datagrams, %d bytes, through %s in %s (%s)", m.Msgs(), m.Bytes(), obj,
+			env.Warnf("%s, %s, through %s in %s (%s)", plural(m.Msgs(), "datagram"), plural(m.Bytes(), "byte"), obj,
 				time.Since(start).Round(time.Microsecond), meter.Rate(m.Bytes(), time.Since(start)))
 		}
 	}()
@@ -78,7 +78,7 @@ func serveDatagrams(ctx context.Context, env *cli.Env, o *options, l *sock.Liste
 		case <-ctx.Done():
 			return
 		}
-		err := sendLines(ctx, env, o, m, l.FD, maxDatagram(l.Addr), func() unix.Sockaddr {
+		err := sendLines(ctx, env, o, m, l.FD, l.Addr, func() unix.Sockaddr {
 			mu.Lock()
 			defer mu.Unlock()
 			return peer
@@ -138,7 +138,9 @@ func datagramErr(obj string, err error) error {
 
 // sendLines sends standard input as datagrams to to(): one per read, or
 // one per line with --lines. It returns nil at input's end.
-func sendLines(ctx context.Context, env *cli.Env, o *options, m *meter.Meter, fd, max int, to func() unix.Sockaddr) error {
+func sendLines(ctx context.Context, env *cli.Env, o *options, m *meter.Meter, fd int, a sock.Addr, to func() unix.Sockaddr) error {
+	max := maxMsg(a)
+	var line int64
 	in := bufio.NewReaderSize(env.Stdin, max+1)
 	buf := make([]byte, max)
 	for {
@@ -147,7 +149,7 @@ func sendLines(ctx context.Context, env *cli.Env, o *options, m *meter.Meter, fd
 		if o.Lines {
 			msg, err = in.ReadSlice('\n')
 			if err == bufio.ErrBufferFull {
-				return cli.Failf("standard input", "", "a line longer than %d bytes, the largest datagram; nothing of it was sent", max)
+				return cli.Failf("standard input", limitNote(a), "line %d is longer than the largest message, %d bytes; nothing of it was sent", line+1, max)
 			}
 		} else {
 			var n int
@@ -159,6 +161,7 @@ func sendLines(ctx context.Context, env *cli.Env, o *options, m *meter.Meter, fd
 				return serr
 			}
 			m.AddMsg(len(msg))
+			line++
 		}
 		if err == io.EOF {
 			return nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -28,13 +29,7 @@ func list(env *cli.Env, o *options) error {
 		if s.State == "TIME_WAIT" || s.Proto[0] == 'u' && s.Proto != "udp" && s.Proto != "udp6" && s.Local == "" {
 			continue
 		}
-		var procs []report.Record
-		var text []string
-		for _, pid := range owners[s.Inode] {
-			c := procfs.Comm(pid)
-			procs = append(procs, report.Record{{Name: "pid", Value: pid}, {Name: "command", Value: c}})
-			text = append(text, c+"["+strconv.Itoa(pid)+"]")
-		}
+		procs := holders(owners[s.Inode], s.UID, scan.Hidden > 0)
 		r := report.Record{
 			{Name: "proto", Value: s.Proto},
 			{Name: "state", Value: s.State},
@@ -45,7 +40,7 @@ func list(env *cli.Env, o *options) error {
 		if s.UID >= 0 {
 			r = append(r, report.Field{Name: "owner", Value: report.User(uint32(s.UID))})
 		}
-		r = append(r, report.Field{Name: "processes", Value: procs, Text: strings.Join(text, ",")})
+		r = append(r, procs)
 		rows = append(rows, r)
 	}
 	order := map[string]int{"LISTEN": 0, "UNCONN": 1}
@@ -71,6 +66,28 @@ func list(env *cli.Env, o *options) error {
 		env.Warnf("%d processes could not be inspected; run as root to see every holder", scan.Hidden)
 	}
 	return nil
+}
+
+// holders is the processes field of a socket held by pids: a JSON list
+// (empty, never null), and in text "comm[pid],...", "none", or, when the
+// holders of a socket not ours could not be inspected, "not visible".
+func holders(pids []int, uid int, hidden bool) report.Field {
+	procs := []report.Record{}
+	var text []string
+	for _, pid := range pids {
+		c := procfs.Comm(pid)
+		procs = append(procs, report.Record{{Name: "pid", Value: pid}, {Name: "command", Value: c}})
+		text = append(text, c+"["+strconv.Itoa(pid)+"]")
+	}
+	t := strings.Join(text, ",")
+	switch {
+	case t != "":
+	case hidden && uid != os.Geteuid():
+		t = "not visible" // uid -1: a Unix socket, whose owner is not known
+	default:
+		t = "none"
+	}
+	return report.Field{Name: "processes", Value: procs, Text: t}
 }
 
 // orNil makes an absent address JSON null.

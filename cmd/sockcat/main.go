@@ -7,7 +7,9 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -16,12 +18,20 @@ import (
 	"github.com/ipcats/ipcats/internal/sock"
 )
 
-const usage = "[OPTIONS] HOST PORT | -l [HOST] PORT | -U [-l] PATH | --list"
+const usage = "[OPTIONS] HOST PORT | -l [HOST] PORT | -U [-l] PATH | --list | --rm --stale [DIR...]"
+
+// common is cli.Common worded for sockcat, which has --list but no --stat.
+type common struct {
+	Verbose  bool `short:"v" long:"verbose" description:"Print a summary of each transfer on standard error"`
+	Progress bool `long:"progress" description:"Show a live byte count and rate on standard error"`
+	JSON     bool `long:"json" description:"Print --list output as JSON"`
+	Version  bool `long:"version" description:"Print the version and exit"`
+}
 
 // sockcat keeps nc's short flags (-w timeout, -n numeric), so it declares
 // its own time options instead of embedding cli.Wait.
 type options struct {
-	cli.Common
+	common
 	Listen    bool         `short:"l" long:"listen" description:"Listen for a peer instead of connecting to one"`
 	UDP       bool         `short:"u" long:"udp" description:"Use datagrams: UDP, or with -U a Unix datagram socket"`
 	Unix      bool         `short:"U" long:"unix" description:"The address is a Unix socket PATH, or @NAME in the abstract namespace"`
@@ -29,7 +39,7 @@ type options struct {
 	IPv4      bool         `short:"4" description:"Use IPv4 addresses only"`
 	IPv6      bool         `short:"6" description:"Use IPv6 addresses only"`
 	Keep      bool         `short:"k" long:"keep-listening" description:"With -l, serve the next peer after one leaves"`
-	Exec      string       `short:"e" long:"exec" value-name:"CMD" description:"Run /bin/sh -c CMD for each connection, the socket as its standard input and output"`
+	Exec      command      `short:"e" long:"exec" value-name:"CMD" description:"Run /bin/sh -c CMD for each connection, the socket as its standard input and output"`
 	Probe     bool         `short:"z" long:"probe" description:"Only check that something listens: connect, close, exit 0"`
 	Timeout   cli.Duration `short:"w" long:"timeout" value-name:"SECS" description:"Give up waiting for a peer, or for data, after SECS: exit 3 if nothing moved"`
 	Quit      cli.Duration `short:"q" long:"quit" value-name:"SECS" description:"After standard input ends, wait at most SECS for the peer to finish"`
@@ -42,18 +52,43 @@ type options struct {
 	Mode      ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of the socket file, set at bind time (default 0600)"`
 	Lines     bool         `long:"lines" description:"With datagrams or --seqpacket, send one message per input line"`
 	List      bool         `long:"list" description:"List listening and connected sockets with their processes"`
+	Rm        bool         `long:"rm" description:"With --stale, remove stale Unix socket files"`
+	Stale     bool         `long:"stale" description:"With --rm or --list, the Unix socket files nobody is bound to, in DIR... (default: the temporary and runtime directories)"`
+	DryRun    bool         `long:"dry-run" description:"With --rm --stale, print what would be removed and remove nothing"`
+}
+
+// command is an -e value: a shell command, never an empty one.
+type command string
+
+// UnmarshalFlag implements go-flags' Unmarshaler.
+func (c *command) UnmarshalFlag(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return errors.New("an empty command")
+	}
+	*c = command(s)
+	return nil
 }
 
 func main() {
 	var o options
-	os.Exit(cli.Main("sockcat", usage, &o, &o.Common, func(ctx context.Context, env *cli.Env) error {
+	os.Exit(cli.Main("sockcat", usage, &o, nil, func(ctx context.Context, env *cli.Env) error {
 		return run(ctx, env, &o)
 	}))
 }
 
 func run(ctx context.Context, env *cli.Env, o *options) error {
+	if o.Version {
+		_, err := fmt.Fprintf(env.Stdout, "sockcat (ipcats) %s\n", cli.Version)
+		return cli.Output(err)
+	}
 	if err := checkFlags(o); err != nil {
 		return err
+	}
+	switch {
+	case o.Rm:
+		return removeStale(env, o, env.Args)
+	case o.Stale:
+		return listStale(env, o, env.Args)
 	}
 	if o.List {
 		if len(env.Args) > 0 {
@@ -87,6 +122,32 @@ func checkFlags(o *options) error {
 		if err := cli.OneOf(pair...); err != nil {
 			return err
 		}
+	}
+	if o.Rm || o.Stale || o.DryRun {
+		switch {
+		case o.Rm && !o.Stale:
+			return cli.Usagef("--rm goes with --stale (a listener removes its own socket file at exit)")
+		case o.Stale && !o.Rm && !o.List:
+			return cli.Usagef("--stale goes with --rm or --list")
+		case o.DryRun && !o.Rm:
+			return cli.Usagef("--dry-run goes with --rm --stale")
+		case o.Rm && o.List:
+			return cli.Usagef("--rm and --list cannot be combined")
+		case o.JSON && o.Rm:
+			return cli.Usagef("--json goes with --list")
+		}
+		if o.Listen || o.UDP || o.Unix || o.Seqpacket || o.Probe || o.Exec != "" || o.IPv4 || o.IPv6 {
+			return cli.Usagef("--stale takes only directories, no other mode")
+		}
+		return nil
+	}
+	switch {
+	case o.Quit.Set && (o.Probe || o.Exec != ""):
+		return cli.Usagef("-q goes with a relay, not -z or -e (which send no standard input)")
+	case o.Timeout.Set && o.Timeout.D <= 0:
+		return cli.Usagef("-w 0 would give up at once; --nonblock never waits for a peer")
+	case o.RecvOnly && o.UDP && !o.Listen:
+		return cli.Usagef("--recv-only -u receives nothing: a datagram listener answers only a peer that sent to it")
 	}
 	listenU := o.Listen && o.Unix
 	switch {
@@ -152,6 +213,9 @@ func parseAddr(ctx context.Context, args []string, o *options) ([]sock.Addr, err
 	default:
 		return nil, cli.Usagef("unexpected argument %q", args[2])
 	}
+	if lo, hi, ok := strings.Cut(port, "-"); ok && lo != "" && hi != "" && lo[0] >= '0' && lo[0] <= '9' {
+		return nil, cli.Usagef("port %q: sockcat takes one port, not a range; probe several with a loop: for p in $(seq %s %s); do sockcat -z -w 1 HOST $p && echo $p; done", port, lo, hi)
+	}
 	p, err := sock.ParsePort(port, o.UDP, o.Numeric)
 	if err != nil {
 		return nil, cli.Usagef("%v", err)
@@ -165,7 +229,7 @@ func parseAddr(ctx context.Context, args []string, o *options) ([]sock.Addr, err
 	}
 	addrs, err := sock.Resolve(ctx, host, p, typ, family, o.Numeric)
 	if errors.Is(err, sock.ErrNumeric) {
-		return nil, cli.Fail("", err, "-n takes numeric addresses only")
+		return nil, cli.Usagef("%v; -n takes numeric addresses only", err)
 	}
 	if err != nil {
 		return nil, cli.Fail("", err, "")

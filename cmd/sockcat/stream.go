@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -20,6 +21,15 @@ import (
 
 // describe names an address in messages: "127.0.0.1:5555 (tcp)".
 func describe(a sock.Addr) string { return a.String() + " (" + a.Proto() + ")" }
+
+// peerName names an accepted peer in -v: a Unix client is most often an
+// unnamed socket.
+func peerName(a sock.Addr) string {
+	if a.Family == unix.AF_UNIX && a.Path == "" {
+		return "an unnamed socket (unix)"
+	}
+	return describe(a)
+}
 
 // waitErr turns a failed wait for a peer into the exit statuses: -w
 // expiring is 3, --nonblock finding nobody is 3, a signal is the signal.
@@ -77,6 +87,9 @@ func connectHint(a sock.Addr, err error) string {
 	case errors.Is(err, unix.ENOENT):
 		return "start the listener first (sockcat -lU " + a.Path + ")"
 	case errors.Is(err, unix.EACCES) && a.Family == unix.AF_UNIX:
+		if dir := filepath.Dir(a.Path); unix.Access(dir, unix.X_OK) != nil {
+			return "reaching the socket needs search (x) permission on " + dir + " and the directories above it"
+		}
 		return "connecting needs write permission on the socket file (the listener's -m)"
 	}
 	return ""
@@ -121,7 +134,11 @@ func serve(ctx context.Context, env *cli.Env, o *options, a sock.Addr) error {
 			return waitErr(ctx, obj, "waiting for a connection", err)
 		}
 		if o.Verbose {
-			env.Warnf("connection from %s%s", describe(peer), credentials(peer, fd))
+			env.Warnf("connection from %s%s", peerName(peer), credentials(peer, fd))
+		}
+		if peer.Family == unix.AF_UNIX {
+			// Messages name the socket the user knows: ours.
+			peer = l.Addr
 		}
 		if o.Exec != "" {
 			err = runExec(ctx, env, o, fd, !o.Keep)
@@ -153,11 +170,13 @@ func listenErr(a sock.Addr, err error) error {
 	case errors.Is(err, sock.ErrPathExists):
 		return cli.Fail(a.Path, errors.New("a socket file is in the way"), "--unlink removes it if nobody answers on it")
 	case errors.Is(err, sock.ErrLive):
-		return cli.Fail(a.Path, err, "another program listens there; --unlink removes only stale sockets")
+		return cli.Fail(a.Path, err, "--unlink removes only stale sockets: choose another path, or stop that program")
 	case errors.Is(err, sock.ErrNotSocket):
 		return cli.Fail(a.Path, errors.New("exists and is not a socket"), "sockcat never removes anything but a stale socket")
 	case errors.Is(err, unix.EADDRINUSE):
 		return cli.Fail(obj, err, "another socket is bound there")
+	case errors.Is(err, unix.EACCES) && a.Family == unix.AF_UNIX:
+		return cli.Fail(obj, err, "creating the socket file needs write and search permission on "+filepath.Dir(a.Path))
 	case errors.Is(err, unix.EACCES):
 		return cli.Fail(obj, err, "ports below 1024 need root (or net.ipv4.ip_unprivileged_port_start)")
 	}
@@ -178,9 +197,9 @@ func converse(ctx context.Context, env *cli.Env, o *options, fd int, peer sock.A
 	}
 	switch {
 	case peer.Type == unix.SOCK_SEQPACKET:
-		d.Messages, d.Lines, d.MaxMsg = true, o.Lines, 64<<10
+		d.Messages, d.Lines, d.MaxMsg = true, o.Lines, maxMsg(peer)
 	case peer.Type == unix.SOCK_DGRAM:
-		d.Messages, d.Lines, d.Datagram, d.MaxMsg = true, o.Lines, true, maxDatagram(peer)
+		d.Messages, d.Lines, d.Datagram, d.MaxMsg = true, o.Lines, true, maxMsg(peer)
 		if !o.Quit.Set {
 			d.Linger = 0 // a datagram client ends at input's end
 		}
@@ -205,20 +224,30 @@ func converse(ctx context.Context, env *cli.Env, o *options, fd int, peer sock.A
 	if o.Verbose {
 		env.Warnf("%s", summary(res, d.Messages, m, obj, time.Since(start)))
 	}
-	return relayErr(ctx, obj, res, m, err)
+	return relayErr(ctx, obj, peer, res, m, err)
 }
 
 // summary is the -v line: exact counts each way, the peer, time and rate.
 func summary(res relay.Result, msgs bool, m *meter.Meter, obj string, el time.Duration) string {
-	what := fmt.Sprintf("sent %d bytes, received %d bytes", res.Sent, res.Received)
+	what := fmt.Sprintf("sent %s, received %s", plural(res.Sent, "byte"), plural(res.Received, "byte"))
 	if msgs {
-		what = fmt.Sprintf("sent and received %d messages: %d bytes sent, %d received", m.Msgs(), res.Sent, res.Received)
+		what = fmt.Sprintf("sent %s (%s), received %s (%s)",
+			plural(res.SentMsgs, "message"), plural(res.Sent, "byte"),
+			plural(res.ReceivedMsgs, "message"), plural(res.Received, "byte"))
 	}
 	return fmt.Sprintf("%s with %s in %s (%s)", what, obj, el.Round(time.Microsecond), meter.Rate(res.Sent+res.Received, el))
 }
 
+// plural is "1 byte", "2 bytes".
+func plural(n int64, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
 // relayErr maps how a relay ended to an exit status.
-func relayErr(ctx context.Context, obj string, res relay.Result, m *meter.Meter, err error) error {
+func relayErr(ctx context.Context, obj string, peer sock.Addr, res relay.Result, m *meter.Meter, err error) error {
 	var pe *relay.PumpError
 	switch {
 	case err == nil:
@@ -237,9 +266,20 @@ func relayErr(ctx context.Context, obj string, res relay.Result, m *meter.Meter,
 	inner := errors.Unwrap(pe.Err)
 	var we *relay.WriteError
 	isWrite := errors.As(pe.Err, &we)
+	if pe.Send && !isWrite && (errors.Is(inner, unix.ECONNRESET) || errors.Is(inner, unix.EPIPE)) {
+		// sendfile and splice cannot say which side failed: a reset is
+		// the socket's, never a file's or a pipe's read.
+		isWrite = true
+	}
 	switch {
 	case pe.Send && !isWrite && errors.Is(inner, relay.ErrTooBig):
-		return cli.Failf("standard input", "", "a line longer than the largest message; %d bytes were sent before it", res.Sent)
+		line := "a line"
+		var tb *relay.TooBigError
+		if errors.As(inner, &tb) {
+			line = fmt.Sprintf("line %d", tb.Line)
+		}
+		return cli.Failf("standard input", limitNote(peer),
+			"%s is longer than the largest message, %d bytes; %d bytes were sent before it", line, maxMsg(peer), res.Sent)
 	case pe.Send && !isWrite:
 		return cli.Fail("standard input", inner, fmt.Sprintf("%d bytes were sent", res.Sent))
 	case pe.Send && errors.Is(inner, unix.EMSGSIZE):
@@ -248,12 +288,16 @@ func relayErr(ctx context.Context, obj string, res relay.Result, m *meter.Meter,
 		return cli.Failf(obj, "", "the peer stopped reading (%s): only %d bytes of standard input were delivered", cli.Message(inner), res.Sent)
 	case isWrite:
 		return cli.Output(inner)
+	case !res.InputEOF:
+		// The peer left (a reset) while standard input still had bytes:
+		// what counts is how much of it was delivered.
+		return cli.Failf(obj, "", "the peer left (%s): only %d bytes of standard input were delivered (%d bytes received)", cli.Message(inner), res.Sent, res.Received)
 	}
 	return cli.Failf(obj, "", "%s after %d bytes received", cli.Message(inner), res.Received)
 }
 
-// maxDatagram is the largest message one send can carry.
-func maxDatagram(a sock.Addr) int {
+// maxMsg is the largest message one send carries.
+func maxMsg(a sock.Addr) int {
 	if a.Family == unix.AF_UNIX {
 		return 64 << 10
 	}
@@ -261,6 +305,17 @@ func maxDatagram(a sock.Addr) int {
 		return 65527
 	}
 	return 65507
+}
+
+// limitNote says where the largest message comes from, and what raises it.
+func limitNote(a sock.Addr) string {
+	switch a.Family {
+	case unix.AF_INET:
+		return "UDP over IPv4 carries at most 65507 bytes per datagram; no setting raises it"
+	case unix.AF_INET6:
+		return "UDP over IPv6 carries at most 65527 bytes per datagram; no setting raises it"
+	}
+	return "sockcat sends Unix messages of up to 64 KiB; the kernel's own limit is the socket's SO_SNDBUF (net.core.wmem_default, up to net.core.wmem_max)"
 }
 
 func isTerminal(fd int) bool {
@@ -281,7 +336,7 @@ func runExec(ctx context.Context, env *cli.Env, o *options, fd int, wait bool) e
 	}
 	f := os.NewFile(uintptr(dup), "socket")
 	defer f.Close()
-	cmd := exec.Command("/bin/sh", "-c", o.Exec)
+	cmd := exec.Command("/bin/sh", "-c", string(o.Exec))
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = f, f, env.Stderr
 	if err := cmd.Start(); err != nil {
 		return cli.Fail("/bin/sh", err, "")
@@ -306,10 +361,10 @@ func runExec(ctx context.Context, env *cli.Env, o *options, fd int, wait bool) e
 		if st.Signaled() {
 			code = 128 + int(st.Signal())
 		}
-		return &cli.Error{Code: code, Object: "-e " + o.Exec, Err: fmt.Errorf("exited with status %d", code)}
+		return &cli.Error{Code: code, Object: "-e " + string(o.Exec), Err: fmt.Errorf("exited with status %d", code)}
 	}
 	if err != nil {
-		return cli.Fail("-e "+o.Exec, err, "")
+		return cli.Fail("-e "+string(o.Exec), err, "")
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/jessevdk/go-flags"
 )
@@ -95,9 +96,17 @@ func Main(tool, usage string, opts any, common *Common, run func(ctx context.Con
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
 		s := (<-sigs).(syscall.Signal)
+		first := time.Now()
 		cancel(&SignalError{Sig: s})
-		s = (<-sigs).(syscall.Signal)
-		os.Exit(128 + int(s)) // the second signal: the user insists
+		for again := range sigs {
+			// The same signal again at once is one event sent twice
+			// (timeout(1) signals its child, then its process group),
+			// not the user insisting: let cleanup run.
+			if again == s && time.Since(first) < 250*time.Millisecond {
+				continue
+			}
+			os.Exit(128 + int(again.(syscall.Signal))) // the user insists
+		}
 	}()
 
 	code, msg := Status(ctx, run(ctx, env))

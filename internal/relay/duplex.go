@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -46,10 +47,12 @@ type Duplex struct {
 // Result says what the relay moved and how it ended.
 type Result struct {
 	Sent, Received int64
-	InputEOF       bool // input ended (and the socket was half-closed)
-	PeerEOF        bool // the peer closed its side
-	Idle           bool // Idle expired
-	Lingered       bool // Linger expired after input's end
+	// SentMsgs and ReceivedMsgs count messages, with Messages.
+	SentMsgs, ReceivedMsgs int64
+	InputEOF               bool // input ended (and the socket was half-closed)
+	PeerEOF                bool // the peer closed its side
+	Idle                   bool // Idle expired
+	Lingered               bool // Linger expired after input's end
 }
 
 // PumpError is a failure of one direction: Send (input -> socket) or
@@ -73,9 +76,23 @@ var ErrIdle = errors.New("idle timeout")
 // ErrTooBig refuses an input line or read that no single message can hold.
 var ErrTooBig = errors.New("message too long")
 
+// TooBigError is an input line (numbered from 1) longer than Max, the
+// largest message; it matches ErrTooBig.
+type TooBigError struct {
+	Line int64
+	Max  int
+}
+
+func (e *TooBigError) Error() string {
+	return fmt.Sprintf("line %d is longer than the largest message (%d bytes)", e.Line, e.Max)
+}
+
+// Is makes errors.Is(err, ErrTooBig) true.
+func (e *TooBigError) Is(target error) bool { return target == ErrTooBig }
+
 type pumped struct {
-	n   int64
-	err error
+	n, msgs int64
+	err     error
 }
 
 // Run relays until both pumps are done or one fails. The error is nil
@@ -96,14 +113,14 @@ func (d *Duplex) Run(ctx context.Context) (Result, error) {
 	recvDone := make(chan pumped, 1)
 	sending, receiving := d.In >= 0, d.Out >= 0
 	if sending {
-		go func() { n, err := d.send(sendCtx, m); sendDone <- pumped{n, err} }()
+		go func() { var p pumped; p.n, p.err = d.send(sendCtx, m, &p.msgs); sendDone <- p }()
 	} else {
 		// --recv-only: nothing to send, say so at once.
 		unix.Shutdown(d.Sock, unix.SHUT_WR)
 		res.InputEOF = true
 	}
 	if receiving {
-		go func() { n, err := d.recv(recvCtx, m); recvDone <- pumped{n, err} }()
+		go func() { var p pumped; p.n, p.err = d.recv(recvCtx, m, &p.msgs); recvDone <- p }()
 	}
 
 	var linger <-chan time.Time
@@ -123,7 +140,7 @@ func (d *Duplex) Run(ctx context.Context) (Result, error) {
 		select {
 		case p := <-sendDone:
 			sending = false
-			res.Sent = p.n
+			res.Sent, res.SentMsgs = p.n, p.msgs
 			switch {
 			case p.err == nil:
 				// Input ended: half-close, then wait for the peer (or Linger).
@@ -155,7 +172,7 @@ func (d *Duplex) Run(ctx context.Context) (Result, error) {
 			}
 		case p := <-recvDone:
 			receiving = false
-			res.Received = p.n
+			res.Received, res.ReceivedMsgs = p.n, p.msgs
 			switch {
 			case p.err == nil:
 				res.PeerEOF = true
@@ -198,9 +215,13 @@ func (d *Duplex) Run(ctx context.Context) (Result, error) {
 }
 
 // send pumps input to the socket.
-func (d *Duplex) send(ctx context.Context, m *meter.Meter) (int64, error) {
+func (d *Duplex) send(ctx context.Context, m *meter.Meter, msgs *int64) (int64, error) {
 	if !d.Messages {
-		return Copy(ctx, d.Sock, d.In, m)
+		switch KindOf(d.In) {
+		case Pipe, Regular, Socket:
+			return Copy(ctx, d.Sock, d.In, m)
+		}
+		return sendCounted(ctx, d.Sock, d.In, m)
 	}
 	var n int64
 	max := d.MaxMsg
@@ -221,7 +242,7 @@ func (d *Duplex) send(ctx context.Context, m *meter.Meter) (int64, error) {
 		if d.Lines {
 			msg, err = br.ReadSlice('\n')
 			if err == bufio.ErrBufferFull {
-				return n, &ReadError{ErrTooBig}
+				return n, &ReadError{&TooBigError{Line: *msgs + 1, Max: max}}
 			}
 			if err == io.EOF {
 				err = nil
@@ -244,12 +265,13 @@ func (d *Duplex) send(ctx context.Context, m *meter.Meter) (int64, error) {
 			return n, &WriteError{err}
 		}
 		n += int64(len(msg))
+		*msgs++
 		m.AddMsg(len(msg))
 	}
 }
 
 // recv pumps the socket to output.
-func (d *Duplex) recv(ctx context.Context, m *meter.Meter) (int64, error) {
+func (d *Duplex) recv(ctx context.Context, m *meter.Meter, msgs *int64) (int64, error) {
 	if !d.Messages {
 		if streamable(d.Out) {
 			if KindOf(d.Out) == Pipe {
@@ -275,7 +297,46 @@ func (d *Duplex) recv(ctx context.Context, m *meter.Meter) (int64, error) {
 			return n, &WriteError{err}
 		}
 		n += int64(k)
+		*msgs++
 		m.AddMsg(k)
+	}
+}
+
+// sendCounted copies src (a terminal, a character device) to the socket
+// through one buffer, counting every byte the socket took, short writes
+// too: when the peer leaves in the middle of a buffer, the count says
+// exactly how much of the input was handed over.
+func sendCounted(ctx context.Context, sock, src int, m *meter.Meter) (int64, error) {
+	buf := make([]byte, BufSize)
+	r := &fdReader{ctx: ctx, fd: src}
+	var n int64
+	for {
+		k, err := r.Read(buf)
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, &ReadError{err}
+		}
+		for b := buf[:k]; len(b) > 0; {
+			w, err := unix.Write(sock, b)
+			switch {
+			case err == unix.EINTR:
+				continue
+			case err == unix.EAGAIN:
+				if err := waitFD(ctx, sock, unix.POLLOUT); err != nil {
+					return n, &WriteError{err}
+				}
+				continue
+			case err != nil:
+				return n, &WriteError{err}
+			case w == 0:
+				return n, &WriteError{io.ErrShortWrite}
+			}
+			b = b[w:]
+			n += int64(w)
+			m.Add(w)
+		}
 	}
 }
 

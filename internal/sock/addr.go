@@ -79,6 +79,10 @@ func FromSockaddr(sa unix.Sockaddr, typ int) Addr {
 	case *unix.SockaddrInet6:
 		return Addr{Family: unix.AF_INET6, Type: typ, IP: netip.AddrFrom16(s.Addr).Unmap(), Port: s.Port}
 	case *unix.SockaddrUnix:
+		if s.Name == "@" {
+			// x/sys/unix spells an unnamed socket (no sun_path) "@".
+			return Addr{Family: unix.AF_UNIX, Type: typ}
+		}
 		return Addr{Family: unix.AF_UNIX, Type: typ, Path: s.Name}
 	}
 	return Addr{Family: unix.AF_UNIX, Type: typ}

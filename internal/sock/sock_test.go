@@ -183,3 +183,20 @@ func TestConnectRefused(t *testing.T) {
 		t.Errorf("Connect(closed port) = %v; want ECONNREFUSED", err)
 	}
 }
+
+func TestFromSockaddrUnnamed(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		want string
+	}{
+		{"@", ""},
+		{"", ""},
+		{"@abc", "@abc"},
+		{"/tmp/x.sock", "/tmp/x.sock"},
+	} {
+		got := FromSockaddr(&unix.SockaddrUnix{Name: tc.name}, unix.SOCK_STREAM).Path
+		if got != tc.want {
+			t.Errorf("FromSockaddr(%q).Path = %q; want %q", tc.name, got, tc.want)
+		}
+	}
+}

@@ -186,11 +186,8 @@ func (l *Listener) Accept(ctx context.Context, nonblock bool) (int, Addr, error)
 		fd, sa, err := unix.Accept4(l.FD, unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK)
 		switch err {
 		case nil:
-			peer := FromSockaddr(sa, l.Addr.Type)
-			if l.Addr.Family == unix.AF_UNIX {
-				peer = Addr{Family: unix.AF_UNIX, Type: l.Addr.Type, Path: l.Addr.Path}
-			}
-			return fd, peer, nil
+			// A Unix peer is usually unnamed (Path ""): its own name, not ours.
+			return fd, FromSockaddr(sa, l.Addr.Type), nil
 		case unix.EINTR, unix.ECONNABORTED:
 			continue
 		case unix.EAGAIN:
@@ -314,14 +311,22 @@ func Wait(ctx context.Context, fd int, events int16) error {
 type Cred struct{ PID, UID, GID int }
 
 // PeerCred returns the credentials of the process at the other end of a
-// connected Unix socket (SO_PEERCRED).
+// connected Unix socket (SO_PEERCRED), or ErrNoCred.
 func PeerCred(fd int) (Cred, error) {
 	u, err := unix.GetsockoptUcred(fd, unix.SOL_SOCKET, unix.SO_PEERCRED)
 	if err != nil {
 		return Cred{}, err
 	}
+	if u.Pid == 0 {
+		// An unconnected or datagram peer: the kernel has nothing to say
+		// (pid 0, uid and gid -1).
+		return Cred{}, ErrNoCred
+	}
 	return Cred{PID: int(u.Pid), UID: int(u.Uid), GID: int(u.Gid)}, nil
 }
+
+// ErrNoCred says SO_PEERCRED knows no peer process.
+var ErrNoCred = errors.New("no peer credentials")
 
 // SetBlocking clears O_NONBLOCK, for a socket handed to another program.
 func SetBlocking(fd int) error { return unix.SetNonblock(fd, false) }

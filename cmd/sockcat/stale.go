@@ -1,0 +1,125 @@
+package main
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ipcats/ipcats/internal/cli"
+	"github.com/ipcats/ipcats/internal/report"
+	"github.com/ipcats/ipcats/internal/sock"
+)
+
+// staleDirs are where --rm --stale and --list --stale look for socket files
+// when no DIR is given.
+func staleDirs(args []string) []string {
+	if len(args) > 0 {
+		return args
+	}
+	dirs := []string{os.TempDir(), "/tmp", "/var/tmp"}
+	if x := os.Getenv("XDG_RUNTIME_DIR"); x != "" {
+		dirs = append(dirs, x)
+	} else {
+		dirs = append(dirs, "/run/user/"+strconv.Itoa(os.Getuid()))
+	}
+	return dirs
+}
+
+// staleDepth is how many directory levels below each DIR are searched.
+const staleDepth = 2
+
+// staleSocket is a socket file nobody is bound to.
+type staleSocket struct {
+	path string
+	st   unix.Stat_t
+}
+
+// findStale walks dirs (no symlinks followed, staleDepth levels down) for
+// socket files that no socket in /proc/net/unix is bound to and whose
+// connect(2) is refused, for every socket type.
+func findStale(dirs []string) []staleSocket {
+	seen := map[string]bool{}
+	var out []staleSocket
+	for _, dir := range dirs {
+		dir = filepath.Clean(dir)
+		if seen[dir] {
+			continue
+		}
+		seen[dir] = true
+		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil
+			}
+			if d.IsDir() && p != dir && strings.Count(p[len(dir):], "/") > staleDepth {
+				return filepath.SkipDir
+			}
+			if d.Type()&fs.ModeSocket == 0 || seen[p] {
+				return nil
+			}
+			seen[p] = true
+			var st unix.Stat_t
+			if unix.Lstat(p, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFSOCK {
+				return nil
+			}
+			if sock.Stale(p) {
+				out = append(out, staleSocket{path: p, st: st})
+			}
+			return nil
+		})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].path < out[j].path })
+	return out
+}
+
+// removeStale removes the stale socket files this user may remove (root:
+// all; others: their own), printing each; --dry-run only prints.
+func removeStale(env *cli.Env, o *options, args []string) error {
+	uid := uint32(os.Geteuid())
+	var failed error
+	for _, s := range findStale(staleDirs(args)) {
+		if uid != 0 && s.st.Uid != uid {
+			continue
+		}
+		if o.DryRun {
+			if _, err := fmt.Fprintf(env.Stdout, "would remove %s\n", s.path); err != nil {
+				return cli.Output(err)
+			}
+			continue
+		}
+		// Still the socket file that was probed?
+		var st unix.Stat_t
+		if unix.Lstat(s.path, &st) != nil || st.Dev != s.st.Dev || st.Ino != s.st.Ino {
+			continue
+		}
+		if err := unix.Unlink(s.path); err != nil {
+			env.Warnf("%s: %v", s.path, cli.Message(err))
+			failed = cli.Failf("", "", "some stale socket files could not be removed")
+			continue
+		}
+		if _, err := fmt.Fprintf(env.Stdout, "removed %s\n", s.path); err != nil {
+			return cli.Output(err)
+		}
+	}
+	return failed
+}
+
+var staleColumns = []string{"path", "mode", "owner"}
+
+// listStale prints the stale socket files (--list --stale).
+func listStale(env *cli.Env, o *options, args []string) error {
+	rows := []report.Record{}
+	for _, s := range findStale(staleDirs(args)) {
+		rows = append(rows, report.Record{
+			{Name: "path", Value: s.path},
+			{Name: "mode", Value: report.Mode(s.st.Mode & 0o7777)},
+			{Name: "owner", Value: report.User(s.st.Uid)},
+		})
+	}
+	return cli.Output(report.List(env.Stdout, o.JSON, staleColumns, rows))
+}
