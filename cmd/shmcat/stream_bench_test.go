@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -47,13 +46,6 @@ func cachedFile(b *testing.B, size int64) string {
 	return path
 }
 
-// maxRSS is a finished command's peak resident set in KiB.
-func maxRSS(c *exec.Cmd) int64 {
-	if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		return ru.Maxrss
-	}
-	return 0
-}
 
 // BenchmarkStream2G moves 2 GiB from a page-cached file to /dev/null
 // through a writer and a reader, side by side in the same run:
@@ -87,14 +79,20 @@ func BenchmarkStream2G(b *testing.B) {
 			if err := rd.Start(); err != nil {
 				b.Fatal(err)
 			}
-			if err := wr.Run(); err != nil {
+			rpeak := scripttest.WatchRSS(rd.Process.Pid)
+			if err := wr.Start(); err != nil {
+				b.Fatal(err)
+			}
+			wpeak := scripttest.WatchRSS(wr.Process.Pid)
+			wkib, rkib := wpeak()/1024, rpeak()/1024 // the watchers end as the processes do
+			if err := wr.Wait(); err != nil {
 				b.Fatalf("shmcat -w --stream: %v", err)
 			}
 			if err := rd.Wait(); err != nil {
 				b.Fatalf("shmcat -r --stream: %v", err)
 			}
 			in.Close()
-			wrss, rrss = max(wrss, maxRSS(wr)), max(rrss, maxRSS(rd))
+			wrss, rrss = max(wrss, wkib), max(rrss, rkib)
 		}
 		b.ReportMetric(float64(wrss), "writer-KiB")
 		b.ReportMetric(float64(rrss), "reader-KiB")
