@@ -2,7 +2,7 @@
 set -e
 k=$((0x1d000000 + $$ % 65536)) n=/ipcats-demo-$$
 s=$((k + 1))
-trap 'shmcat --rm $k 2>/dev/null; shmcat --rm $n 2>/dev/null; shmcat --rm $s 2>/dev/null; true' EXIT
+trap 'shmcat --rm $k 2>/dev/null || :; shmcat --rm $n 2>/dev/null || :; shmcat --rm $s 2>/dev/null || :' EXIT
 echo "hello through System V shared memory" | shmcat -w $k
 shmcat -r $k
 echo "hello through POSIX shared memory" | shmcat -w $n
