@@ -46,7 +46,6 @@ func cachedFile(b *testing.B, size int64) string {
 	return path
 }
 
-
 // BenchmarkStream2G moves 2 GiB from a page-cached file to /dev/null
 // through a writer and a reader, side by side in the same run:
 // shmcat -w --stream and shmcat -r --stream on a System V key (the ring
