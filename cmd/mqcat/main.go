@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 
@@ -76,6 +77,10 @@ func (o *options) typ(def int64) int64 {
 	}
 	return int64(*o.Type)
 }
+
+// maxQBytes is the largest --qbytes: msgctl(IPC_SET) passes msg_qbytes
+// to the kernel's check as an int, so larger values would be cut.
+const maxQBytes = math.MaxInt32
 
 // maxPriority is MQ_PRIO_MAX - 1 on Linux.
 const maxPriority = 32767
@@ -174,6 +179,12 @@ func checkFlags(act cli.Action, o *options) error {
 		return cli.Usagef("--json goes with -r, -w, --stat or --list")
 	case (o.MaxMsg.Set || o.MsgSize.Set || o.QBytes.Set) && !(reading && o.Create || writing):
 		return cli.Usagef("--maxmsg, --msgsize and --qbytes go with -w or -r -c")
+	case o.QBytes.Set && (o.QBytes.N < 1 || o.QBytes.N > maxQBytes):
+		return cli.Usagef("--qbytes %d: a queue's capacity goes from 1 to %d bytes (the kernel keeps msg_qbytes in an int)", o.QBytes.N, maxQBytes)
+	case o.MaxMsg.Set && (o.MaxMsg.N < 1 || o.MaxMsg.N > math.MaxInt32):
+		return cli.Usagef("--maxmsg %d: a queue holds from 1 to %d messages", o.MaxMsg.N, math.MaxInt32)
+	case o.MsgSize.Set && (o.MsgSize.N < 1 || o.MsgSize.N > math.MaxInt32):
+		return cli.Usagef("--msgsize %d: a message may be from 1 to %d bytes", o.MsgSize.N, math.MaxInt32)
 	}
 	return nil
 }
