@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/framing"
 	"github.com/ipcats/ipcats/internal/ipcname"
@@ -217,7 +219,12 @@ func (w stdout) Write(b []byte) (int, error) {
 func read(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) error {
 	ctx, cancel := o.Wait.Deadline(ctx)
 	defer cancel()
+	ctx, stopWatch := watchOutput(ctx, int(env.Stdout.Fd()))
+	defer stopWatch()
 	q, err := openForRead(ctx, o, name, obj)
+	if outputGone(ctx, err) {
+		return cli.Output(unix.EPIPE)
+	}
 	if err != nil {
 		return err
 	}
@@ -239,6 +246,9 @@ func read(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj 
 		err = peek(q, o, emit)
 	} else {
 		err = receive(ctx, q, o, out, emit)
+	}
+	if outputGone(ctx, err) {
+		return cli.Output(unix.EPIPE) // what is buffered has no reader
 	}
 	if ferr := out.Flush(); ferr != nil && err == nil {
 		err = cli.Output(ferr)
