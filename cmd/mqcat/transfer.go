@@ -188,11 +188,8 @@ func openForRead(ctx context.Context, o *options, name ipcname.Name, obj string)
 		if err == nil || !errors.Is(err, errNotExist) {
 			return q, err
 		}
-		switch {
-		case o.Nonblock:
-			return nil, cli.Nothing(obj, "no such queue")
-		case !o.Timeout.Set:
-			return nil, err
+		if !o.Timeout.Set {
+			return nil, err // missing is exit 1, with or without -n
 		}
 		select {
 		case <-ctx.Done():
