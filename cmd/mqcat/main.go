@@ -159,6 +159,10 @@ func checkFlags(act cli.Action, o *options) error {
 	}
 	reading, writing := act == cli.ActRead, act == cli.ActWrite
 	switch {
+	case !reading && !writing && (o.Type != nil || o.Timeout.Set || o.Nonblock || o.Null || o.Mode.Set):
+		return cli.Usagef("-T, -t, -n, -0 and -m go with -r or -w")
+	case reading && o.Mode.Set && !o.Create:
+		return cli.Usagef("-m sets the mode of a queue this run creates: it goes with -w or -r -c")
 	case !reading && (o.Raw || o.Count.Set || o.Drain || o.Peek || o.Except):
 		return cli.Usagef("--raw, -N, --drain, --peek and --except go with -r")
 	case !writing && (o.Whole || o.Block.Set || o.Excl || o.Priority.Set):

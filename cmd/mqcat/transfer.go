@@ -35,10 +35,11 @@ type sender struct {
 
 // write sends standard input into the queue, one message per record.
 func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) error {
-	q, _, err := openQueue(o, name, obj, true, o.Excl, true)
+	q, created, err := openQueue(o, name, obj, true, o.Excl, true)
 	if err != nil {
 		return err
 	}
+	modeUnchanged(env, o, obj, created)
 	defer q.close()
 	ctx, cancel := o.Wait.Deadline(ctx)
 	defer cancel()
@@ -247,6 +248,14 @@ func (s *sender) sendJSON(in io.Reader) error {
 	}
 }
 
+// modeUnchanged says that -m did nothing to a queue that existed: the
+// mode is set at creation.
+func modeUnchanged(env *cli.Env, o *options, obj string, created bool) {
+	if o.Mode.Set && !created {
+		env.Warnf("%s: -m not applied: the queue exists and keeps its mode (-m applies only at creation)", obj)
+	}
+}
+
 // where names the queue in -v lines.
 func where(q *queue) string {
 	if q.posix {
@@ -260,9 +269,12 @@ func where(q *queue) string {
 
 // openForRead opens the queue, creating it with -c, or waiting for it to
 // appear under -t (and not at all under -n).
-func openForRead(ctx context.Context, o *options, name ipcname.Name, obj string) (*queue, error) {
+func openForRead(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) (*queue, error) {
 	for {
-		q, _, err := openQueue(o, name, obj, o.Create && name.Kind != ipcname.ID, false, false)
+		q, created, err := openQueue(o, name, obj, o.Create && name.Kind != ipcname.ID, false, false)
+		if err == nil {
+			modeUnchanged(env, o, obj, created)
+		}
 		if err == nil || !errors.Is(err, errNotExist) {
 			return q, err
 		}
@@ -296,7 +308,7 @@ func read(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj 
 	defer cancel()
 	ctx, stopWatch := watchOutput(ctx, int(env.Stdout.Fd()))
 	defer stopWatch()
-	q, err := openForRead(ctx, o, name, obj)
+	q, err := openForRead(ctx, env, o, name, obj)
 	if outputGone(ctx, err) {
 		return cli.Output(unix.EPIPE)
 	}
