@@ -29,7 +29,7 @@ func sysvRecord(key uint32, id int, ds *sysvipc.MsqidDS, qbytes int64, stale boo
 		{Name: "type", Value: "sysv"},
 		{Name: "key", Value: key, Text: ipcname.FormatKey(key)},
 		{Name: "id", Value: id},
-		{Name: "mode", Value: ds.Perm.Mode & 0o777, Text: report.Mode(ds.Perm.Mode)},
+		{Name: "mode", Value: report.Mode(ds.Perm.Mode)},
 		{Name: "owner", Value: report.User(ds.Perm.Uid)},
 		{Name: "group", Value: report.Group(ds.Perm.Gid)},
 		{Name: "creator", Value: report.User(ds.Perm.Cuid)},
@@ -111,7 +111,7 @@ func posixRecord(name string, fd int, st *unix.Stat_t, holders []report.Record, 
 	}
 	if st != nil {
 		r = append(r,
-			report.Field{Name: "mode", Value: st.Mode & 0o777, Text: report.Mode(st.Mode)},
+			report.Field{Name: "mode", Value: report.Mode(st.Mode)},
 			report.Field{Name: "owner", Value: report.User(st.Uid)},
 			report.Field{Name: "group", Value: report.Group(st.Gid)},
 			report.Field{Name: "modified", Value: time.Unix(st.Mtim.Unix())},
