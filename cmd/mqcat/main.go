@@ -19,7 +19,13 @@ import (
 const usage = "[OPTIONS]"
 
 type options struct {
-	cli.Common
+	// cli.Common's flags, with mqcat's own --json (which also frames
+	// messages); --version sets version.Version, which cli.Main reads.
+	Verbose  bool  `short:"v" long:"verbose" description:"Print a summary of each transfer on standard error"`
+	Progress bool  `long:"progress" description:"Show a live byte count and rate on standard error"`
+	JSON     bool  `long:"json" description:"Messages as JSON lines with -r and -w; --stat and --list output as JSON"`
+	Version  *bool `long:"version" description:"Print the version and exit"`
+	version  cli.Common
 	cli.Actions
 	cli.Creation
 	cli.Wait
@@ -87,7 +93,8 @@ const maxPriority = 32767
 
 func main() {
 	var o options
-	os.Exit(cli.Main("mqcat", usage, &o, &o.Common, func(ctx context.Context, env *cli.Env) error {
+	o.Version = &o.version.Version
+	os.Exit(cli.Main("mqcat", usage, &o, &o.version, func(ctx context.Context, env *cli.Env) error {
 		return run(ctx, env, &o)
 	}))
 }
