@@ -21,9 +21,10 @@ import (
 // sysvRecord is what --stat and --list print of a System V queue, in the
 // order ipcs -q -i prints it. qbytes is -1 when only /proc could be read.
 func sysvRecord(key uint32, id int, ds *sysvipc.MsqidDS, qbytes int64, stale bool, waiters []report.Record) report.Record {
-	var qb any = qbytes
+	qb := report.Field{Name: "qbytes", Value: qbytes}
 	if qbytes < 0 {
-		qb = nil
+		// Only IPC_STAT tells it, and that needs read permission.
+		qb = report.Field{Name: "qbytes", Value: nil, Text: "unknown (reading it needs read permission)"}
 	}
 	return report.Record{
 		{Name: "type", Value: "sysv"},
@@ -36,7 +37,7 @@ func sysvRecord(key uint32, id int, ds *sysvipc.MsqidDS, qbytes int64, stale boo
 		{Name: "creator_group", Value: report.Group(ds.Perm.Cgid)},
 		{Name: "qnum", Value: ds.Qnum},
 		{Name: "cbytes", Value: ds.Cbytes},
-		{Name: "qbytes", Value: qb},
+		qb,
 		{Name: "lspid", Value: ds.Lspid},
 		{Name: "lrpid", Value: ds.Lrpid},
 		{Name: "stime", Value: unixTime(ds.Stime)},
