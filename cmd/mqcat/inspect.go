@@ -21,22 +21,23 @@ import (
 // sysvRecord is what --stat and --list print of a System V queue, in the
 // order ipcs -q -i prints it. qbytes is -1 when only /proc could be read.
 func sysvRecord(key uint32, id int, ds *sysvipc.MsqidDS, qbytes int64, stale bool, waiters []report.Record) report.Record {
-	var qb any = qbytes
+	qb := report.Field{Name: "qbytes", Value: qbytes}
 	if qbytes < 0 {
-		qb = nil
+		// Only IPC_STAT tells it, and that needs read permission.
+		qb = report.Field{Name: "qbytes", Value: nil, Text: "unknown (reading it needs read permission)"}
 	}
 	return report.Record{
 		{Name: "type", Value: "sysv"},
 		{Name: "key", Value: key, Text: ipcname.FormatKey(key)},
 		{Name: "id", Value: id},
-		{Name: "mode", Value: ds.Perm.Mode & 0o777, Text: report.Mode(ds.Perm.Mode)},
+		{Name: "mode", Value: report.Mode(ds.Perm.Mode)},
 		{Name: "owner", Value: report.User(ds.Perm.Uid)},
 		{Name: "group", Value: report.Group(ds.Perm.Gid)},
 		{Name: "creator", Value: report.User(ds.Perm.Cuid)},
 		{Name: "creator_group", Value: report.Group(ds.Perm.Cgid)},
 		{Name: "qnum", Value: ds.Qnum},
 		{Name: "cbytes", Value: ds.Cbytes},
-		{Name: "qbytes", Value: qb},
+		qb,
 		{Name: "lspid", Value: ds.Lspid},
 		{Name: "lrpid", Value: ds.Lrpid},
 		{Name: "stime", Value: unixTime(ds.Stime)},
@@ -111,7 +112,7 @@ func posixRecord(name string, fd int, st *unix.Stat_t, holders []report.Record, 
 	}
 	if st != nil {
 		r = append(r,
-			report.Field{Name: "mode", Value: st.Mode & 0o777, Text: report.Mode(st.Mode)},
+			report.Field{Name: "mode", Value: report.Mode(st.Mode)},
 			report.Field{Name: "owner", Value: report.User(st.Uid)},
 			report.Field{Name: "group", Value: report.Group(st.Gid)},
 			report.Field{Name: "modified", Value: time.Unix(st.Mtim.Unix())},

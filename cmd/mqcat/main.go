@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 
@@ -18,7 +19,13 @@ import (
 const usage = "[OPTIONS]"
 
 type options struct {
-	cli.Common
+	// cli.Common's flags, with mqcat's own --json (which also frames
+	// messages); --version sets version.Version, which cli.Main reads.
+	Verbose  bool  `short:"v" long:"verbose" description:"Print a summary of each transfer on standard error"`
+	Progress bool  `long:"progress" description:"Show a live byte count and rate on standard error"`
+	JSON     bool  `long:"json" description:"Messages as JSON lines with -r and -w; --stat and --list output as JSON"`
+	Version  *bool `long:"version" description:"Print the version and exit"`
+	version  cli.Common
 	cli.Actions
 	cli.Creation
 	cli.Wait
@@ -77,12 +84,17 @@ func (o *options) typ(def int64) int64 {
 	return int64(*o.Type)
 }
 
+// maxQBytes is the largest --qbytes: msgctl(IPC_SET) passes msg_qbytes
+// to the kernel's check as an int, so larger values would be cut.
+const maxQBytes = math.MaxInt32
+
 // maxPriority is MQ_PRIO_MAX - 1 on Linux.
 const maxPriority = 32767
 
 func main() {
 	var o options
-	os.Exit(cli.Main("mqcat", usage, &o, &o.Common, func(ctx context.Context, env *cli.Env) error {
+	o.Version = &o.version.Version
+	os.Exit(cli.Main("mqcat", usage, &o, &o.version, func(ctx context.Context, env *cli.Env) error {
 		return run(ctx, env, &o)
 	}))
 }
@@ -154,6 +166,10 @@ func checkFlags(act cli.Action, o *options) error {
 	}
 	reading, writing := act == cli.ActRead, act == cli.ActWrite
 	switch {
+	case !reading && !writing && (o.Type != nil || o.Timeout.Set || o.Nonblock || o.Null || o.Mode.Set):
+		return cli.Usagef("-T, -t, -n, -0 and -m go with -r or -w")
+	case reading && o.Mode.Set && !o.Create:
+		return cli.Usagef("-m sets the mode of a queue this run creates: it goes with -w or -r -c")
 	case !reading && (o.Raw || o.Count.Set || o.Drain || o.Peek || o.Except):
 		return cli.Usagef("--raw, -N, --drain, --peek and --except go with -r")
 	case !writing && (o.Whole || o.Block.Set || o.Excl || o.Priority.Set):
@@ -174,6 +190,12 @@ func checkFlags(act cli.Action, o *options) error {
 		return cli.Usagef("--json goes with -r, -w, --stat or --list")
 	case (o.MaxMsg.Set || o.MsgSize.Set || o.QBytes.Set) && !(reading && o.Create || writing):
 		return cli.Usagef("--maxmsg, --msgsize and --qbytes go with -w or -r -c")
+	case o.QBytes.Set && (o.QBytes.N < 1 || o.QBytes.N > maxQBytes):
+		return cli.Usagef("--qbytes %d: a queue's capacity goes from 1 to %d bytes (the kernel keeps msg_qbytes in an int)", o.QBytes.N, maxQBytes)
+	case o.MaxMsg.Set && (o.MaxMsg.N < 1 || o.MaxMsg.N > math.MaxInt32):
+		return cli.Usagef("--maxmsg %d: a queue holds from 1 to %d messages", o.MaxMsg.N, math.MaxInt32)
+	case o.MsgSize.Set && (o.MsgSize.N < 1 || o.MsgSize.N > math.MaxInt32):
+		return cli.Usagef("--msgsize %d: a message may be from 1 to %d bytes", o.MsgSize.N, math.MaxInt32)
 	}
 	return nil
 }

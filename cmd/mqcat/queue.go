@@ -138,7 +138,13 @@ func (q *queue) openSysV(o *options, create, excl bool) (bool, error) {
 		q.id = q.name.ID
 	default:
 		q.key = q.name.Key
-		id, err := sysvipc.MsgGet(q.key, 0)
+		// Ask for the permission this run needs, so that a queue the
+		// user may not use is refused even when no message moves.
+		need := 0o400
+		if q.writing {
+			need = 0o200
+		}
+		id, err := sysvipc.MsgGet(q.key, need)
 		switch {
 		case err == nil && excl:
 			return false, q.openErr(errExist)
@@ -167,7 +173,10 @@ func (q *queue) openSysV(o *options, create, excl bool) (bool, error) {
 	if q.name.Kind == ipcname.ID {
 		q.key = uint32(ds.Perm.Key)
 	}
-	if o.QBytes.Set && err == nil && int64(ds.Qbytes) != o.QBytes.N {
+	if o.QBytes.Set && err != nil {
+		return false, cli.Fail(q.obj, fmt.Errorf("cannot set qbytes to %d: %w", o.QBytes.N, err), "changing it needs read permission, and only the owner may")
+	}
+	if o.QBytes.Set && int64(ds.Qbytes) != o.QBytes.N {
 		ds.Qbytes = uint64(o.QBytes.N)
 		if err := sysvipc.MsgSet(q.id, &ds); err != nil {
 			if created {
@@ -223,6 +232,9 @@ func (q *queue) openErr(err error) error {
 	case unix.EEXIST, errExist:
 		return cli.Fail(q.obj, errExist, "-x refuses an existing queue")
 	case unix.EACCES, unix.EPERM:
+		if q.posix {
+			return cli.Fail(q.obj, errors.New("permission denied"), "ask its owner (ls -l "+posixmq.Dir+" shows owners and modes when mounted)")
+		}
 		return cli.Fail(q.obj, errors.New("permission denied"), "mqcat --stat shows its owner and mode")
 	case unix.ENOSYS:
 		return cli.Fail(q.obj, errors.New("this kernel has no message queues of this family"), "")

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/framing"
 	"github.com/ipcats/ipcats/internal/ipcname"
@@ -33,10 +35,11 @@ type sender struct {
 
 // write sends standard input into the queue, one message per record.
 func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) error {
-	q, _, err := openQueue(o, name, obj, true, o.Excl, true)
+	q, created, err := openQueue(o, name, obj, true, o.Excl, true)
 	if err != nil {
 		return err
 	}
+	modeUnchanged(env, o, obj, created)
 	defer q.close()
 	ctx, cancel := o.Wait.Deadline(ctx)
 	defer cancel()
@@ -102,7 +105,19 @@ func (s *sender) one(rec []byte, typ int64, prio uint, n int) error {
 }
 
 func (s *sender) sentSoFar() string {
-	return fmt.Sprintf("the %d messages (%d bytes) before it were sent", s.m.Msgs(), s.m.Bytes())
+	n, b := s.m.Msgs(), s.m.Bytes()
+	if n == 1 {
+		return fmt.Sprintf("the 1 message (%s) before it was sent", plural(b, "byte"))
+	}
+	return fmt.Sprintf("the %d messages (%s) before it were sent", n, plural(b, "byte"))
+}
+
+// plural is "1 byte" or "n bytes".
+func plural[N int | int64 | uint64](n N, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }
 
 func (s *sender) tooLong(n int, size int64, atLeast bool) error {
@@ -114,12 +129,81 @@ func (s *sender) tooLong(n int, size int64, atLeast bool) error {
 		s.unit, n, more, size, s.q.max, s.q.limit)
 }
 
-// jsonMessage is one line of -r --json output and -w --json input.
+// jsonMessage is one line of -w --json input, as -r --json prints it.
 type jsonMessage struct {
-	Data     *string `json:"data"`
-	DataB64  []byte  `json:"data_b64"`
-	Type     *int64  `json:"type"`
-	Priority *int64  `json:"priority"`
+	data     []byte
+	typ      *int64 // System V "type"
+	priority *int64 // POSIX "priority"
+}
+
+// parseJSONMessage checks one input line: an object with "data" (a
+// string) or "data_b64" (base64), not both; "type" (System V) or
+// "priority" (POSIX) as a whole number; "size", if there, the data's
+// length. The error says what is wrong in the user's terms.
+func parseJSONMessage(line []byte, posix bool) (jsonMessage, error) {
+	var jm jsonMessage
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(line, &fields); err != nil || fields == nil {
+		return jm, errors.New("not a JSON object")
+	}
+	number := func(name string) (*int64, error) {
+		raw, ok := fields[name]
+		if !ok {
+			return nil, nil
+		}
+		var n int64
+		if err := json.Unmarshal(raw, &n); err != nil {
+			return nil, fmt.Errorf("%q must be a whole number", name)
+		}
+		return &n, nil
+	}
+	for name := range fields {
+		switch name {
+		case "data", "data_b64", "size":
+		case "type":
+			if posix {
+				return jm, errors.New(`"type" is for System V queues; POSIX messages have a "priority"`)
+			}
+		case "priority":
+			if !posix {
+				return jm, errors.New(`"priority" is for POSIX queues; System V messages have a "type"`)
+			}
+		default:
+			return jm, fmt.Errorf("unknown field %q", name)
+		}
+	}
+	raw, isText := fields["data"]
+	raw64, isB64 := fields["data_b64"]
+	switch {
+	case isText && isB64:
+		return jm, errors.New(`both "data" and "data_b64": give one`)
+	case isText:
+		var text string
+		if err := json.Unmarshal(raw, &text); err != nil {
+			return jm, errors.New(`"data" must be a string`)
+		}
+		jm.data = []byte(text)
+	case isB64:
+		if err := json.Unmarshal(raw64, &jm.data); err != nil {
+			return jm, errors.New(`"data_b64" must be a base64 string`)
+		}
+	default:
+		return jm, errors.New(`no "data" or "data_b64"`)
+	}
+	size, err := number("size")
+	if err != nil {
+		return jm, err
+	}
+	if size != nil && *size != int64(len(jm.data)) {
+		return jm, fmt.Errorf(`"size" is %d but the data is %d bytes`, *size, len(jm.data))
+	}
+	if jm.typ, err = number("type"); err != nil {
+		return jm, err
+	}
+	if jm.priority, err = number("priority"); err != nil {
+		return jm, err
+	}
+	return jm, nil
 }
 
 // sendJSON sends one message per input line of JSON, as -r --json prints.
@@ -137,26 +221,23 @@ func (s *sender) sendJSON(in io.Reader) error {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue // a blank line between saved messages is no message
 		}
-		var jm jsonMessage
-		if err := json.Unmarshal(line, &jm); err != nil {
-			return cli.Failf("standard input", s.sentSoFar(), "line %d: bad JSON message: %v", n, err)
+		jm, err := parseJSONMessage(line, s.q.posix)
+		if err != nil {
+			return cli.Failf("standard input", s.sentSoFar(), "line %d: %v", n, err)
 		}
-		data := jm.DataB64
-		if jm.Data != nil {
-			data = []byte(*jm.Data)
-		}
+		data := jm.data
 		typ, prio := s.typ, s.prio
-		if jm.Type != nil {
-			if *jm.Type <= 0 {
-				return cli.Failf("standard input", s.sentSoFar(), "line %d: type %d: a message's type must be 1 or more", n, *jm.Type)
+		if jm.typ != nil {
+			if *jm.typ <= 0 {
+				return cli.Failf("standard input", s.sentSoFar(), "line %d: type %d: a message's type must be 1 or more", n, *jm.typ)
 			}
-			typ = *jm.Type
+			typ = *jm.typ
 		}
-		if jm.Priority != nil {
-			if *jm.Priority < 0 || *jm.Priority > maxPriority {
-				return cli.Failf("standard input", s.sentSoFar(), "line %d: priority %d: want 0 to %d", n, *jm.Priority, maxPriority)
+		if jm.priority != nil {
+			if *jm.priority < 0 || *jm.priority > maxPriority {
+				return cli.Failf("standard input", s.sentSoFar(), "line %d: priority %d: want 0 to %d", n, *jm.priority, maxPriority)
 			}
-			prio = uint(*jm.Priority)
+			prio = uint(*jm.priority)
 		}
 		if len(data) > s.q.max {
 			return s.tooLong(n, int64(len(data)), false)
@@ -164,6 +245,14 @@ func (s *sender) sendJSON(in io.Reader) error {
 		if err := s.one(data, typ, prio, n); err != nil {
 			return err
 		}
+	}
+}
+
+// modeUnchanged says that -m did nothing to a queue that existed: the
+// mode is set at creation.
+func modeUnchanged(env *cli.Env, o *options, obj string, created bool) {
+	if o.Mode.Set && !created {
+		env.Warnf("%s: -m not applied: the queue exists and keeps its mode (-m applies only at creation)", obj)
 	}
 }
 
@@ -180,17 +269,17 @@ func where(q *queue) string {
 
 // openForRead opens the queue, creating it with -c, or waiting for it to
 // appear under -t (and not at all under -n).
-func openForRead(ctx context.Context, o *options, name ipcname.Name, obj string) (*queue, error) {
+func openForRead(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) (*queue, error) {
 	for {
-		q, _, err := openQueue(o, name, obj, o.Create && name.Kind != ipcname.ID, false, false)
+		q, created, err := openQueue(o, name, obj, o.Create && name.Kind != ipcname.ID, false, false)
+		if err == nil {
+			modeUnchanged(env, o, obj, created)
+		}
 		if err == nil || !errors.Is(err, errNotExist) {
 			return q, err
 		}
-		switch {
-		case o.Nonblock:
-			return nil, cli.Nothing(obj, "no such queue")
-		case !o.Timeout.Set:
-			return nil, err
+		if !o.Timeout.Set {
+			return nil, err // missing is exit 1, with or without -n
 		}
 		select {
 		case <-ctx.Done():
@@ -217,7 +306,12 @@ func (w stdout) Write(b []byte) (int, error) {
 func read(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) error {
 	ctx, cancel := o.Wait.Deadline(ctx)
 	defer cancel()
-	q, err := openForRead(ctx, o, name, obj)
+	ctx, stopWatch := watchOutput(ctx, int(env.Stdout.Fd()))
+	defer stopWatch()
+	q, err := openForRead(ctx, env, o, name, obj)
+	if outputGone(ctx, err) {
+		return cli.Output(unix.EPIPE)
+	}
 	if err != nil {
 		return err
 	}
@@ -239,6 +333,9 @@ func read(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj 
 		err = peek(q, o, emit)
 	} else {
 		err = receive(ctx, q, o, out, emit)
+	}
+	if outputGone(ctx, err) {
+		return cli.Output(unix.EPIPE) // what is buffered has no reader
 	}
 	if ferr := out.Flush(); ferr != nil && err == nil {
 		err = cli.Output(ferr)
