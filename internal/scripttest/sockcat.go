@@ -95,7 +95,8 @@ func waitPort(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // waitsock NAME [DURATION]: wait until a Unix socket named NAME (a path,
-// as given to bind or made absolute, or an @abstract name) is bound.
+// as given to bind or made absolute, or an @abstract name) is bound, and
+// for stream and seqpacket sockets, listening.
 // [ipv6]: the kernel can bind ::1.
 func waitSock(ts *testscript.TestScript, neg bool, args []string) {
 	poll(ts, neg, args, "waitsock", func(n string) bool {
@@ -106,7 +107,10 @@ func waitSock(ts *testscript.TestScript, neg bool, args []string) {
 		socks, err := procfs.Sockets()
 		ts.Check(err)
 		for _, s := range socks {
-			if strings.HasPrefix(s.Proto, "unix") && (s.Local == n || s.Local == abs) {
+			// A stream or seqpacket socket counts once it listens: between
+			// bind and listen a connect is refused.
+			if strings.HasPrefix(s.Proto, "unix") && (s.Local == n || s.Local == abs) &&
+				(s.Proto == "unixgram" || s.State == "LISTEN") {
 				return true
 			}
 		}
