@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/framing"
 	"github.com/ipcats/ipcats/internal/ipcname"
@@ -306,13 +304,10 @@ func (w stdout) Write(b []byte) (int, error) {
 func read(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) error {
 	ctx, cancel := o.Wait.Deadline(ctx)
 	defer cancel()
-	ctx, stopWatch := watchOutput(ctx, int(env.Stdout.Fd()))
+	ctx, stopWatch := cli.WatchOutput(ctx, int(env.Stdout.Fd()))
 	defer stopWatch()
 	q, err := openForRead(ctx, env, o, name, obj)
-	if outputGone(ctx, err) {
-		return cli.Output(unix.EPIPE)
-	}
-	if err != nil {
+	if err := cli.OutputGone(ctx, err); err != nil {
 		return err
 	}
 	defer q.close()
@@ -334,8 +329,8 @@ func read(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj 
 	} else {
 		err = receive(ctx, q, o, out, emit)
 	}
-	if outputGone(ctx, err) {
-		return cli.Output(unix.EPIPE) // what is buffered has no reader
+	if gone := cli.OutputGone(ctx, err); gone != err {
+		return gone // what is buffered has no reader
 	}
 	if ferr := out.Flush(); ferr != nil && err == nil {
 		err = cli.Output(ferr)

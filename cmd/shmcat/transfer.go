@@ -345,18 +345,13 @@ func emit(env *cli.Env, seg *shm.Segment, lo int64, b []byte, m *meter.Meter) er
 	return nil
 }
 
-// readerGone reports whether fd is a pipe whose reader has closed it
-// (poll says POLLERR on the write end), without writing to it.
-func readerGone(fd int) bool {
-	p := []unix.PollFd{{Fd: int32(fd)}}
-	n, err := unix.Poll(p, 0)
-	return err == nil && n > 0 && p[0].Revents&(unix.POLLERR|unix.POLLHUP) != 0
-}
-
 // follow prints the window now and each time it changes, like tail -f.
 func follow(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) error {
 	ctx, cancel := o.Wait.Deadline(ctx)
 	defer cancel()
+	// Stop as soon as our reader goes (| head), not at the next change.
+	ctx, stopWatch := cli.WatchOutput(ctx, int(env.Stdout.Fd()))
+	defer stopWatch()
 	seg, err := openForRead(ctx, o, name, obj)
 	if err != nil {
 		return err
@@ -399,13 +394,10 @@ func follow(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, ob
 			select {
 			case <-ctx.Done():
 				if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-					return ctx.Err()
+					return cli.OutputGone(ctx, ctx.Err())
 				}
 				stop = true
 			case <-tick.C:
-				if readerGone(out) {
-					return cli.Output(unix.EPIPE) // as tail -f notices | head exiting
-				}
 			}
 		}
 		if stop {

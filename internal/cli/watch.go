@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -11,12 +11,12 @@ import (
 // errOutputGone cancels a reader whose standard output lost its reader.
 var errOutputGone = errors.New("standard output closed by its reader")
 
-// watchOutput returns a context that is cancelled with errOutputGone as
+// WatchOutput returns a context that is cancelled with errOutputGone as
 // soon as fd, standard output, reports POLLERR or POLLHUP: the reader of
-// its pipe (head -1, say) has exited. A reader waiting for the next
-// message then stops at once instead of when that message comes. stop
-// ends the watch.
-func watchOutput(ctx context.Context, fd int) (_ context.Context, stop func()) {
+// its pipe (head -1, say) has exited. A tool waiting for its next input
+// (a message, a change to follow) then stops at once instead of when that
+// input comes, as tail -f does. stop ends the watch.
+func WatchOutput(ctx context.Context, fd int) (_ context.Context, stop func()) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
 	if err != nil {
@@ -48,8 +48,11 @@ func watchOutput(ctx context.Context, fd int) (_ context.Context, stop func()) {
 	}
 }
 
-// outputGone turns the cancellation by watchOutput into the quiet exit of
-// a closed standard output (141).
-func outputGone(ctx context.Context, err error) bool {
-	return errors.Is(err, context.Canceled) && errors.Is(context.Cause(ctx), errOutputGone)
+// OutputGone turns err, when it is the cancellation by WatchOutput, into
+// the quiet exit of a closed standard output (141); other errors pass.
+func OutputGone(ctx context.Context, err error) error {
+	if errors.Is(err, context.Canceled) && errors.Is(context.Cause(ctx), errOutputGone) {
+		return errStdoutClosed
+	}
+	return err
 }
