@@ -561,13 +561,8 @@ func openForRead(ctx context.Context, o *options, path string) (*mapfile.File, e
 		case !o.Timeout.Set:
 			return nil, cli.Fail(path, mapfile.ErrNotExist, "use -c to create it, or -t to wait for it")
 		}
-		select {
-		case <-ctx.Done():
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return nil, cli.Timeout(path, "waiting for the file to appear")
-			}
-			return nil, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+		if err := cli.Appear(ctx, path, "file"); err != nil {
+			return nil, err
 		}
 	}
 }

@@ -279,13 +279,8 @@ func openForRead(ctx context.Context, env *cli.Env, o *options, name ipcname.Nam
 		if !o.Timeout.Set {
 			return nil, err // missing is exit 1, with or without -n
 		}
-		select {
-		case <-ctx.Done():
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return nil, cli.Timeout(obj, "waiting for the queue to appear")
-			}
-			return nil, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+		if err := cli.Appear(ctx, obj, "queue"); err != nil {
+			return nil, err
 		}
 	}
 }

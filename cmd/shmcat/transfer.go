@@ -249,13 +249,8 @@ func openForRead(ctx context.Context, o *options, name ipcname.Name, obj string)
 		case !o.Timeout.Set:
 			return nil, cli.Fail(obj, shm.ErrNotExist, "use -c to create it, or -t to wait for it")
 		}
-		select {
-		case <-ctx.Done():
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return nil, cli.Timeout(obj, "waiting for the segment to appear")
-			}
-			return nil, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+		if err := cli.Appear(ctx, obj, "segment"); err != nil {
+			return nil, err
 		}
 	}
 }

@@ -151,3 +151,19 @@ func OneOf(flagsGiven ...any) error {
 	}
 	return nil
 }
+
+// Appear pauses before a tool looks again for an object that does not
+// exist yet (-t waiting for it to appear): nil after a short interval, a
+// timeout (exit 3) "waiting for the THING to appear" once -t has expired,
+// or ctx's error when a signal cancelled the run.
+func Appear(ctx context.Context, object, thing string) error {
+	select {
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return Timeout(object, "waiting for the "+thing+" to appear")
+		}
+		return ctx.Err()
+	case <-time.After(20 * time.Millisecond):
+		return nil
+	}
+}
