@@ -235,7 +235,7 @@ func read(ctx context.Context, env *cli.Env, o *options, path string) error {
 		case n == 0 && err == nil:
 			return cli.Nothing(path, "no writer has the FIFO open")
 		case n == 1:
-			if err := relay.WriteAll(out, b[:]); err != nil {
+			if err := relay.WriteAll(ctx, out, b[:]); err != nil {
 				return cli.Output(err)
 			}
 			m.Add(1)

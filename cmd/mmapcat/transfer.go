@@ -478,7 +478,7 @@ func writeWindow(ctx context.Context, o *options, f *mapfile.File, in int, n int
 		}
 		// read(2) stores into the mapping in the kernel: a file cut under
 		// us is EFAULT, never SIGBUS.
-		r, err := relay.ReadFull(in, w.Mem)
+		r, err := relay.ReadFull(ctx, in, w.Mem)
 		if err == nil && o.Sync {
 			err = w.Sync()
 		}
@@ -606,7 +606,7 @@ func read(ctx context.Context, env *cli.Env, o *options, path string) error {
 			return err
 		}
 		out := content(o, b[lo:hi])
-		if err := relay.WriteAll(int(env.Stdout.Fd()), out); err != nil {
+		if err := relay.WriteAll(ctx, int(env.Stdout.Fd()), out); err != nil {
 			return cli.Output(err)
 		}
 		m.Add(len(out))
@@ -805,7 +805,7 @@ func follow(ctx context.Context, env *cli.Env, o *options, path string) error {
 			if cur[len(cur)-1] != '\n' {
 				version = append(cur[:len(cur):len(cur)], '\n')
 			}
-			if err := relay.WriteAll(out, version); err != nil {
+			if err := relay.WriteAll(ctx, out, version); err != nil {
 				return cli.Output(err)
 			}
 			m.Add(len(version))

@@ -285,14 +285,15 @@ func openForRead(ctx context.Context, env *cli.Env, o *options, name ipcname.Nam
 	}
 }
 
-// stdout writes to standard output, retrying short writes and EAGAIN.
-type stdout struct{ fd int }
+// stdout writes to standard output, retrying short writes and EAGAIN,
+// giving way to ctx (a signal) while the output is full.
+type stdout struct {
+	ctx context.Context
+	fd  int
+}
 
 func (w stdout) Write(b []byte) (int, error) {
-	if err := relay.WriteAll(w.fd, b); err != nil {
-		return 0, err
-	}
-	return len(b), nil
+	return relay.Write(w.ctx, w.fd, b)
 }
 
 // read prints the queue's messages on standard output.
@@ -311,7 +312,7 @@ func read(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj 
 	}
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	defer m.Stop()
-	out := framing.NewWriter(stdout{int(env.Stdout.Fd())}, framingOf(o))
+	out := framing.NewWriter(stdout{ctx, int(env.Stdout.Fd())}, framingOf(o))
 	emit := func(msg []byte, typ int64) error {
 		m.AddMsg(len(msg))
 		if o.JSON {

@@ -151,7 +151,7 @@ func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj
 	}
 	err = fault.Guard(func() error {
 		dst := seg.Mem[lo:hi]
-		got, err := relay.ReadFull(in, dst[:n])
+		got, err := relay.ReadFull(ctx, in, dst[:n])
 		if err != nil {
 			return cli.Fail("standard input", err, "")
 		}
@@ -292,7 +292,7 @@ func read(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj 
 	if err := fault.Guard(func() error { out = content(o, seg.Mem[lo:hi]); return nil }); err != nil {
 		return cli.Fail(obj, err, "")
 	}
-	if err := emit(env, seg, lo, out, m); err != nil {
+	if err := emit(ctx, env, seg, lo, out, m); err != nil {
 		return err
 	}
 	if o.Verbose {
@@ -305,7 +305,7 @@ func read(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj 
 // output: for a POSIX object by sendfile(2) from its descriptor (page
 // cache to pipe or file, no copy through this process), otherwise by
 // write(2) straight from the mapping.
-func emit(env *cli.Env, seg *shm.Segment, lo int64, b []byte, m *meter.Meter) error {
+func emit(ctx context.Context, env *cli.Env, seg *shm.Segment, lo int64, b []byte, m *meter.Meter) error {
 	out := int(env.Stdout.Fd())
 	if seg.POSIX() && len(b) > 0 {
 		off, end := lo, lo+int64(len(b))
@@ -333,7 +333,7 @@ func emit(env *cli.Env, seg *shm.Segment, lo int64, b []byte, m *meter.Meter) er
 			return nil
 		}
 	}
-	if err := relay.WriteAll(out, b); err != nil {
+	if err := relay.WriteAll(ctx, out, b); err != nil {
 		return cli.Output(err)
 	}
 	m.Add(len(b))
@@ -378,7 +378,7 @@ func follow(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, ob
 			if cur[len(cur)-1] == '\n' {
 				version = cur
 			}
-			if err := relay.WriteAll(out, version); err != nil {
+			if err := relay.WriteAll(ctx, out, version); err != nil {
 				return cli.Output(err)
 			}
 			m.Add(len(version))

@@ -49,7 +49,7 @@ func serveDatagrams(ctx context.Context, env *cli.Env, o *options, l *sock.Liste
 				errs <- err
 				return
 			}
-			if err := relay.WriteAll(out, buf[:n]); err != nil {
+			if err := relay.WriteAll(ctx, out, buf[:n]); err != nil {
 				errs <- cli.Output(err)
 				return
 			}

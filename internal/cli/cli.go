@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -62,6 +63,37 @@ type Env struct {
 	Stdin  *os.File
 	Stdout *os.File
 	Stderr io.Writer
+
+	mu       sync.Mutex
+	cleanups []*cleanup
+}
+
+type cleanup struct {
+	once sync.Once
+	f    func()
+}
+
+// Cleanup registers f, a removal that --rm asked for, and returns the
+// function that runs it. f runs at most once: when the tool calls the
+// returned function (usually deferred), or when a second SIGINT/SIGTERM
+// makes the tool exit at once, before it exits. So an insistent signal
+// never skips --rm.
+func (e *Env) Cleanup(f func()) (run func()) {
+	c := &cleanup{f: f}
+	e.mu.Lock()
+	e.cleanups = append(e.cleanups, c)
+	e.mu.Unlock()
+	return func() { c.once.Do(c.f) }
+}
+
+// runCleanups runs every registered cleanup not yet run, newest first.
+func (e *Env) runCleanups() {
+	e.mu.Lock()
+	cs := append([]*cleanup(nil), e.cleanups...)
+	e.mu.Unlock()
+	for i := len(cs) - 1; i >= 0; i-- {
+		cs[i].once.Do(cs[i].f)
+	}
 }
 
 // Warnf prints a one-line diagnostic "tool: message" on standard error.
@@ -69,9 +101,16 @@ func (e *Env) Warnf(format string, args ...any) {
 	fmt.Fprintf(e.Stderr, "%s: %s\n", e.Tool, fmt.Sprintf(format, args...))
 }
 
+// StopGrace is how long a run has, after SIGINT or SIGTERM, to finish
+// its current unit, deliver what it holds and clean up, before Main runs
+// the registered cleanups and exits with 128+N itself. SPEC wants every
+// tool gone within half a second of one signal.
+const StopGrace = 400 * time.Millisecond
+
 // Main parses the command line into opts, runs run with a context that
 // SIGINT and SIGTERM cancel, prints any error as one line and returns the
-// exit status. A second signal exits at once.
+// exit status. A second signal exits at once, after the cleanups the run
+// registered with Env.Cleanup.
 func Main(tool, usage string, opts any, common *Common, run func(ctx context.Context, env *Env) error) int {
 	env := &Env{Tool: tool, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
 	p := Parser(tool, usage, opts)
@@ -98,6 +137,13 @@ func Main(tool, usage string, opts any, common *Common, run func(ctx context.Con
 		s := (<-sigs).(syscall.Signal)
 		first := time.Now()
 		cancel(&SignalError{Sig: s})
+		// A run stuck where no context reaches (a write(2) to a pipe
+		// that nobody reads, a page fault on a remote mapping) must not
+		// hold the user's stop: after StopGrace, clean up and go.
+		time.AfterFunc(StopGrace, func() {
+			env.runCleanups()
+			os.Exit(128 + int(s))
+		})
 		for again := range sigs {
 			// The same signal again at once is one event sent twice
 			// (timeout(1) signals its child, then its process group),
@@ -105,7 +151,8 @@ func Main(tool, usage string, opts any, common *Common, run func(ctx context.Con
 			if again == s && time.Since(first) < 250*time.Millisecond {
 				continue
 			}
-			os.Exit(128 + int(again.(syscall.Signal))) // the user insists
+			env.runCleanups() // the user insists: --rm still happens
+			os.Exit(128 + int(again.(syscall.Signal)))
 		}
 	}()
 

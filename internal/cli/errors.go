@@ -132,12 +132,27 @@ func Status(ctx context.Context, err error) (code int, msg string) {
 	}
 	var e *Error
 	if errors.As(err, &e) && e.Code != 0 {
-		return e.Code, err.Error()
+		return e.Code, limitHint(err, err.Error())
 	}
 	if errors.Is(err, ErrTimeout) || errors.Is(err, ErrNothing) {
 		return ExitTimeout, Message(err)
 	}
-	return ExitFailure, Message(err)
+	return ExitFailure, limitHint(err, Message(err))
+}
+
+// limitHint adds to msg where the limit behind a descriptor shortage is
+// raised, whichever tool and syscall ran into it (SPEC: a kernel limit
+// names itself).
+func limitHint(err error, msg string) string {
+	switch {
+	case strings.Contains(msg, "ulimit -n") || strings.Contains(msg, "fs.file-max"):
+		return msg
+	case errors.Is(err, syscall.EMFILE):
+		return msg + "; the per-process limit RLIMIT_NOFILE is reached: raise it with ulimit -n"
+	case errors.Is(err, syscall.ENFILE):
+		return msg + "; the system-wide limit fs.file-max is reached: see /proc/sys/fs/file-max"
+	}
+	return msg
 }
 
 // Message renders an error for a person: errno texts lose Go's decoration

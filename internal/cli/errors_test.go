@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"syscall"
 	"testing"
 )
@@ -79,5 +80,20 @@ func TestFlagMessage(t *testing.T) {
 	want := "invalid argument for flag '-s, --size': bad size \"x\""
 	if got := flagMessage(in); got != want {
 		t.Errorf("flagMessage(%q) = %q; want %q", in, got, want)
+	}
+}
+
+func TestStatusNamesTheFileLimit(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{Fail("/q", &os.SyscallError{Syscall: "mq_open", Err: syscall.EMFILE}, ""), "/q: mq_open: too many open files; the per-process limit RLIMIT_NOFILE is reached: raise it with ulimit -n"},
+		{fmt.Errorf("pipe: %w", syscall.ENFILE), "pipe: too many open files in system; the system-wide limit fs.file-max is reached: see /proc/sys/fs/file-max"},
+	} {
+		code, msg := Status(context.Background(), tt.err)
+		if code != ExitFailure || msg != tt.want {
+			t.Errorf("Status(%v) = %d, %q; want 1, %q", tt.err, code, msg, tt.want)
+		}
 	}
 }

@@ -96,15 +96,13 @@ type copier struct {
 	dst, src int
 	m        *meter.Meter
 	n        int64
-	wake     int // eventfd written when ctx is done; -1 until needed
-	stop     func() bool
+	w        *Waiter // made on the first wait
 	pr, pw   int // bounce pipe
 }
 
 func (c *copier) close() {
-	if c.stop != nil {
-		c.stop()
-		unix.Close(c.wake)
+	if c.w != nil {
+		c.w.Close()
 	}
 	if c.pr > 0 {
 		unix.Close(c.pr)
@@ -121,33 +119,10 @@ func (c *copier) moved(n int) {
 
 // wait blocks until fd is ready for events or ctx is done.
 func (c *copier) wait(fd int, events int16) error {
-	if c.stop == nil {
-		w, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
-		if err != nil {
-			return err
-		}
-		c.wake = w
-		c.stop = context.AfterFunc(c.ctx, func() {
-			unix.Write(w, []byte{1, 0, 0, 0, 0, 0, 0, 0})
-		})
+	if c.w == nil {
+		c.w = NewWaiter(c.ctx)
 	}
-	fds := []unix.PollFd{{Fd: int32(fd), Events: events}, {Fd: int32(c.wake), Events: unix.POLLIN}}
-	for {
-		if err := c.ctx.Err(); err != nil {
-			return err
-		}
-		_, err := unix.Poll(fds, -1)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if fds[1].Revents != 0 {
-			return c.ctx.Err()
-		}
-		return nil
-	}
+	return c.w.Wait(fd, events)
 }
 
 // splice moves src to dst where one of them is a pipe. When the first
@@ -156,7 +131,7 @@ func (c *copier) wait(fd int, events int16) error {
 func (c *copier) splice(src, dst int, fallback bool) error {
 	first := true
 	for {
-		n, err := unix.Splice(src, nil, dst, nil, BufSize, unix.SPLICE_F_MOVE|unix.SPLICE_F_MORE|unix.SPLICE_F_NONBLOCK)
+		n, err := unix.Splice(src, nil, dst, nil, BufSize, unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
 		switch {
 		case n > 0:
 			c.moved(int(n))
@@ -244,7 +219,7 @@ func (c *copier) bounce() error {
 		}
 		first = false
 		for left := n; left > 0; {
-			m, err := unix.Splice(c.pr, nil, c.dst, nil, int(left), unix.SPLICE_F_MOVE|unix.SPLICE_F_MORE)
+			m, err := unix.Splice(c.pr, nil, c.dst, nil, int(left), unix.SPLICE_F_MOVE)
 			if err == unix.EINTR || err == unix.EAGAIN {
 				if err == unix.EAGAIN {
 					if err := c.wait(c.dst, unix.POLLOUT); err != nil {
@@ -282,7 +257,7 @@ func (c *copier) drainBounce(n int64) error {
 		if err != nil || got == 0 {
 			return &ReadError{err}
 		}
-		if err := WriteAll(c.dst, buf[:got]); err != nil {
+		if err := WriteAll(c.ctx, c.dst, buf[:got]); err != nil {
 			return &WriteError{err}
 		}
 		c.moved(got)
@@ -310,48 +285,93 @@ func (c *copier) readWrite() error {
 		if n == 0 {
 			return nil
 		}
-		if err := WriteAll(c.dst, buf[:n]); err != nil {
+		if err := WriteAll(c.ctx, c.dst, buf[:n]); err != nil {
 			return &WriteError{err}
 		}
 		c.moved(n)
 	}
 }
 
-// WriteAll writes all of b to fd, retrying short writes, EINTR and EAGAIN
-// (waiting for room on a non-blocking descriptor).
-func WriteAll(fd int, b []byte) error {
-	for len(b) > 0 {
-		n, err := unix.Write(fd, b)
-		switch {
-		case err == unix.EINTR:
-			continue
-		case err == unix.EAGAIN:
-			fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
-			unix.Poll(fds, -1)
-			continue
-		case err != nil:
-			return err
-		case n == 0:
-			return io.ErrShortWrite
-		}
-		b = b[n:]
-	}
-	return nil
+// No splice here passes SPLICE_F_MORE: to a TCP socket it corks each
+// send for up to 200 ms waiting for more, and SPEC forbids delaying bytes
+// the tool already has.
+
+// WriteAll writes all of b to fd, retrying short writes, EINTR and EAGAIN.
+// It gives way to ctx: on a pipe it writes no more than the pipe has room
+// for, after waiting for room with ctx, so a stalled reader cannot hold a
+// tool past its stop signal. It returns ctx's error then, with the part of
+// b not written undelivered (Write says how much was).
+func WriteAll(ctx context.Context, fd int, b []byte) error {
+	_, err := Write(ctx, fd, b)
+	return err
 }
 
-// ReadFull reads into b until it is full or src ends, retrying EINTR and
-// EAGAIN. It returns the bytes read; a short count with a nil error means
-// end of input.
-func ReadFull(fd int, b []byte) (int, error) {
-	got := 0
-	for got < len(b) {
-		n, err := unix.Read(fd, b[got:])
+// Write is WriteAll that also returns how many bytes of b were written.
+func Write(ctx context.Context, fd int, b []byte) (written int, err error) {
+	var w *Waiter
+	defer func() {
+		if w != nil {
+			w.Close()
+		}
+	}()
+	for len(b) > 0 {
+		if err := ctx.Err(); err != nil {
+			return written, err
+		}
+		chunk := b
+		if r, ok := room(fd); ok {
+			if r == 0 {
+				if w == nil {
+					w = NewWaiter(ctx)
+				}
+				if err := w.Wait(fd, unix.POLLOUT); err != nil {
+					return written, err
+				}
+				continue
+			}
+			chunk = b[:min(len(b), r)]
+		}
+		n, err := unix.Write(fd, chunk)
 		switch {
 		case err == unix.EINTR:
 			continue
 		case err == unix.EAGAIN:
-			fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-			unix.Poll(fds, -1)
+			if w == nil {
+				w = NewWaiter(ctx)
+			}
+			if err := w.Wait(fd, unix.POLLOUT); err != nil {
+				return written, err
+			}
+			continue
+		case err != nil:
+			return written, err
+		case n == 0:
+			return written, io.ErrShortWrite
+		}
+		b = b[n:]
+		written += n
+	}
+	return written, nil
+}
+
+// ReadFull reads into b until it is full or fd ends, retrying EINTR and
+// EAGAIN. Before each read of anything but a regular file it waits for
+// input with ctx, so a signal ends a wait on an idle stdin. It returns
+// the bytes read; a short count with a nil error means end of input.
+func ReadFull(ctx context.Context, fd int, b []byte) (int, error) {
+	w := NewWaiter(ctx)
+	defer w.Close()
+	regular := KindOf(fd) == Regular
+	got := 0
+	for got < len(b) {
+		if !regular {
+			if err := w.Wait(fd, unix.POLLIN); err != nil {
+				return got, err
+			}
+		}
+		n, err := unix.Read(fd, b[got:])
+		switch {
+		case err == unix.EINTR || err == unix.EAGAIN:
 			continue
 		case err != nil:
 			return got, err

@@ -61,7 +61,7 @@ func TestCopy(t *testing.T) {
 					sfd = r
 					defer unix.Close(r)
 					go func() {
-						WriteAll(w, data)
+						WriteAll(context.Background(), w, data)
 						unix.Close(w)
 					}()
 				}
@@ -132,7 +132,7 @@ func TestCopyBrokenPipe(t *testing.T) {
 	dr, dw := endpoint(t, "pipe")
 	unix.Close(dr)
 	defer unix.Close(dw)
-	go func() { WriteAll(w, []byte("hello")); unix.Close(w) }()
+	go func() { WriteAll(context.Background(), w, []byte("hello")); unix.Close(w) }()
 	_, err := Copy(context.Background(), dw, r, nil)
 	var we *WriteError
 	if !errors.As(err, &we) || !errors.Is(err, unix.EPIPE) {
@@ -146,7 +146,7 @@ func TestSpool(t *testing.T) {
 	for _, kind := range []string{"pipe", "socket"} {
 		for _, limit := range []int64{-1, 10, int64(len(data)), int64(len(data)) + 1} {
 			r, w := endpoint(t, kind)
-			go func() { WriteAll(w, data); unix.Close(w) }()
+			go func() { WriteAll(context.Background(), w, data); unix.Close(w) }()
 			f, n, err := Spool(context.Background(), r, limit, nil)
 			want := int64(len(data))
 			if limit >= 0 && limit < want {
@@ -172,7 +172,7 @@ func TestCopySocketToAppend(t *testing.T) {
 	rand.Read(data)
 	r, w := endpoint(t, "socket")
 	defer unix.Close(r)
-	go func() { WriteAll(w, data); unix.Close(w) }()
+	go func() { WriteAll(context.Background(), w, data); unix.Close(w) }()
 	p := filepath.Join(t.TempDir(), "append")
 	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {

@@ -293,7 +293,7 @@ func (d *Duplex) recv(ctx context.Context, m *meter.Meter, msgs *int64) (int64, 
 		if k == 0 && !d.Datagram {
 			return n, nil // SOCK_SEQPACKET: the peer closed
 		}
-		if err := WriteAll(d.Out, buf[:k]); err != nil {
+		if err := WriteAll(ctx, d.Out, buf[:k]); err != nil {
 			return n, &WriteError{err}
 		}
 		n += int64(k)
@@ -367,7 +367,7 @@ func readWrite(ctx context.Context, dst, src int, m *meter.Meter) (int64, error)
 		if err != nil {
 			return n, &ReadError{err}
 		}
-		if err := WriteAll(dst, buf[:k]); err != nil {
+		if err := WriteAll(ctx, dst, buf[:k]); err != nil {
 			return n, &WriteError{err}
 		}
 		n += int64(k)

@@ -131,7 +131,7 @@ func writeAtomic(ctx context.Context, dst int, b []byte) error {
 			return &WriteError{err}
 		case w != len(b):
 			// Only a non-pipe destination can take part of a write.
-			if err := WriteAll(dst, b[w:]); err != nil {
+			if err := WriteAll(ctx, dst, b[w:]); err != nil {
 				return &WriteError{err}
 			}
 		}

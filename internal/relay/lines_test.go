@@ -22,7 +22,7 @@ func runLines(t testing.TB, in []byte) (out []byte, lines int64, err error) {
 	}
 	defer unix.Close(src[0])
 	go func() {
-		WriteAll(src[1], in)
+		WriteAll(context.Background(), src[1], in)
 		unix.Close(src[1])
 	}()
 	done := make(chan []byte)

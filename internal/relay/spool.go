@@ -47,7 +47,7 @@ func Spool(ctx context.Context, src int, limit int64, m *meter.Meter) (*os.File,
 			}
 			n, err = unix.Read(src, buf[:want()])
 			if n > 0 {
-				if werr := WriteAll(fd, buf[:n]); werr != nil {
+				if werr := WriteAll(ctx, fd, buf[:n]); werr != nil {
 					f.Close()
 					return nil, c.n, &WriteError{werr}
 				}
