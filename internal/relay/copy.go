@@ -97,7 +97,7 @@ type copier struct {
 	m        *meter.Meter
 	n        int64
 	w        *Waiter // made on the first wait
-	pr, pw   int // bounce pipe
+	pr, pw   int     // bounce pipe
 }
 
 func (c *copier) close() {
