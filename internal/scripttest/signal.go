@@ -1,0 +1,85 @@
+package scripttest
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+func init() { Register("stopwithin", stopWithin) }
+
+// stopWithin PIDFILE SIGNAL DURATION [DURATION2]: send SIGNAL (TERM, INT,
+// HUP, KILL or a number) to the process whose pid PIDFILE holds, and fail
+// unless it has exited within DURATION. The process is usually a tool a
+// backgrounded `sh -c 'TOOL ... & echo $! > pid; wait $!; echo status=$?'`
+// started, so its exit status reaches the script's stdout. With
+// DURATION2, the signal is sent a second time after DURATION2 (a user
+// insisting), and the DURATION counts from the first.
+func stopWithin(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 || len(args) > 4 {
+		ts.Fatalf("usage: stopwithin PIDFILE SIGNAL DURATION [AGAIN-AFTER]")
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(ts.ReadFile(args[0])))
+	ts.Check(err)
+	sig := signalNamed(ts, args[1])
+	within, err := time.ParseDuration(args[2])
+	ts.Check(err)
+	var again time.Duration = -1
+	if len(args) == 4 {
+		again, err = time.ParseDuration(args[3])
+		ts.Check(err)
+	}
+	start := time.Now()
+	ts.Check(syscall.Kill(pid, sig))
+	sentAgain := again < 0
+	for {
+		if !alive(pid) {
+			ts.Logf("pid %d exited %v after %s", pid, time.Since(start).Round(time.Millisecond), args[1])
+			return
+		}
+		if !sentAgain && time.Since(start) >= again {
+			syscall.Kill(pid, sig)
+			sentAgain = true
+		}
+		if time.Since(start) > within {
+			ts.Fatalf("pid %d still running %v after SIG%s", pid, within, args[1])
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func signalNamed(ts *testscript.TestScript, s string) syscall.Signal {
+	switch strings.TrimPrefix(strings.ToUpper(s), "SIG") {
+	case "TERM":
+		return syscall.SIGTERM
+	case "INT":
+		return syscall.SIGINT
+	case "HUP":
+		return syscall.SIGHUP
+	case "KILL":
+		return syscall.SIGKILL
+	case "PIPE":
+		return syscall.SIGPIPE
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		ts.Fatalf("unknown signal %q", s)
+	}
+	return syscall.Signal(n)
+}
+
+// alive tells whether pid exists and is not a zombie waiting for its
+// parent (an exited tool whose shell has not reaped it yet has stopped).
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
+}
