@@ -130,7 +130,8 @@ func parseProj(p string) (uint32, error) {
 		}
 		return uint32(n), nil
 	}
-	if len(p) != 1 {
+	if len(p) != 1 || p[0] == 0 {
+		// A NUL byte is project 0, which ftok(3) does not define.
 		return 0, fmt.Errorf("PROJ %q: want a number 1..255 or one non-digit character", p)
 	}
 	return uint32(p[0]), nil
