@@ -46,7 +46,9 @@ func stopWithin(ts *testscript.TestScript, neg bool, args []string) {
 			sentAgain = true
 		}
 		if time.Since(start) > within {
-			ts.Fatalf("pid %d still running %v after SIG%s", pid, within, args[1])
+			// Kill it, so that the script's wait for it ends.
+			syscall.Kill(pid, syscall.SIGKILL)
+			ts.Fatalf("pid %d still running %v after SIG%s (killed)", pid, within, args[1])
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
