@@ -97,6 +97,9 @@ func access(fl int) string {
 func stat(env *cli.Env, o *options, fd int) error {
 	obj := fmt.Sprintf("fd %d", fd)
 	var st unix.Stat_t
+	if !cli.Inherited(fd) {
+		return cli.Failf(obj, "", "not an open descriptor")
+	}
 	if err := unix.Fstat(fd, &st); err != nil {
 		if err == unix.EBADF {
 			return cli.Failf(obj, "", "not an open descriptor")

@@ -40,7 +40,7 @@ func ends(env *cli.Env, o *options) (in, out end, err error) {
 
 func check(e end, read bool) error {
 	fl, err := unix.FcntlInt(uintptr(e.fd), unix.F_GETFL, 0)
-	if err == unix.EBADF {
+	if err == unix.EBADF || !cli.Inherited(e.fd) {
 		redir := fmt.Sprintf("%d>file", e.fd)
 		if read {
 			redir = fmt.Sprintf("%d<file", e.fd)

@@ -33,6 +33,7 @@ func startPoller() error {
 	for _, fd := range probe {
 		unix.Close(fd)
 	}
+	startFDs = probe
 	probe = nil
 	// A non-blocking descriptor handed to os.NewFile is registered with
 	// the poller, which starts it.
@@ -41,4 +42,22 @@ func startPoller() error {
 		return os.NewSyscallError("eventfd", err)
 	}
 	return os.NewFile(uintptr(efd), "eventfd").Close()
+}
+
+// startFDs are the descriptors startPoller probed: the lowest that were
+// free when the run began, where the runtime's own descriptors land.
+var startFDs []int
+
+// Inherited tells whether fd is a descriptor the run was started with
+// (one the shell opened, e.g. 3<file), as opposed to one the runtime or
+// the tool opened since: --in 7 must not read the runtime's eventfd
+// because fd 7 happened to be free at the start.
+func Inherited(fd int) bool {
+	for _, own := range startFDs {
+		if fd == own {
+			return false
+		}
+	}
+	_, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+	return err == nil
 }
