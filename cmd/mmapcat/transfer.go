@@ -100,18 +100,30 @@ func write(ctx context.Context, env *cli.Env, o *options, path string) error {
 	return nil
 }
 
-// openForWrite opens the file -w writes into: an existing regular file
-// (through a symbolic link to one, as cat and dd write), or a new unnamed
-// one. It never creates a file through a dangling symbolic link.
+// openForWrite opens the file -w writes into: an existing regular file,
+// or a new unnamed one. A symbolic link at the path is refused (O_NOFOLLOW:
+// a link planted in a shared directory such as /tmp cannot redirect the
+// write) unless --follow-symlinks, and even then a file is never created
+// through a dangling one.
 func openForWrite(o *options, path string) (*mapfile.File, error) {
-	f, err := mapfile.Open(path, true)
+	var f *mapfile.File
+	var err error
+	if o.FollowSymlinks {
+		f, err = mapfile.Open(path, true)
+	} else {
+		f, err = mapfile.OpenNoFollow(path)
+	}
 	switch {
 	case err == nil && o.Excl:
 		f.Close()
 		return nil, openErr(path, mapfile.ErrExist)
 	case err == nil:
 		return f, nil
-	case !errors.Is(err, mapfile.ErrNotExist):
+	case errors.Is(err, mapfile.ErrSymlink) && o.Excl:
+		return nil, openErr(path, mapfile.ErrExist)
+	case errors.Is(err, mapfile.ErrSymlink) && !dangling(path):
+		return nil, openErr(path, err)
+	case !errors.Is(err, mapfile.ErrNotExist) && !errors.Is(err, mapfile.ErrSymlink):
 		return nil, openErr(path, err)
 	}
 	if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
@@ -133,6 +145,16 @@ func openForWrite(o *options, path string) (*mapfile.File, error) {
 		return nil, openErr(path, err)
 	}
 	return f, nil
+}
+
+// dangling tells whether path is a symbolic link to nothing.
+func dangling(path string) bool {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		return false
+	}
+	_, err = os.Stat(path)
+	return errors.Is(err, os.ErrNotExist)
 }
 
 func isDir(path string) bool {
@@ -532,7 +554,7 @@ func regularLeft(fd int) int64 {
 // openForRead opens the file, creating it with -c (empty, or as long as
 // the -o/-L window), or waiting for it to appear under -t.
 func openForRead(ctx context.Context, o *options, path string) (*mapfile.File, error) {
-	for {
+	for created := false; ; {
 		f, err := mapfile.Open(path, false)
 		if !errors.Is(err, mapfile.ErrNotExist) {
 			if err != nil {
@@ -541,19 +563,17 @@ func openForRead(ctx context.Context, o *options, path string) (*mapfile.File, e
 			return f, nil
 		}
 		switch {
+		case o.Create && created:
+			return nil, cli.Fail(path, err, "it was removed as soon as it was created")
 		case o.Create:
-			w, _, err := mapfile.Create(path, o.Mode.Or(0o600), false)
-			if err != nil {
-				return nil, openErr(path, err)
+			created = true
+			if dangling(path) {
+				target, _ := os.Readlink(path)
+				return nil, cli.Failf(path, "mmapcat creates files at plain paths only; name the target instead",
+					"a symbolic link to a missing file (%s); not followed", report.Escape(target))
 			}
-			if o.Length.Set {
-				if size, err := w.Size(); err == nil && size < o.Offset.N+o.Length.N {
-					err = w.Truncate(o.Offset.N + o.Length.N)
-				}
-			}
-			w.Close()
-			if err != nil {
-				return nil, cli.Fail(path, err, "")
+			if err := createForRead(o, path); err != nil {
+				return nil, err
 			}
 			continue // reopen read-only, as a reader
 		case o.Nonblock:
@@ -564,6 +584,49 @@ func openForRead(ctx context.Context, o *options, path string) (*mapfile.File, e
 		if err := cli.Appear(ctx, path, "file"); err != nil {
 			return nil, err
 		}
+	}
+}
+
+// createForRead makes the file -r -c reads: empty, or as long as the -o/-L
+// window. The file is made unnamed (O_TMPFILE) and given its name once it
+// has its size, so a size the file system refuses leaves nothing behind;
+// where O_TMPFILE is missing, a file this run created is removed again.
+// A file another process created meanwhile is left as it is.
+func createForRead(o *options, path string) error {
+	mode := o.Mode.Or(0o600)
+	size := int64(0)
+	if o.Length.Set {
+		size = o.Offset.N + o.Length.N
+	}
+	f, err := mapfile.CreateUnnamed(path, mode)
+	created := err == nil
+	if err != nil {
+		f, created, err = mapfile.Create(path, mode, false)
+		if err != nil {
+			return openErr(path, err)
+		}
+	}
+	defer f.Close()
+	if created && size > 0 {
+		if err := f.Truncate(size); err != nil {
+			if !f.Unnamed() {
+				removeOwn(f)
+			}
+			return cli.Fail(path, err, "nothing created")
+		}
+	}
+	if err := f.Link(); err != nil && !errors.Is(err, mapfile.ErrExist) {
+		return openErr(path, err)
+	}
+	return nil
+}
+
+// removeOwn unlinks the file f made at its path, if the path still names it.
+func removeOwn(f *mapfile.File) {
+	var st unix.Stat_t
+	mine, err := f.Stat()
+	if err == nil && unix.Lstat(f.Path, &st) == nil && st.Dev == mine.Dev && st.Ino == mine.Ino {
+		unix.Unlink(f.Path)
 	}
 }
 
