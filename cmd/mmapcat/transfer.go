@@ -521,7 +521,9 @@ func writeWindow(ctx context.Context, o *options, f *mapfile.File, in int, n int
 			break // the input file shrank while we read it
 		}
 	}
-	if !o.NoClear {
+	// Only an explicit -L window is zero-filled: --in-place alone changes
+	// the bytes it writes and no other (dd conv=notrunc).
+	if o.Length.Set && !o.NoClear {
 		if now, err := f.Size(); err == nil && min(now, end) > lo+got {
 			if err := f.Zero(lo+got, min(now, end)-lo-got); err != nil {
 				return got, cli.Fail(f.Path, err, fmt.Sprintf("%d bytes were written; the rest of the window was not cleared", got))
