@@ -592,13 +592,11 @@ func gatherHead(ctx context.Context, fd int, max int, m *meter.Meter) ([]byte, b
 // way that a signal (ctx) can interrupt. Zero bytes and no error is the
 // end of input.
 func readSome(ctx context.Context, fd int, b []byte) (int, error) {
+	w := relay.NewWaiter(ctx)
+	defer w.Close()
 	for {
-		if err := ctx.Err(); err != nil {
+		if err := w.Wait(fd, unix.POLLIN); err != nil {
 			return 0, err
-		}
-		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		if n, err := unix.Poll(fds, 250); n == 0 || err == unix.EINTR {
-			continue // nothing yet: look at ctx again
 		}
 		n, err := unix.Read(fd, b)
 		switch {
@@ -969,6 +967,8 @@ func emit(ctx context.Context, fd int, path string, b []byte, m *meter.Meter) er
 	if splice {
 		growPipe(fd)
 	}
+	wait := relay.NewWaiter(ctx)
+	defer wait.Close()
 	for len(b) > 0 {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -984,23 +984,30 @@ func emit(ctx context.Context, fd int, path string, b []byte, m *meter.Meter) er
 				continue
 			}
 		} else {
-			n, err = unix.Write(fd, b[:min(len(b), chunk)])
+			// relay.Write writes no more than a pipe has room for, after
+			// waiting for room in a way a signal ends.
+			n, err = relay.Write(ctx, fd, b[:min(len(b), chunk)])
 		}
-		switch {
-		case n > 0:
+		if n > 0 {
 			b = b[n:]
 			done += int64(n)
 			m.Add(n)
+		}
+		switch {
+		case err == nil && n > 0:
 			continue
 		case err == unix.EINTR:
 			continue
 		case err == unix.EAGAIN:
-			// The pipe is full (or stdout is non-blocking): wait for room,
-			// looking at ctx now and then so that a signal is noticed.
-			unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}, 250)
+			// The pipe is full: wait for room, or for a signal.
+			if err := wait.Wait(fd, unix.POLLOUT); err != nil {
+				return err
+			}
 			continue
-		case err == unix.EFAULT:
+		case errors.Is(err, unix.EFAULT):
 			return faultErr(path, done, total, "printed")
+		case ctx.Err() != nil:
+			return ctx.Err()
 		case err != nil:
 			return cli.Output(err)
 		}
