@@ -23,7 +23,11 @@ func shrinkGuard(o *options, f *mapfile.File, size0, end int64) error {
 		return nil
 	}
 	id := procfs.FileID{Dev: st.Dev, Ino: st.Ino}
-	files, _ := procfs.SharedFileMappings(func(x procfs.FileID) bool { return x == id })
+	files, sc := procfs.SharedFileMappings(func(x procfs.FileID) bool { return x == id })
+	if sc.Err != nil {
+		return cli.Fail(f.Path, fmt.Errorf("would shrink from %d to %d bytes, and which processes map it cannot be told (reading /proc: %w); nothing written", size0, end, sc.Err),
+			"--force shrinks it anyway")
+	}
 	var who []string
 	for _, file := range files {
 		for _, p := range file.Mappers {
