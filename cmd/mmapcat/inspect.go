@@ -68,6 +68,9 @@ func stat(env *cli.Env, o *options, path string) error {
 	}
 	id := procfs.FileID{Dev: st.Dev, Ino: st.Ino}
 	files, sc := procfs.SharedFileMappings(func(f procfs.FileID) bool { return f == id })
+	if sc.Err != nil {
+		return cli.Fail(path, fmt.Errorf("reading the processes' maps in /proc: %w", sc.Err), "")
+	}
 	var ms []procfs.Mapper
 	if len(files) > 0 {
 		ms = files[0].Mappers
@@ -124,6 +127,9 @@ var listColumns = []string{"path", "size", "deleted", "mappers"}
 // list prints every file some process maps MAP_SHARED.
 func list(env *cli.Env, o *options) error {
 	files, sc := procfs.SharedFileMappings(nil)
+	if sc.Err != nil {
+		return cli.Fail("/proc", fmt.Errorf("reading the processes' maps: %w", sc.Err), "")
+	}
 	rows := []report.Record{}
 	for _, f := range files {
 		size := any(nil)

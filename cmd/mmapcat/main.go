@@ -10,8 +10,6 @@ import (
 	"math"
 	"os"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/ipcname"
 	"github.com/ipcats/ipcats/internal/mapfile"
@@ -40,17 +38,19 @@ type options struct {
 	actions
 	creation
 	cli.Wait
-	Mode     ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of a created file (default 0600)"`
-	Offset   ipcname.Size `short:"o" long:"offset" value-name:"BYTES" description:"Start the window at BYTES into the file"`
-	Length   ipcname.Size `short:"L" long:"length" value-name:"BYTES" description:"Make the window BYTES long; with -w, a fixed window zero-filled after the data"`
-	InPlace  bool         `long:"in-place" description:"With -w, never change the file's size: input that does not fit is refused"`
-	NoClear  bool         `long:"no-clear" description:"With -w -L or --in-place, leave the bytes after the data as they were"`
-	Sync     bool         `long:"sync" description:"With -w, write the pages to the disk (msync) before exiting"`
-	CString  bool         `short:"z" long:"cstring" description:"With -r, print up to the first NUL byte"`
-	Trim     bool         `long:"trim" description:"With -r, drop trailing NUL bytes"`
-	Follow   bool         `short:"f" long:"follow" description:"Print the window now and again each time it changes"`
-	Interval cli.Duration `short:"i" long:"interval" value-name:"DURATION" description:"With -f, look for changes every DURATION (default 100ms)"`
-	Args     struct {
+	Mode           ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of a created file (default 0600)"`
+	Offset         ipcname.Size `short:"o" long:"offset" value-name:"BYTES" description:"Start the window at BYTES into the file"`
+	Length         ipcname.Size `short:"L" long:"length" value-name:"BYTES" description:"Make the window BYTES long; with -w, a fixed window zero-filled after the data"`
+	InPlace        bool         `long:"in-place" description:"With -w, never change the file's size: input that does not fit is refused"`
+	NoClear        bool         `long:"no-clear" description:"With -w -L, leave the bytes of the window after the data as they were"`
+	Force          bool         `long:"force" description:"With -w, shrink the file even though other processes map it"`
+	FollowSymlinks bool         `long:"follow-symlinks" description:"With -w, write through a symbolic link at FILE (refused by default)"`
+	Sync           bool         `long:"sync" description:"With -w, write the pages to the disk (msync) before exiting"`
+	CString        bool         `short:"z" long:"cstring" description:"With -r, print up to the first NUL byte"`
+	Trim           bool         `long:"trim" description:"With -r, drop trailing NUL bytes"`
+	Follow         bool         `short:"f" long:"follow" description:"Print the window now and again each time it changes"`
+	Interval       cli.Duration `short:"i" long:"interval" value-name:"DURATION" description:"With -f, look for changes every DURATION (default 100ms)"`
+	Args           struct {
 		File string `positional-arg-name:"FILE"`
 	} `positional-args:"yes"`
 }
@@ -84,7 +84,7 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 		return cli.Usagef("unexpected argument %q", env.Args[0])
 	}
 	path := o.Args.File
-	if err := standardOpen(env, act); err != nil {
+	if err := env.NeedFor(act); err != nil {
 		return err
 	}
 	switch act {
@@ -129,8 +129,8 @@ func checkFlags(act cli.Action, o *options) error {
 		return cli.Usagef("-o %d and -L %d end past the largest file offset (%d)", o.Offset.N, o.Length.N, int64(math.MaxInt64))
 	case !reading && (o.CString || o.Trim || o.Follow || o.Interval.Set):
 		return cli.Usagef("-z, --trim, -f and -i go with -r")
-	case !writing && (o.Excl || o.InPlace || o.NoClear || o.Sync):
-		return cli.Usagef("-x, --in-place, --no-clear and --sync go with -w")
+	case !writing && (o.Excl || o.InPlace || o.NoClear || o.Sync || o.Force || o.FollowSymlinks):
+		return cli.Usagef("-x, --in-place, --no-clear, --sync, --force and --follow-symlinks go with -w")
 	case o.Create && !reading:
 		return cli.Usagef("-c goes with -r (-w always creates an absent file)")
 	case o.InPlace && o.Excl:
@@ -163,40 +163,9 @@ func openErr(path string, err error) error {
 	case errors.Is(err, mapfile.ErrNotRegular):
 		return cli.Fail(path, err, "mmapcat maps regular files only")
 	case errors.Is(err, mapfile.ErrSymlink):
-		return cli.Fail(path, err, "mmapcat never replaces a symbolic link")
+		return cli.Fail(path, err, "name its target, or give --follow-symlinks")
 	case errors.Is(err, os.ErrPermission):
 		return cli.Fail(path, errors.New("permission denied"), "")
 	}
 	return cli.Fail(path, err, "")
-}
-
-// standardOpen refuses to run with the standard input or output the
-// action uses closed by the shell (<&-, >&-): the Go runtime reopens a
-// closed one on /dev/null, read-write, which would make -w write an empty
-// file and -r --rm throw the file away unread. A /dev/null the shell opened
-// (</dev/null, >/dev/null) is opened for one direction only, and is used.
-func standardOpen(env *cli.Env, act cli.Action) error {
-	switch act {
-	case cli.ActWrite:
-		if reopened(int(env.Stdin.Fd())) {
-			return cli.Failf("standard input", "give input, or </dev/null for none", "closed")
-		}
-	case cli.ActRemove:
-	default:
-		if reopened(int(env.Stdout.Fd())) {
-			return cli.Failf("standard output", "redirect it, to >/dev/null if need be", "closed")
-		}
-	}
-	return nil
-}
-
-// reopened tells whether fd is the runtime's stand-in for a closed
-// descriptor: /dev/null opened read-write.
-func reopened(fd int) bool {
-	var st unix.Stat_t
-	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != unix.Mkdev(1, 3) {
-		return false
-	}
-	fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
-	return err == nil && fl&unix.O_ACCMODE == unix.O_RDWR
 }

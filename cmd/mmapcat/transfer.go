@@ -100,18 +100,30 @@ func write(ctx context.Context, env *cli.Env, o *options, path string) error {
 	return nil
 }
 
-// openForWrite opens the file -w writes into: an existing regular file
-// (through a symbolic link to one, as cat and dd write), or a new unnamed
-// one. It never creates a file through a dangling symbolic link.
+// openForWrite opens the file -w writes into: an existing regular file,
+// or a new unnamed one. A symbolic link at the path is refused (O_NOFOLLOW:
+// a link planted in a shared directory such as /tmp cannot redirect the
+// write) unless --follow-symlinks, and even then a file is never created
+// through a dangling one.
 func openForWrite(o *options, path string) (*mapfile.File, error) {
-	f, err := mapfile.Open(path, true)
+	var f *mapfile.File
+	var err error
+	if o.FollowSymlinks {
+		f, err = mapfile.Open(path, true)
+	} else {
+		f, err = mapfile.OpenNoFollow(path)
+	}
 	switch {
 	case err == nil && o.Excl:
 		f.Close()
 		return nil, openErr(path, mapfile.ErrExist)
 	case err == nil:
 		return f, nil
-	case !errors.Is(err, mapfile.ErrNotExist):
+	case errors.Is(err, mapfile.ErrSymlink) && o.Excl:
+		return nil, openErr(path, mapfile.ErrExist)
+	case errors.Is(err, mapfile.ErrSymlink) && !dangling(path):
+		return nil, openErr(path, err)
+	case !errors.Is(err, mapfile.ErrNotExist) && !errors.Is(err, mapfile.ErrSymlink):
 		return nil, openErr(path, err)
 	}
 	if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
@@ -133,6 +145,16 @@ func openForWrite(o *options, path string) (*mapfile.File, error) {
 		return nil, openErr(path, err)
 	}
 	return f, nil
+}
+
+// dangling tells whether path is a symbolic link to nothing.
+func dangling(path string) bool {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		return false
+	}
+	_, err = os.Stat(path)
+	return errors.Is(err, os.ErrNotExist)
 }
 
 func isDir(path string) bool {
@@ -213,22 +235,59 @@ func storeErr(f *mapfile.File, need, done, total int64) error {
 	return faultErr(f.Path, done, total, "written")
 }
 
-// stream reads standard input straight into successive windows of the
-// file and at the end truncates the file to the last byte written. When
-// the input's length is known (n, or a pipe that ended within headMax
-// bytes) only that much is reserved; otherwise a step ahead of the data,
-// or less when the file system has not that much room. On a failure the
-// file ends at the last byte delivered, and the error says how many there
-// were. A file another process cuts meanwhile is never grown back: the
-// error says how much of the data it kept. It returns the bytes written.
+// streamStoreErr is storeErr for a streaming write, note saying what the
+// failure left in the file.
+func streamStoreErr(f *mapfile.File, need int64, note string) error {
+	if size, err := f.Size(); err == nil && size >= need {
+		return cli.Failf(f.Path, note,
+			"the file system could not store a page of the mapping (out of space, or an I/O error; %s)", mapfile.SpaceLimit(f.Path))
+	}
+	return cli.Fail(f.Path, fault.ErrFault, note)
+}
+
+// streamInputErr describes a failure while reading the input into the
+// file, note saying what it left in the file.
+func streamInputErr(err error, path, note string) error {
+	switch {
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return err
+	case errors.Is(err, unix.EFAULT):
+		return cli.Fail(path, fault.ErrFault, note)
+	}
+	return cli.Fail("standard input", err, note+" ("+path+")")
+}
+
+// stream writes the input into the file from -o on, and the file ends
+// where the input does. Input that cannot be written (a full file system,
+// an input error, a signal while the input still flows) leaves an existing
+// file byte for byte as it was, and a new one unmade:
+//
+//   - Input whose length is known before the file is touched (a regular
+//     file, or a pipe that ended within headMax bytes) has the blocks for
+//     all of it reserved first, then goes straight into the mapping.
+//   - Longer piped input is written in two parts. The part that would
+//     overwrite the file's old bytes is held back (in memory up to
+//     headMax, beyond that in an anonymous memory file), while the rest
+//     streams into the file past its old end, reserved step by step. Only
+//     once the input has ended does the held-back part go in, into blocks
+//     reserved before anything was written. A failure before that cuts
+//     the file back to its old size, which leaves it as it was.
+//
+// It returns the bytes written and left in the file.
 func stream(ctx context.Context, o *options, f *mapfile.File, in int, n int64, m *meter.Meter) (int64, error) {
-	pos := o.Offset.N  // where the next input byte goes
-	limit := int64(-1) // where the input will end, when known
-	var head []byte    // input gathered before the file was touched
-	var stopped error  // a signal that came while gathering
-	if n >= 0 {
-		limit = pos + n
-	} else {
+	off := o.Offset.N
+	size0, err := f.Size()
+	if err != nil {
+		return 0, cli.Fail(f.Path, err, "nothing written")
+	}
+	// The old bytes [off, off+protect) are the ones the input overwrites.
+	var protect int64
+	if !f.Unnamed() {
+		protect = max(0, size0-off)
+	}
+	var head []byte   // input gathered before the file was touched
+	var stopped error // a signal that came while gathering
+	if n < 0 {
 		if relay.KindOf(in) == relay.Pipe {
 			growPipe(in) // fewer, larger reads into the mapping
 		}
@@ -240,33 +299,193 @@ func stream(ctx context.Context, o *options, f *mapfile.File, in int, n int64, m
 		if eof || stopped != nil {
 			// The whole input, or what came before a signal: either way
 			// it is what the file will hold.
-			limit = pos + int64(len(head))
+			n = int64(len(head))
 		}
 	}
-	var total int64
-	started := false // the file has been reserved up to pos at least
-	finish := func(err error) (int64, error) {
+	if n >= 0 {
+		k, err := known(ctx, o, f, in, head, n, size0, m, true)
 		if err == nil {
 			err = stopped
 		}
+		return k, err
+	}
+	// The input goes on past headMax bytes: hold back what overwrites old
+	// bytes.
+	held := int64(len(head))
+	var spool *os.File
+	if protect > held {
+		sp, got, err := relay.Spool(ctx, in, protect-held, m)
+		if err != nil {
+			if ctx.Err() != nil {
+				return 0, ctx.Err()
+			}
+			return 0, cli.Fail("standard input", err, untouched(f))
+		}
+		defer sp.Close()
+		spool, held = sp, held+got
+		if got < protect-int64(len(head)) {
+			return known(ctx, o, f, int(sp.Fd()), head, held, size0, m, false) // the input ended
+		}
+	}
+	var tail []byte // the first bytes past the held-back part
+	if held > protect {
+		tail = head[protect:]
+		head = head[:protect]
+	} else {
+		buf := make([]byte, 64<<10)
+		k, err := readSome(ctx, in, buf)
+		if err != nil {
+			if ctx.Err() != nil {
+				return 0, ctx.Err()
+			}
+			return 0, cli.Fail("standard input", err, untouched(f))
+		}
+		if k == 0 { // the input ended with the held-back part
+			src := in
+			if spool != nil {
+				src = int(spool.Fd())
+			}
+			return known(ctx, o, f, src, head, held, size0, m, false)
+		}
+		m.Add(k)
+		tail = buf[:k]
+	}
+	undo := func() {
+		if now, err := f.Size(); err == nil && now > size0 {
+			f.Truncate(size0)
+		}
+	}
+	unchanged := func(int64) string { return untouched(f) }
+	if err := f.Reserve(off, protect); err != nil {
+		undo()
+		return 0, cli.Fail(f.Path, err, unchanged(0))
+	}
+	_, total, cut, err := pour(ctx, o, f, in, tail, off+protect, -1, m, true, unchanged)
+	if cut {
+		size, _ := f.Size()
+		kept := max(0, min(protect+total, size-off))
+		if k := min(protect, max(0, size-off)); k > 0 {
+			putFront(o, f, off, head, spool, k) // what the cut left room for
+		}
+		return kept, shrinkErr(f.Path, kept, protect+total)
+	}
+	if err != nil {
+		undo()
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		return 0, err
+	}
+	// The input has ended and all of it fits: the held-back part goes in.
+	// A signal now waits for it (a copy within memory).
+	if err := putFront(o, f, off, head, spool, protect); err != nil {
+		return total, cli.Fail(f.Path, err, fmt.Sprintf("the %d bytes after offset %d were written, the %d before them were not", total, off+protect, protect))
+	}
+	return protect + total, nil
+}
+
+// untouched says what a write refused before it changed the file left.
+func untouched(f *mapfile.File) string {
+	if f.Unnamed() {
+		return "nothing written, no file made"
+	}
+	return "nothing written, the file is as it was"
+}
+
+// known writes input of known length n: head, then what src yields. The
+// blocks for all of it are reserved first, so a full file system refuses
+// it before a byte of the file changes. count says whether reads from src
+// go to the meter (they do from standard input, not from a spool).
+func known(ctx context.Context, o *options, f *mapfile.File, src int, head []byte, n, size0 int64, m *meter.Meter, count bool) (int64, error) {
+	off := o.Offset.N
+	if err := shrinkGuard(o, f, size0, off+n); err != nil {
+		return 0, err
+	}
+	if err := f.Reserve(off, n); err != nil {
+		if now, serr := f.Size(); serr == nil && now > size0 {
+			f.Truncate(size0)
+		}
+		return 0, cli.Fail(f.Path, err, untouched(f))
+	}
+	_, total, cut, err := pour(ctx, o, f, src, head, off, off+n, m, count, func(total int64) string {
+		return fmt.Sprintf("%d bytes were written before that", total)
+	})
+	if cut {
+		size, _ := f.Size()
+		kept := max(0, min(total, size-off))
+		return kept, shrinkErr(f.Path, kept, total)
+	}
+	return total, err
+}
+
+// putFront writes the first k bytes of the held-back input (head, then
+// the spool) at off, through the mapping, a bounded window at a time.
+func putFront(o *options, f *mapfile.File, off int64, head []byte, spool *os.File, k int64) error {
+	if spool != nil {
+		if _, err := spool.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+	}
+	for done := int64(0); done < k; {
+		w, err := f.Map(off+done, min(k-done, windowChunk), true)
+		if err != nil {
+			return err
+		}
+		i := 0
+		if done < int64(len(head)) {
+			err = fault.Guard(func() error { i = copy(w.Mem, head[done:]); return nil })
+		}
+		if err == nil && i < len(w.Mem) && spool == nil {
+			err = io.ErrUnexpectedEOF
+		}
+		if err == nil && i < len(w.Mem) {
+			var r int
+			r, err = relay.ReadFull(context.Background(), int(spool.Fd()), w.Mem[i:])
+			i += r
+			if err == nil && i < len(w.Mem) {
+				err = io.ErrUnexpectedEOF
+			}
+		}
+		if err == nil && o.Sync {
+			err = w.Sync()
+		}
+		n := int64(len(w.Mem))
+		w.Unmap()
+		if err != nil {
+			return err
+		}
+		done += n
+	}
+	return nil
+}
+
+// pour reads head, then src, into the file from pos on, up to limit (-1:
+// until src ends), growing the file a step at a time with its blocks
+// reserved first; when the length is unknown, less than a step when the
+// file system has not that much room, so that input that fits is not
+// refused for the sake of the step. At the end the file is cut to the last
+// byte written. A file another process cuts meanwhile is never grown back:
+// cut reports it, with the file as that process left it. note says what a
+// failure left in the file. It returns the position reached and the bytes
+// written.
+func pour(ctx context.Context, o *options, f *mapfile.File, src int, head []byte, pos, limit int64, m *meter.Meter, count bool, note func(total int64) string) (_, total int64, cut bool, _ error) {
+	started := false // the file has been reserved up to pos at least
+	finish := func(err error) (int64, int64, bool, error) {
 		size, serr := f.Size()
 		switch {
 		case serr != nil:
 			if err == nil {
-				err = cli.Fail(f.Path, serr, fmt.Sprintf("%d bytes were written", total))
+				err = cli.Fail(f.Path, serr, note(total))
 			}
 		case started && size < pos:
-			// Cut by another process: what it kept is all there is.
-			kept := max(0, min(total, size-o.Offset.N))
-			return kept, shrinkErr(f.Path, kept, total)
+			return pos, total, true, err
 		case size != pos:
 			if terr := f.Truncate(pos); terr != nil && err == nil {
-				err = cli.Fail(f.Path, terr, fmt.Sprintf("%d bytes were written", total))
+				err = cli.Fail(f.Path, terr, note(total))
 			}
 		}
-		return total, err
+		return pos, total, false, err
 	}
-	written := func(before string) string { return fmt.Sprintf("%d bytes were written%s", total, before) }
 	for eof := false; !eof && (limit < 0 || pos < limit); {
 		if size, err := f.Size(); err == nil && started && size < pos {
 			return finish(nil) // cut between two windows
@@ -278,12 +497,12 @@ func stream(ctx context.Context, o *options, f *mapfile.File, in int, n int64, m
 		}
 		want, err := reserveStep(f, base, want, limit < 0)
 		if err != nil {
-			return finish(cli.Fail(f.Path, err, written(" before that")))
+			return finish(cli.Fail(f.Path, err, note(total)))
 		}
 		started = true
 		w, err := f.Map(base, want, true)
 		if err != nil {
-			return finish(cli.Fail(f.Path, err, written(" before that")))
+			return finish(cli.Fail(f.Path, err, note(total)))
 		}
 		i := int(pos - base)
 		if len(head) > 0 {
@@ -291,24 +510,25 @@ func stream(ctx context.Context, o *options, f *mapfile.File, in int, n int64, m
 			err := fault.Guard(func() error { k = copy(w.Mem[i:], head); return nil })
 			if err != nil {
 				w.Unmap()
-				return finish(storeErr(f, base+want, total, -1))
+				return finish(streamStoreErr(f, base+want, note(total)))
 			}
 			head = head[k:]
 			i += k
 			total += int64(k)                  // counted by the meter as it was gathered
 			eof = len(head) == 0 && limit >= 0 // all of a short input
+			eof = eof && base+int64(i) >= limit
 		}
 		for i < len(w.Mem) && !eof {
 			// read(2) stores into the mapping in the kernel: a file
 			// truncated under us is EFAULT there, never SIGBUS here.
-			k, err := readSome(ctx, in, w.Mem[i:])
+			k, err := readSome(ctx, src, w.Mem[i:])
 			if err != nil {
 				w.Unmap()
 				pos = base + int64(i)
 				if errors.Is(err, unix.EFAULT) {
-					return finish(storeErr(f, base+want, total, -1))
+					return finish(streamStoreErr(f, base+want, note(total)))
 				}
-				return finish(inputErr(err, f.Path, total))
+				return finish(streamInputErr(err, f.Path, note(total)))
 			}
 			if k == 0 {
 				eof = true
@@ -316,7 +536,9 @@ func stream(ctx context.Context, o *options, f *mapfile.File, in int, n int64, m
 			}
 			i += k
 			total += int64(k)
-			m.Add(k)
+			if count {
+				m.Add(k)
+			}
 		}
 		if o.Sync {
 			err = w.Sync()
@@ -324,7 +546,7 @@ func stream(ctx context.Context, o *options, f *mapfile.File, in int, n int64, m
 		w.Unmap()
 		pos = base + int64(i)
 		if err != nil {
-			return finish(cli.Fail(f.Path, err, written("")))
+			return finish(cli.Fail(f.Path, err, note(total)))
 		}
 	}
 	return finish(nil)
@@ -366,28 +588,15 @@ func gatherHead(ctx context.Context, fd int, max int, m *meter.Meter) ([]byte, b
 	return buf, false, nil
 }
 
-// inputErr describes a failure while reading standard input into the file.
-func inputErr(err error, path string, total int64) error {
-	switch {
-	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
-		return err
-	case errors.Is(err, unix.EFAULT):
-		return faultErr(path, total, -1, "written")
-	}
-	return cli.Fail("standard input", err, fmt.Sprintf("%d bytes were written to %s", total, path))
-}
-
 // readSome reads what is available from fd into b, waiting for input in a
 // way that a signal (ctx) can interrupt. Zero bytes and no error is the
 // end of input.
 func readSome(ctx context.Context, fd int, b []byte) (int, error) {
+	w := relay.NewWaiter(ctx)
+	defer w.Close()
 	for {
-		if err := ctx.Err(); err != nil {
+		if err := w.Wait(fd, unix.POLLIN); err != nil {
 			return 0, err
-		}
-		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		if n, err := unix.Poll(fds, 250); n == 0 || err == unix.EINTR {
-			continue // nothing yet: look at ctx again
 		}
 		n, err := unix.Read(fd, b)
 		switch {
@@ -499,7 +708,9 @@ func writeWindow(ctx context.Context, o *options, f *mapfile.File, in int, n int
 			break // the input file shrank while we read it
 		}
 	}
-	if !o.NoClear {
+	// Only an explicit -L window is zero-filled: --in-place alone changes
+	// the bytes it writes and no other (dd conv=notrunc).
+	if o.Length.Set && !o.NoClear {
 		if now, err := f.Size(); err == nil && min(now, end) > lo+got {
 			if err := f.Zero(lo+got, min(now, end)-lo-got); err != nil {
 				return got, cli.Fail(f.Path, err, fmt.Sprintf("%d bytes were written; the rest of the window was not cleared", got))
@@ -532,7 +743,7 @@ func regularLeft(fd int) int64 {
 // openForRead opens the file, creating it with -c (empty, or as long as
 // the -o/-L window), or waiting for it to appear under -t.
 func openForRead(ctx context.Context, o *options, path string) (*mapfile.File, error) {
-	for {
+	for created := false; ; {
 		f, err := mapfile.Open(path, false)
 		if !errors.Is(err, mapfile.ErrNotExist) {
 			if err != nil {
@@ -541,19 +752,17 @@ func openForRead(ctx context.Context, o *options, path string) (*mapfile.File, e
 			return f, nil
 		}
 		switch {
+		case o.Create && created:
+			return nil, cli.Fail(path, err, "it was removed as soon as it was created")
 		case o.Create:
-			w, _, err := mapfile.Create(path, o.Mode.Or(0o600), false)
-			if err != nil {
-				return nil, openErr(path, err)
+			created = true
+			if dangling(path) {
+				target, _ := os.Readlink(path)
+				return nil, cli.Failf(path, "mmapcat creates files at plain paths only; name the target instead",
+					"a symbolic link to a missing file (%s); not followed", report.Escape(target))
 			}
-			if o.Length.Set {
-				if size, err := w.Size(); err == nil && size < o.Offset.N+o.Length.N {
-					err = w.Truncate(o.Offset.N + o.Length.N)
-				}
-			}
-			w.Close()
-			if err != nil {
-				return nil, cli.Fail(path, err, "")
+			if err := createForRead(o, path); err != nil {
+				return nil, err
 			}
 			continue // reopen read-only, as a reader
 		case o.Nonblock:
@@ -564,6 +773,49 @@ func openForRead(ctx context.Context, o *options, path string) (*mapfile.File, e
 		if err := cli.Appear(ctx, path, "file"); err != nil {
 			return nil, err
 		}
+	}
+}
+
+// createForRead makes the file -r -c reads: empty, or as long as the -o/-L
+// window. The file is made unnamed (O_TMPFILE) and given its name once it
+// has its size, so a size the file system refuses leaves nothing behind;
+// where O_TMPFILE is missing, a file this run created is removed again.
+// A file another process created meanwhile is left as it is.
+func createForRead(o *options, path string) error {
+	mode := o.Mode.Or(0o600)
+	size := int64(0)
+	if o.Length.Set {
+		size = o.Offset.N + o.Length.N
+	}
+	f, err := mapfile.CreateUnnamed(path, mode)
+	created := err == nil
+	if err != nil {
+		f, created, err = mapfile.Create(path, mode, false)
+		if err != nil {
+			return openErr(path, err)
+		}
+	}
+	defer f.Close()
+	if created && size > 0 {
+		if err := f.Truncate(size); err != nil {
+			if !f.Unnamed() {
+				removeOwn(f)
+			}
+			return cli.Fail(path, err, "nothing created")
+		}
+	}
+	if err := f.Link(); err != nil && !errors.Is(err, mapfile.ErrExist) {
+		return openErr(path, err)
+	}
+	return nil
+}
+
+// removeOwn unlinks the file f made at its path, if the path still names it.
+func removeOwn(f *mapfile.File) {
+	var st unix.Stat_t
+	mine, err := f.Stat()
+	if err == nil && unix.Lstat(f.Path, &st) == nil && st.Dev == mine.Dev && st.Ino == mine.Ino {
+		unix.Unlink(f.Path)
 	}
 }
 
@@ -637,6 +889,26 @@ func read(ctx context.Context, env *cli.Env, o *options, path string) error {
 	return nil
 }
 
+// preadAt reads n bytes of the file at off, fewer if the file is shorter
+// now.
+func preadAt(f *mapfile.File, off, n int64) ([]byte, error) {
+	buf := make([]byte, n)
+	got := int64(0)
+	for got < n {
+		k, err := unix.Pread(f.Fd(), buf[got:], off+got)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return nil, cli.Fail(f.Path, err, "")
+		case k == 0:
+			return buf[:got], nil
+		}
+		got += int64(k)
+	}
+	return buf, nil
+}
+
 // slurpMax bounds what is read of a file that says it is empty.
 const slurpMax = 64 << 20
 
@@ -695,6 +967,8 @@ func emit(ctx context.Context, fd int, path string, b []byte, m *meter.Meter) er
 	if splice {
 		growPipe(fd)
 	}
+	wait := relay.NewWaiter(ctx)
+	defer wait.Close()
 	for len(b) > 0 {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -710,23 +984,30 @@ func emit(ctx context.Context, fd int, path string, b []byte, m *meter.Meter) er
 				continue
 			}
 		} else {
-			n, err = unix.Write(fd, b[:min(len(b), chunk)])
+			// relay.Write writes no more than a pipe has room for, after
+			// waiting for room in a way a signal ends.
+			n, err = relay.Write(ctx, fd, b[:min(len(b), chunk)])
 		}
-		switch {
-		case n > 0:
+		if n > 0 {
 			b = b[n:]
 			done += int64(n)
 			m.Add(n)
+		}
+		switch {
+		case err == nil && n > 0:
 			continue
 		case err == unix.EINTR:
 			continue
 		case err == unix.EAGAIN:
-			// The pipe is full (or stdout is non-blocking): wait for room,
-			// looking at ctx now and then so that a signal is noticed.
-			unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}, 250)
+			// The pipe is full: wait for room, or for a signal.
+			if err := wait.Wait(fd, unix.POLLOUT); err != nil {
+				return err
+			}
 			continue
-		case err == unix.EFAULT:
+		case errors.Is(err, unix.EFAULT):
 			return faultErr(path, done, total, "printed")
+		case ctx.Err() != nil:
+			return ctx.Err()
 		case err != nil:
 			return cli.Output(err)
 		}
@@ -737,8 +1018,9 @@ func emit(ctx context.Context, fd int, path string, b []byte, m *meter.Meter) er
 
 // follow prints the window now and each time it changes, like tail -f.
 // The file may grow or shrink meanwhile: each look re-reads its size and
-// maps the window anew when it changed, so a writer that rewrites the file
-// is followed, not fatal. An empty version prints nothing, as tail -f
+// reads the window with pread(2), so a writer that rewrites the file is
+// followed, not fatal, and the follower holds no mapping between looks
+// that would count as a mapper a shrinking -w must spare. An empty version prints nothing, as tail -f
 // prints nothing for an empty file. Between looks it watches standard
 // output: a pipe whose reader has gone ends the run at once (exit 141).
 func follow(ctx context.Context, env *cli.Env, o *options, path string) error {
@@ -758,8 +1040,6 @@ func follow(ctx context.Context, env *cli.Env, o *options, path string) error {
 	out := int(env.Stdout.Fd())
 	k := relay.KindOf(out)
 	watch := k == relay.Pipe || k == relay.Socket
-	w := &mapfile.Window{}
-	defer func() { w.Unmap() }()
 	var prev []byte
 	for first := true; ; {
 		size, err := f.Size()
@@ -769,7 +1049,6 @@ func follow(ctx context.Context, env *cli.Env, o *options, path string) error {
 		var cur []byte
 		if size == 0 {
 			// Empty, or a /proc file that says so: read it.
-			w.Unmap()
 			b, err := slurp(f)
 			if err != nil {
 				return err
@@ -784,21 +1063,14 @@ func follow(ctx context.Context, env *cli.Env, o *options, path string) error {
 			if o.Length.Set {
 				hi = min(hi, lo+o.Length.N)
 			}
-			if w.Off != lo || int64(len(w.Mem)) != hi-lo {
-				w.Unmap()
-				if w, err = f.Map(lo, hi-lo, false); err != nil {
-					return cli.Fail(path, err, "")
-				}
-			}
-			err = fault.Guard(func() error { cur = bytes.Clone(content(o, w.Mem)); return nil })
+			b, err := preadAt(f, lo, hi-lo)
 			if err != nil {
-				// The file shrank between the size and the look: it is
-				// looked at again at once with its new size.
-				if now, serr := f.Size(); serr == nil && now < hi {
-					continue
-				}
-				return cli.Fail(path, err, "")
+				return err
 			}
+			if int64(len(b)) < hi-lo {
+				continue // the file shrank between the size and the look
+			}
+			cur = content(o, b)
 		}
 		if (first || !bytes.Equal(cur, prev)) && len(cur) > 0 {
 			version := cur

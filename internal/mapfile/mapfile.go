@@ -63,21 +63,18 @@ func OpenNoFollow(path string) (*File, error) {
 
 // Create opens path for reading and writing, creating it with mode (the
 // umask not applied, so -m 0644 means 0644) if it is absent; with excl an
-// existing file is an error. Created tells whether this call made it.
+// existing file is an error. It never follows a symbolic link at path
+// (ErrSymlink), and a new file is made with O_EXCL, so nothing planted at
+// the name is ever written through. Created tells whether this call made it.
 func Create(path string, mode uint32, excl bool) (f *File, created bool, err error) {
-	flag := unix.O_RDWR | unix.O_CLOEXEC | unix.O_NONBLOCK
-	if f, err := Open(path, true); err == nil || !errors.Is(err, ErrNotExist) {
-		if err == nil && excl {
-			f.Close()
+	old := unix.Umask(0)
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_NOFOLLOW|unix.O_CREAT|unix.O_EXCL, mode)
+	unix.Umask(old)
+	if errors.Is(err, unix.EEXIST) {
+		if excl {
 			return nil, false, ErrExist
 		}
-		return f, false, err
-	}
-	old := unix.Umask(0)
-	fd, err := unix.Open(path, flag|unix.O_CREAT|unix.O_EXCL, mode)
-	unix.Umask(old)
-	if errors.Is(err, unix.EEXIST) && !excl {
-		f, err := OpenNoFollow(path) // created by someone else meanwhile
+		f, err := OpenNoFollow(path) // there already, or created by someone else meanwhile
 		return f, false, err
 	}
 	if err != nil {
