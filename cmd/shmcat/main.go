@@ -82,11 +82,15 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	}
 	if rmAfter {
 		// --rm with -r/-w: remove once the transfer is done, also when a
-		// signal ended it (SPEC: clean up, then exit 128+N).
+		// signal ended it (SPEC: clean up, then exit 128+N). cli runs the
+		// removal itself if a signal finds the run stuck.
+		var rmErr error
+		rm := env.Cleanup(func() { rmErr = remove(name, obj) })
 		defer func() {
 			if err == nil || errors.Is(err, context.Canceled) {
-				if rerr := remove(name, obj); rerr != nil && err == nil {
-					err = rerr
+				rm()
+				if rmErr != nil && err == nil {
+					err = rmErr
 				}
 			}
 		}()

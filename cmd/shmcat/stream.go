@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipcats/ipcats/internal/cli"
@@ -63,12 +64,24 @@ func streamRing(ctx context.Context, env *cli.Env, o *options, act cli.Action, r
 	if err := r.Claim(role, int32(os.Getpid()), rmAfter); err != nil {
 		return cli.Fail(obj, err, "a ring has one writer and one reader at a time")
 	}
-	outcome := ring.Abort
-	defer func() {
-		if r.Leave(outcome) {
-			if rerr := shm.Remove(name); rerr != nil && !errors.Is(rerr, shm.ErrNotExist) && err == nil {
-				err = openErr(obj, rerr)
+	// Leaving the ring (and removing it, when --rm asked and this side is
+	// the last) is a cleanup cli runs itself if a signal finds this run
+	// stuck: the ring is never left claimed by a process that is gone.
+	var outcome atomic.Int32
+	outcome.Store(int32(ring.Abort))
+	var rmErr error
+	leave := env.Cleanup(func() {
+		fault.Guard(func() error {
+			if r.Leave(ring.Outcome(outcome.Load())) {
+				rmErr = shm.Remove(name)
 			}
+			return nil
+		})
+	})
+	defer func() {
+		leave()
+		if rmErr != nil && !errors.Is(rmErr, shm.ErrNotExist) && err == nil {
+			err = openErr(obj, rmErr)
 		}
 	}()
 
@@ -88,14 +101,16 @@ func streamRing(ctx context.Context, env *cli.Env, o *options, act cli.Action, r
 			env.Warnf("%s: no room for %v; stopped with %d bytes written into the ring, %d of them read; the rest of the input was not read", obj, o.Timeout.D, n, taken)
 			return nil
 		}
-		outcome, err = sendResult(err, obj, n, taken)
+		out, err := sendResult(err, obj, n, taken)
+		outcome.Store(int32(out))
 		if err == nil && o.Verbose {
 			env.Warnf("%s", m.Summary("wrote", "into the ring "+where(seg, obj)))
 		}
 		return err
 	}
 	n, err := r.Receive(ctx, int(env.Stdout.Fd()), opt)
-	outcome, err = receiveResult(err, obj, n)
+	out, err := receiveResult(err, obj, n)
+	outcome.Store(int32(out))
 	if err == nil && o.Verbose {
 		env.Warnf("%s", m.Summary("read", "from the ring "+where(seg, obj)))
 	}

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ipcats/ipcats/internal/fault"
+	"github.com/ipcats/ipcats/internal/relay"
 )
 
 // Chunk is the most one read(2) or write(2) moves (and at most half the
@@ -20,7 +21,7 @@ import (
 const Chunk = 1 << 20
 
 // tick is how long a side sleeps on a futex before it looks at its
-// context, its peer's pid and its deadline again.
+// peer's pid and its deadline again (a cancelled context wakes it at once).
 const tick = 100 * time.Millisecond
 
 // spins is how many times a side looks at the other's index before it
@@ -276,8 +277,8 @@ type Options struct {
 }
 
 // await blocks until ready() holds. It spins a little, then sleeps on the
-// futex word w in ticks, and between ticks gives up on ctx, the death of
-// the peer, Options.Idle and Options.Nonblock.
+// futex word w in ticks, and between ticks gives up on the death of the
+// peer, Options.Idle and Options.Nonblock; ctx ends the sleep at once.
 func (r *Ring) await(ctx context.Context, w *atomic.Uint32, ready func() bool, opt *Options) error {
 	for range spins {
 		if ready() {
@@ -295,10 +296,16 @@ func (r *Ring) await(ctx context.Context, w *atomic.Uint32, ready func() bool, o
 	if opt.Idle > 0 {
 		deadline = time.Now().Add(opt.Idle)
 	}
+	defer wakeOnDone(ctx, w)()
 	for {
 		w.Store(1)
 		if ready() {
 			return nil
+		}
+		// Look at ctx after raising the flag and before sleeping: a cancel
+		// from here on clears the flag, and the sleep returns at once.
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 		sleep(w, 1, tick)
 		if ready() {
@@ -336,8 +343,15 @@ func (r *Ring) await(ctx context.Context, w *atomic.Uint32, ready func() bool, o
 func (r *Ring) Send(ctx context.Context, fd int, opt Options) (int64, error) {
 	head := r.head.Load()
 	pollIn := !isRegular(fd)
+	in := relay.NewWaiter(ctx)
+	defer in.Close()
 	var total int64
 	for {
+		// A signal stops even a writer that never waits (input from
+		// /dev/zero, a reader keeping up).
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
 		if r.flags.Load()&FlagReaderClosed != 0 {
 			return total, ErrReaderClosed
 		}
@@ -355,7 +369,7 @@ func (r *Ring) Send(ctx context.Context, fd int, opt Options) (int64, error) {
 			continue
 		}
 		if pollIn {
-			if err := waitFd(ctx, fd, unix.POLLIN); err != nil {
+			if err := in.Wait(fd, unix.POLLIN); err != nil {
 				return total, err
 			}
 		}
@@ -391,6 +405,8 @@ func (r *Ring) Send(ctx context.Context, fd int, opt Options) (int64, error) {
 // ErrWouldBlock per opt, ctx's error, or a *WriteError.
 func (r *Ring) Receive(ctx context.Context, fd int, opt Options) (int64, error) {
 	tail := r.tail.Load()
+	out := newOutput(ctx, fd)
+	defer out.close()
 	var total int64
 	// end reports whether the stream has ended: the writer marked its end
 	// (or its abort) and the reader has not yet consumed it.
@@ -402,6 +418,10 @@ func (r *Ring) Receive(ctx context.Context, fd int, opt Options) (int64, error) 
 		return f & (FlagEOF | FlagWriterAbort)
 	}
 	for {
+		// A signal stops even a reader that never waits.
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
 		fill := r.head.Load() - tail
 		if fill > r.cap {
 			return total, corrupt("head ran more than the capacity past tail %d", tail)
@@ -423,12 +443,21 @@ func (r *Ring) Receive(ctx context.Context, fd int, opt Options) (int64, error) 
 			}
 			continue
 		}
-		n, err := r.transfer(unix.SYS_WRITEV, fd, tail, min(fill, r.chunk))
+		want := out.limit(min(fill, r.chunk))
+		if want == 0 {
+			// A full pipe: wait for room in poll(2), where a signal
+			// reaches, never in a blocked write(2).
+			if err := out.wait(); err != nil {
+				return total, err
+			}
+			continue
+		}
+		n, err := r.transfer(unix.SYS_WRITEV, fd, tail, want)
 		switch {
 		case err == unix.EINTR:
 			continue
 		case err == unix.EAGAIN:
-			if err := waitFd(ctx, fd, unix.POLLOUT); err != nil {
+			if err := out.wait(); err != nil {
 				return total, err
 			}
 			continue
@@ -471,21 +500,6 @@ func (r *Ring) transfer(sysno uintptr, fd int, at, n uint64) (int, error) {
 		return 0, e
 	}
 	return int(got), nil
-}
-
-// waitFd waits until fd is ready for events, looking at ctx every tick, so
-// that a signal is noticed while standard input is quiet.
-func waitFd(ctx context.Context, fd int, events int16) error {
-	fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
-	for {
-		n, err := unix.Poll(fds, int(tick/time.Millisecond))
-		if n > 0 || (err != nil && err != unix.EINTR) {
-			return nil // ready, or let the read or write report the problem
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-	}
 }
 
 func isRegular(fd int) bool {
