@@ -60,6 +60,12 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	if len(env.Args) > 0 {
 		return cli.Usagef("unexpected argument %q", env.Args[0])
 	}
+	// A standard descriptor the shell closed is an error before anything
+	// is made or removed: -w would make an empty segment, -r --rm destroy
+	// one unread.
+	if err := env.NeedFor(act); err != nil {
+		return err
+	}
 	switch act {
 	case cli.ActList:
 		return list(env, o)
