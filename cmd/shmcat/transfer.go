@@ -107,6 +107,7 @@ func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj
 		return cli.Failf(obj, "", "input is larger than the %d-byte window (at offset %d); nothing written", room, o.Offset.N)
 	}
 
+	fresh := false // a segment this run made: all zeros already
 	if seg == nil {
 		size := o.Offset.N + n
 		switch {
@@ -135,6 +136,7 @@ func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj
 		case err != nil:
 			return openErr(obj, err)
 		default:
+			fresh = true
 			defer seg.Close()
 			// Leave no half-written segment of ours behind, also when a
 			// signal finds the run stuck and cli ends it.
@@ -154,7 +156,11 @@ func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj
 	if err != nil {
 		return err
 	}
-	if err := seg.Reserve(lo, hi-lo); err != nil {
+	reserve := hi - lo
+	if fresh || o.NoClear {
+		reserve = n // only the data is written
+	}
+	if err := seg.Reserve(lo, reserve); err != nil {
 		return cli.Fail(obj, err, "")
 	}
 	err = fault.Guard(func() error {
@@ -166,7 +172,9 @@ func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj
 		if int64(got) < n {
 			n = int64(got) // the file shrank while we read it
 		}
-		if !o.NoClear {
+		if !o.NoClear && !fresh {
+			// (A new segment is zeros already; clearing it would only
+			// make every page of it resident.)
 			clear(dst[n:])
 		}
 		return nil

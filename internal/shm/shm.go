@@ -89,7 +89,11 @@ func Create(n ipcname.Name, size int64, mode uint32) (*Segment, error) {
 			}
 			return nil, fmt.Errorf("ftruncate %d bytes: %w", size, err)
 		}
-		return mapPOSIX(n, fd, true)
+		s, err := mapPOSIX(n, fd, true)
+		if err != nil {
+			unix.Unlink(Path(n)) // ours (O_EXCL), and of no use unmapped
+		}
+		return s, err
 	case ipcname.Key:
 		if size < 1 {
 			size = 1 // the kernel's SHMMIN; the one byte is a NUL and reads as empty
@@ -98,7 +102,11 @@ func Create(n ipcname.Name, size int64, mode uint32) (*Segment, error) {
 		if err != nil {
 			return nil, createErr(err, size)
 		}
-		return attach(n, id, true)
+		s, err := attach(n, id, true)
+		if err != nil {
+			unix.SysvShmCtl(id, unix.IPC_RMID, nil) // ours (IPC_EXCL), and of no use unattached
+		}
+		return s, err
 	}
 	return nil, fmt.Errorf("%v names an existing segment; it cannot be created", n)
 }
@@ -122,6 +130,9 @@ func mapPOSIX(n ipcname.Name, fd int, write bool) (*Segment, error) {
 		mem, err := unix.Mmap(fd, 0, int(st.Size), prot, unix.MAP_SHARED)
 		if err != nil {
 			unix.Close(fd)
+			if errors.Is(err, unix.ENOMEM) {
+				return nil, mapErr(err, st.Size)
+			}
 			return nil, fmt.Errorf("mmap: %w", err)
 		}
 		s.Mem = mem
@@ -140,7 +151,7 @@ func attach(n ipcname.Name, id int, write bool) (*Segment, error) {
 	}
 	mem, err := unix.SysvShmAttach(id, 0, flag)
 	if err != nil {
-		return nil, openErr(err)
+		return nil, mapErr(err, int64(ds.Segsz))
 	}
 	return &Segment{Name: n, ID: id, Key: uint32(ds.Perm.Key), Size: int64(ds.Segsz), Mem: mem, fd: -1}, nil
 }
@@ -238,6 +249,14 @@ func openErr(err error) error {
 		return en
 	}
 	return err
+}
+
+// mapErr explains a failure to map or attach size bytes.
+func mapErr(err error, size int64) error {
+	if errors.Is(err, unix.ENOMEM) {
+		return fmt.Errorf("cannot map %d bytes: out of address space (ulimit -v) or memory", size)
+	}
+	return openErr(err)
 }
 
 func createErr(err error, size int64) error {
