@@ -245,11 +245,15 @@ func (r *Ring) Leave(o Outcome) (remove bool) {
 	if r.role == Reader {
 		other = r.writer
 	}
-	if p := other.Load(); p != 0 && Alive(p) {
+	p := other.Load()
+	if p != 0 && Alive(p) {
 		return false
 	}
-	if r.role == Writer && o == Done && f&FlagDone == 0 {
-		return false // the stream waits in the ring for a reader to come
+	// A finished stream waits in the ring for a reader to come, unless
+	// its reader came and went before the end: it closed the stream (a
+	// signal stopped it) or died (a pid still recorded is a dead one).
+	if r.role == Writer && o == Done && f&FlagDone == 0 && f&FlagReaderClosed == 0 && p == 0 {
+		return false
 	}
 	for {
 		if f&FlagRemoved != 0 {
@@ -382,7 +386,7 @@ func (r *Ring) Send(ctx context.Context, fd int, opt Options) (int64, error) {
 		case err != nil:
 			return total, &ReadError{err}
 		case n == 0:
-			return total, nil // end of input
+			return total, r.ended(head) // end of input
 		}
 		head += uint64(n)
 		r.head.Store(head)
@@ -395,6 +399,22 @@ func (r *Ring) Send(ctx context.Context, fd int, opt Options) (int64, error) {
 			opt.Moved(n)
 		}
 	}
+}
+
+// ended is how a Send that reached the end of its input ends: well,
+// unless bytes it put in the ring stay unread because the reader left or
+// died meanwhile.
+func (r *Ring) ended(head uint64) error {
+	if r.tail.Load() == head {
+		return nil
+	}
+	if r.flags.Load()&FlagReaderClosed != 0 {
+		return ErrReaderClosed
+	}
+	if p := r.reader.Load(); p != 0 && !Alive(p) {
+		return &PeerDiedError{Role: Reader, PID: p}
+	}
+	return nil
 }
 
 // Receive writes the stream to fd until the writer's end of stream,
