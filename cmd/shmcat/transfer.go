@@ -161,7 +161,7 @@ func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj
 		reserve = n // only the data is written
 	}
 	if err := seg.Reserve(lo, reserve); err != nil {
-		return cli.Fail(obj, err, "")
+		return spaceErr(obj, err, "nothing written")
 	}
 	err = fault.Guard(func() error {
 		dst := seg.Mem[lo:hi]
@@ -179,8 +179,8 @@ func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj
 		}
 		return nil
 	})
-	if errors.Is(err, fault.ErrFault) {
-		return cli.Fail(obj, err, "")
+	if shm.IsFault(err) {
+		return spaceErr(obj, seg.Fault(), "")
 	}
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ipcats/ipcats/internal/ipcname"
+	"github.com/ipcats/ipcats/internal/meter"
 )
 
 // Dir is where glibc's shm_open keeps POSIX objects.
@@ -162,8 +163,10 @@ func (s *Segment) POSIX() bool { return s.ID < 0 }
 // Fd is the POSIX object's descriptor (-1 for System V).
 func (s *Segment) Fd() int { return s.fd }
 
-// ErrNoSpace: the tmpfs behind /dev/shm cannot hold the data.
-var ErrNoSpace = errors.New("no space left in " + Dir + " (a tmpfs: see df " + Dir + "; raise it with mount -o remount,size=N " + Dir + ")")
+// ErrNoSpace: the tmpfs behind /dev/shm cannot hold the data. Reserve
+// and Fault return a *SpaceError, which matches it and says how big the
+// file system is.
+var ErrNoSpace = errors.New("no space left in " + Dir)
 
 // Reserve makes sure the pages of [off, off+n) exist, so that writing into
 // the mapping cannot fault for want of space: a POSIX object is a sparse
@@ -178,7 +181,7 @@ func (s *Segment) Reserve(off, n int64) error {
 	case err == nil, errors.Is(err, unix.EOPNOTSUPP), errors.Is(err, unix.ENOSYS):
 		return nil
 	case errors.Is(err, unix.ENOSPC):
-		return ErrNoSpace
+		return noSpace(s.fd, meter.Bytes(n))
 	}
 	return fmt.Errorf("fallocate: %w", err)
 }
