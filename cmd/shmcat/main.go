@@ -21,6 +21,7 @@ type options struct {
 	cli.Actions
 	cli.Creation
 	cli.Wait
+	cli.Idle
 	Mode     ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of a created segment (default 0600)"`
 	Size     ipcname.Size `short:"s" long:"size" value-name:"SIZE" description:"Size of a created segment; an existing one must have this size"`
 	Offset   ipcname.Size `short:"o" long:"offset" value-name:"BYTES" description:"Start the window at BYTES into the segment"`

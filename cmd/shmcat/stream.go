@@ -373,7 +373,7 @@ func statRing(env *cli.Env, o *options, name ipcname.Name, obj string) error {
 	if err != nil {
 		return openErr(obj, err)
 	}
-	rec := record(i)
+	rec := withIdle(o, time.Now(), i)
 	extra := ringFields(name, i.Size)
 	if extra == nil && o.Stream {
 		return cli.Fail(obj, ring.ErrNotRing, "leave out --stream to see the segment")
