@@ -128,6 +128,11 @@ func Main(tool, usage string, opts any, common *Common, run func(ctx context.Con
 		return ExitOK
 	}
 	env.Args = args
+	if err := startPoller(); err != nil {
+		code, msg := Status(context.Background(), err)
+		fmt.Fprintf(env.Stderr, "%s: %s\n", tool, msg)
+		return code
+	}
 
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)

@@ -4,6 +4,7 @@ package procfs
 
 import (
 	"bufio"
+	"errors"
 	"os"
 	"strconv"
 	"strings"
@@ -11,8 +12,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Root is the proc mount; tests never change it, but it keeps paths in one place.
-const Root = "/proc"
+// Root is the proc mount, kept in one place; a variable only so a test can
+// show what a walk does without it.
+var Root = "/proc"
 
 // Alive reports whether pid names a live process (kill(pid, 0) does not
 // say ESRCH; EPERM means alive but not ours).
@@ -33,21 +35,25 @@ func Comm(pid int) string {
 	return strings.TrimSuffix(string(b), "\n")
 }
 
-// PIDs lists the numeric entries of /proc.
-func PIDs() []int {
+// PIDs lists the numeric entries of /proc. An error means the list could
+// not be read at all (no /proc, or no descriptor left to open it with).
+func PIDs() ([]int, error) {
 	d, err := os.Open(Root)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	defer d.Close()
-	names, _ := d.Readdirnames(-1)
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return nil, err
+	}
 	pids := make([]int, 0, len(names))
 	for _, n := range names {
 		if pid, err := strconv.Atoi(n); err == nil {
 			pids = append(pids, pid)
 		}
 	}
-	return pids
+	return pids, nil
 }
 
 // FD is one open descriptor of a process.
@@ -69,7 +75,30 @@ func (f FD) Writes() bool { return f.Flags&unix.O_ACCMODE != unix.O_RDONLY }
 
 // Scan is the outcome of a walk over every process.
 type Scan struct {
-	Hidden int // processes whose descriptors or maps we may not read
+	Hidden int   // processes whose descriptors or maps we may not read
+	Err    error // the walk stopped early (e.g. EMFILE): what it found is partial
+}
+
+// walk calls fn with the path under /proc/PID of every process; a failure
+// to open it that is not the process going away or being private
+// (ENOENT, ESRCH, EACCES) ends the walk in sc.Err.
+func (sc *Scan) walk(sub string, fn func(pid int, path string) error) {
+	pids, err := PIDs()
+	if err != nil {
+		sc.Err = err
+		return
+	}
+	for _, pid := range pids {
+		err := fn(pid, Root+"/"+strconv.Itoa(pid)+"/"+sub)
+		switch {
+		case err == nil, os.IsNotExist(err), errors.Is(err, unix.ESRCH):
+		case os.IsPermission(err):
+			sc.Hidden++
+		default:
+			sc.Err = err
+			return
+		}
+	}
 }
 
 // FDs calls fn for each open descriptor of each process that keep accepts
@@ -77,14 +106,10 @@ type Scan struct {
 // every file). It reports how many processes could not be inspected.
 func FDs(keep func(link string) bool, fn func(FD)) Scan {
 	var sc Scan
-	for _, pid := range PIDs() {
-		dir := Root + "/" + strconv.Itoa(pid) + "/fd"
+	sc.walk("fd", func(pid int, dir string) error {
 		d, err := os.Open(dir)
 		if err != nil {
-			if !os.IsNotExist(err) {
-				sc.Hidden++
-			}
-			continue
+			return err
 		}
 		names, _ := d.Readdirnames(-1)
 		d.Close()
@@ -101,7 +126,8 @@ func FDs(keep func(link string) bool, fn func(FD)) Scan {
 			fn(FD{PID: pid, FD: fd, Link: link, Dev: st.Dev, Ino: st.Ino, Mode: st.Mode,
 				Flags: fdFlags(pid, n)})
 		}
-	}
+		return nil
+	})
 	return sc
 }
 
@@ -140,13 +166,10 @@ func (m Mapping) Shared() bool { return len(m.Perms) == 4 && m.Perms[3] == 's' }
 // (keep sees the raw line, a cheap filter before parsing).
 func Maps(keep func(line string) bool, fn func(Mapping)) Scan {
 	var sc Scan
-	for _, pid := range PIDs() {
-		f, err := os.Open(Root + "/" + strconv.Itoa(pid) + "/maps")
+	sc.walk("maps", func(pid int, path string) error {
+		f, err := os.Open(path)
 		if err != nil {
-			if !os.IsNotExist(err) {
-				sc.Hidden++
-			}
-			continue
+			return err
 		}
 		s := bufio.NewScanner(f)
 		s.Buffer(make([]byte, 0, 64<<10), 1<<20)
@@ -158,7 +181,8 @@ func Maps(keep func(line string) bool, fn func(Mapping)) Scan {
 			}
 		}
 		f.Close()
-	}
+		return nil
+	})
 	return sc
 }
 

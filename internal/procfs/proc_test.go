@@ -61,3 +61,17 @@ func TestOwnFDsAndMaps(t *testing.T) {
 		t.Errorf("Alive/Comm disagree about this process")
 	}
 }
+
+// A walk that cannot list /proc says so, rather than reporting that no
+// process holds anything (which --stale would take as "orphaned").
+func TestWalkWithoutProc(t *testing.T) {
+	old := Root
+	Root = t.TempDir() + "/missing"
+	defer func() { Root = old }()
+	if sc := FDs(func(string) bool { return true }, func(FD) {}); sc.Err == nil {
+		t.Errorf("FDs with no /proc: Scan.Err = nil; want an error")
+	}
+	if sc := Maps(func(string) bool { return true }, func(Mapping) {}); sc.Err == nil {
+		t.Errorf("Maps with no /proc: Scan.Err = nil; want an error")
+	}
+}
