@@ -14,6 +14,7 @@ import (
 	"github.com/ipcats/ipcats/internal/fault"
 	"github.com/ipcats/ipcats/internal/ipcname"
 	"github.com/ipcats/ipcats/internal/meter"
+	"github.com/ipcats/ipcats/internal/pipeout"
 	"github.com/ipcats/ipcats/internal/region"
 	"github.com/ipcats/ipcats/internal/relay"
 	"github.com/ipcats/ipcats/internal/shm"
@@ -335,7 +336,9 @@ func emit(ctx context.Context, env *cli.Env, seg *shm.Segment, obj string, lo in
 		}
 		b = b[sent:] // what the fast path left (it was refused): write it
 	}
-	err := fault.Guard(func() error { return relay.WriteAll(ctx, out, b) })
+	pw := pipeout.New(ctx, out)
+	defer pw.Close()
+	err := fault.Guard(func() error { _, err := pw.Write(b); return err })
 	if errors.Is(err, fault.ErrFault) || errors.Is(err, unix.EFAULT) {
 		return cli.Fail(obj, fault.ErrFault, "")
 	}
@@ -411,7 +414,8 @@ func follow(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, ob
 	}
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	defer m.Stop()
-	out := int(env.Stdout.Fd())
+	pw := pipeout.New(ctx, int(env.Stdout.Fd()))
+	defer pw.Close()
 	var prev []byte
 	tick := time.NewTicker(every)
 	defer tick.Stop()
@@ -437,7 +441,7 @@ func follow(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, ob
 			if cur[len(cur)-1] != '\n' {
 				version = append(cur, '\n')
 			}
-			n, err := relay.Write(ctx, out, version)
+			n, err := pw.Write(version)
 			m.Add(n)
 			switch {
 			case err != nil && errors.Is(err, context.DeadlineExceeded):

@@ -6,7 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/ipcats/ipcats/internal/relay"
+	"github.com/ipcats/ipcats/internal/pipeout"
 )
 
 // wakeOnDone makes a side sleeping on the futex word w give way as soon as
@@ -23,49 +23,25 @@ func wakeOnDone(ctx context.Context, w *atomic.Uint32) (stop func() bool) {
 }
 
 // output writes the ring's filled spans to a descriptor without ever
-// blocking where a signal cannot reach: into a pipe it writes at most
-// what the pipe has room for, and waits for room (or for ctx) in poll(2)
-// beside an eventfd that ctx wakes, as relay.Write does.
-type output struct {
-	fd   int
-	pipe bool
-	w    *relay.Waiter
-}
+// blocking where a signal cannot reach (see package pipeout): a full pipe
+// is waited for in poll(2), which ctx ends.
+type output struct{ pw *pipeout.Writer }
 
 func newOutput(ctx context.Context, fd int) *output {
-	_, pipe := pipeRoom(fd)
-	return &output{fd: fd, pipe: pipe, w: relay.NewWaiter(ctx)}
+	return &output{pipeout.New(ctx, fd)}
 }
 
-func (o *output) close() { o.w.Close() }
+func (o *output) close() { o.pw.Close() }
 
-// limit returns how many of n bytes one write may move now: n, or the
-// room left in the pipe, 0 when it is full.
-func (o *output) limit(n uint64) uint64 {
-	if !o.pipe {
-		return n
+// write writes up to n ring bytes from counter at. EAGAIN means the
+// output takes nothing now: wait, then try again.
+func (o *output) write(r *Ring, at, n uint64) (int, error) {
+	k := o.pw.Limit(int(n))
+	if k == 0 {
+		return 0, unix.EAGAIN
 	}
-	r, ok := pipeRoom(o.fd)
-	if !ok {
-		return n
-	}
-	return min(n, uint64(r))
+	return r.transfer(unix.SYS_WRITEV, o.pw.Fd(), at, uint64(k))
 }
 
-// wait blocks until the descriptor takes more, or ctx is done.
-func (o *output) wait() error { return o.w.Wait(o.fd, unix.POLLOUT) }
-
-// pipeRoom is how many bytes a write to fd takes now without blocking,
-// when fd is a pipe: its capacity less what is queued. ok is false for
-// anything else.
-func pipeRoom(fd int) (n int, ok bool) {
-	c, err := unix.FcntlInt(uintptr(fd), unix.F_GETPIPE_SZ, 0)
-	if err != nil {
-		return 0, false
-	}
-	q, err := unix.IoctlGetInt(fd, unix.TIOCINQ)
-	if err != nil {
-		return 0, false
-	}
-	return max(c-q, 0), true
-}
+// wait blocks until the output takes more, or ctx is done.
+func (o *output) wait() error { return o.pw.Wait() }

@@ -463,20 +463,13 @@ func (r *Ring) Receive(ctx context.Context, fd int, opt Options) (int64, error) 
 			}
 			continue
 		}
-		want := out.limit(min(fill, r.chunk))
-		if want == 0 {
-			// A full pipe: wait for room in poll(2), where a signal
-			// reaches, never in a blocked write(2).
-			if err := out.wait(); err != nil {
-				return total, err
-			}
-			continue
-		}
-		n, err := r.transfer(unix.SYS_WRITEV, fd, tail, want)
+		n, err := out.write(r, tail, min(fill, r.chunk))
 		switch {
 		case err == unix.EINTR:
 			continue
 		case err == unix.EAGAIN:
+			// A full pipe: wait for room in poll(2), where a signal
+			// reaches, never in a blocked write(2).
 			if err := out.wait(); err != nil {
 				return total, err
 			}
@@ -505,21 +498,27 @@ func (r *Ring) Receive(ctx context.Context, fd int, opt Options) (int64, error) 
 // bytes starting at counter at, as one span or, across the end of the
 // data area, two.
 func (r *Ring) transfer(sysno uintptr, fd int, at, n uint64) (int, error) {
-	pos := at & r.mask
-	first := min(n, r.cap-pos)
-	r.iov[0].Base = &r.data[pos]
-	r.iov[0].SetLen(int(first))
-	cnt := 1
-	if first < n {
-		r.iov[1].Base = &r.data[0]
-		r.iov[1].SetLen(int(n - first))
-		cnt = 2
-	}
+	cnt := r.spans(at, n)
 	got, _, e := unix.Syscall(sysno, uintptr(fd), uintptr(unsafe.Pointer(&r.iov[0])), uintptr(cnt))
 	if e != 0 {
 		return 0, e
 	}
 	return int(got), nil
+}
+
+// spans points r.iov at the n ring bytes starting at counter at, as one
+// span or, across the end of the data area, two, and returns how many.
+func (r *Ring) spans(at, n uint64) int {
+	pos := at & r.mask
+	first := min(n, r.cap-pos)
+	r.iov[0].Base = &r.data[pos]
+	r.iov[0].SetLen(int(first))
+	if first == n {
+		return 1
+	}
+	r.iov[1].Base = &r.data[0]
+	r.iov[1].SetLen(int(n - first))
+	return 2
 }
 
 func isRegular(fd int) bool {
