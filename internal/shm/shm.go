@@ -76,25 +76,24 @@ func Create(n ipcname.Name, size int64, mode uint32) (*Segment, error) {
 	}
 	switch n.Kind {
 	case ipcname.POSIX:
-		old := unix.Umask(0)
-		fd, err := unix.Open(Path(n), unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, mode)
-		unix.Umask(old)
+		fd, named, err := createFile(Path(n), size, mode)
 		if err != nil {
-			return nil, openErr(err)
-		}
-		if err := unix.Ftruncate(fd, size); err != nil {
-			unix.Close(fd)
-			unix.Unlink(Path(n))
-			if errors.Is(err, unix.EFBIG) || errors.Is(err, unix.EINVAL) {
-				return nil, fmt.Errorf("cannot create %d bytes: larger than %s allows", size, Dir)
-			}
-			return nil, fmt.Errorf("ftruncate %d bytes: %w", size, err)
+			return nil, err
 		}
 		s, err := mapPOSIX(n, fd, true)
-		if err != nil {
+		switch {
+		case err != nil && named:
 			unix.Unlink(Path(n)) // ours (O_EXCL), and of no use unmapped
+			return nil, err
+		case err != nil:
+			return nil, err
+		case !named:
+			if err := publish(s.fd, Path(n)); err != nil {
+				s.Close()
+				return nil, err
+			}
 		}
-		return s, err
+		return s, nil
 	case ipcname.Key:
 		if size < 1 {
 			size = 1 // the kernel's SHMMIN; the one byte is a NUL and reads as empty
