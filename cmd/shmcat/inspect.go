@@ -4,12 +4,46 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/ipcname"
 	"github.com/ipcats/ipcats/internal/report"
 	"github.com/ipcats/ipcats/internal/shm"
 )
+
+// stale applies SPEC's rule to a segment: orphaned (shm's test: no
+// attachment and a dead creator, or no process holding a POSIX object)
+// AND idle for --idle.
+func stale(o *options, now time.Time, i shm.Info) bool {
+	return i.Stale && o.Idle.Stale(now, lastUse(i)...)
+}
+
+// lastUse are the kernel's own times of a segment's use: attach, detach
+// and change for System V (shm_atime, shm_dtime, shm_ctime); the file
+// times of a POSIX object.
+func lastUse(i shm.Info) []time.Time {
+	if i.POSIX {
+		return []time.Time{i.Mtime, i.Atime, i.Ctime}
+	}
+	return []time.Time{i.Atime, i.Dtime, i.Ctime}
+}
+
+// idleField shows how long the segment has not been used: whole seconds
+// in JSON, a duration such as 1h2m3s for people.
+func idleField(now time.Time, i shm.Info) report.Field {
+	d := cli.IdleFor(now, lastUse(i)...).Truncate(time.Second)
+	return report.Field{Name: "idle", Value: int64(d / time.Second), Text: d.String()}
+}
+
+// withIdle applies --idle to the record of a segment: its idle time, and
+// the stale rule with the idle test.
+func withIdle(o *options, now time.Time, i shm.Info) report.Record {
+	i.Stale = stale(o, now, i)
+	r := record(i)
+	n := len(r) - 1 // "stale" is last: the idle time goes before it
+	return append(r[:n:n], idleField(now, i), r[n])
+}
 
 // record turns what the kernel says of a segment into the fields --stat
 // prints, in the order ipcs -m -i prints them.
@@ -63,28 +97,21 @@ func record(i shm.Info) report.Record {
 	}
 }
 
-func stat(env *cli.Env, o *options, name ipcname.Name, obj string) error {
-	i, err := shm.StatName(name)
-	if err != nil {
-		return openErr(obj, err)
-	}
-	return cli.Output(report.Stat(env.Stdout, o.JSON, record(i)))
-}
-
 // listColumns are the --list columns: ipcs -m's, with the family and staleness.
-var listColumns = []string{"type", "name", "id", "size", "mode", "owner", "nattch", "cpid", "lpid", "stale"}
+var listColumns = []string{"type", "name", "id", "size", "mode", "owner", "nattch", "cpid", "lpid", "idle", "stale"}
 
 func list(env *cli.Env, o *options) error {
 	infos, err := shm.List()
 	if err != nil {
 		return cli.Fail("shared memory", err, "")
 	}
+	now := time.Now()
 	var rows []report.Record
 	for _, i := range infos {
-		if o.Stale && !i.Stale {
+		if o.Actions.Stale && !stale(o, now, i) {
 			continue
 		}
-		r := record(i)
+		r := withIdle(o, now, i)
 		if !o.JSON && !i.POSIX {
 			// One NAME column for both families: the key as ipcs prints it.
 			r = append(r, report.Field{Name: "name", Value: ipcname.FormatKey(i.Key)})
@@ -109,9 +136,10 @@ func removeStale(env *cli.Env, o *options) error {
 		return cli.Fail("shared memory", err, "")
 	}
 	uid := uint32(os.Geteuid())
+	now := time.Now()
 	var failed error
 	for _, i := range infos {
-		if !i.Stale || uid != 0 && i.UID != uid && i.CUID != uid {
+		if !stale(o, now, i) || uid != 0 && i.UID != uid && i.CUID != uid {
 			continue
 		}
 		n := ipcname.Name{Kind: ipcname.POSIX, Path: i.Name}

@@ -21,6 +21,7 @@ type options struct {
 	cli.Actions
 	cli.Creation
 	cli.Wait
+	cli.Idle
 	Mode     ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of a created segment (default 0600)"`
 	Size     ipcname.Size `short:"s" long:"size" value-name:"SIZE" description:"Size of a created segment; an existing one must have this size"`
 	Offset   ipcname.Size `short:"o" long:"offset" value-name:"BYTES" description:"Start the window at BYTES into the segment"`
@@ -60,6 +61,12 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	if len(env.Args) > 0 {
 		return cli.Usagef("unexpected argument %q", env.Args[0])
 	}
+	// A standard descriptor the shell closed is an error before anything
+	// is made or removed: -w would make an empty segment, -r --rm destroy
+	// one unread.
+	if err := env.NeedFor(act); err != nil {
+		return err
+	}
 	switch act {
 	case cli.ActList:
 		return list(env, o)
@@ -82,11 +89,15 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	}
 	if rmAfter {
 		// --rm with -r/-w: remove once the transfer is done, also when a
-		// signal ended it (SPEC: clean up, then exit 128+N).
+		// signal ended it (SPEC: clean up, then exit 128+N). cli runs the
+		// removal itself if a signal finds the run stuck.
+		var rmErr error
+		rm := env.Cleanup(func() { rmErr = remove(name, obj) })
 		defer func() {
 			if err == nil || errors.Is(err, context.Canceled) {
-				if rerr := remove(name, obj); rerr != nil && err == nil {
-					err = rerr
+				rm()
+				if rmErr != nil && err == nil {
+					err = rmErr
 				}
 			}
 		}()

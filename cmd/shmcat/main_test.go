@@ -15,6 +15,8 @@ func TestMain(m *testing.M) {
 }
 
 func TestScripts(t *testing.T) {
+	// [race]: a race-enabled shmcat, which cannot start under ulimit -v.
+	scripttest.RegisterCondition("race", func() bool { return raceEnabled })
 	scripttest.Run(t, "testdata/script")
 }
 

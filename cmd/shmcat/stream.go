@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipcats/ipcats/internal/cli"
@@ -63,12 +64,24 @@ func streamRing(ctx context.Context, env *cli.Env, o *options, act cli.Action, r
 	if err := r.Claim(role, int32(os.Getpid()), rmAfter); err != nil {
 		return cli.Fail(obj, err, "a ring has one writer and one reader at a time")
 	}
-	outcome := ring.Abort
-	defer func() {
-		if r.Leave(outcome) {
-			if rerr := shm.Remove(name); rerr != nil && !errors.Is(rerr, shm.ErrNotExist) && err == nil {
-				err = openErr(obj, rerr)
+	// Leaving the ring (and removing it, when --rm asked and this side is
+	// the last) is a cleanup cli runs itself if a signal finds this run
+	// stuck: the ring is never left claimed by a process that is gone.
+	var outcome atomic.Int32
+	outcome.Store(int32(ring.Abort))
+	var rmErr error
+	leave := env.Cleanup(func() {
+		fault.Guard(func() error {
+			if r.Leave(ring.Outcome(outcome.Load())) {
+				rmErr = shm.Remove(name)
 			}
+			return nil
+		})
+	})
+	defer func() {
+		leave()
+		if rmErr != nil && !errors.Is(rmErr, shm.ErrNotExist) && err == nil {
+			err = openErr(obj, rmErr)
 		}
 	}()
 
@@ -81,6 +94,9 @@ func streamRing(ctx context.Context, env *cli.Env, o *options, act cli.Action, r
 	if role == ring.Writer {
 		start := r.Header().Head
 		n, err := r.Send(ctx, int(env.Stdin.Fd()), opt)
+		if shm.IsFault(err) {
+			err = seg.Fault() // truncated, or /dev/shm is full
+		}
 		// taken is how much of this run's input the reader has consumed.
 		taken := min(max(int64(r.Header().Tail-start), 0), n)
 		if errors.Is(err, ring.ErrIdle) && taken > 0 {
@@ -88,14 +104,19 @@ func streamRing(ctx context.Context, env *cli.Env, o *options, act cli.Action, r
 			env.Warnf("%s: no room for %v; stopped with %d bytes written into the ring, %d of them read; the rest of the input was not read", obj, o.Timeout.D, n, taken)
 			return nil
 		}
-		outcome, err = sendResult(err, obj, n, taken)
+		out, err := sendResult(err, obj, n, taken)
+		outcome.Store(int32(out))
 		if err == nil && o.Verbose {
 			env.Warnf("%s", m.Summary("wrote", "into the ring "+where(seg, obj)))
 		}
 		return err
 	}
 	n, err := r.Receive(ctx, int(env.Stdout.Fd()), opt)
-	outcome, err = receiveResult(err, obj, n)
+	if shm.IsFault(err) {
+		err = seg.Fault()
+	}
+	out, err := receiveResult(err, obj, n)
+	outcome.Store(int32(out))
 	if err == nil && o.Verbose {
 		env.Warnf("%s", m.Summary("read", "from the ring "+where(seg, obj)))
 	}
@@ -122,8 +143,8 @@ func sendResult(err error, obj string, n, taken int64) (ring.Outcome, error) {
 		return ring.Abort, cli.Failf("standard input", "", "%v; %s", cli.Message(rerr.Err), delivered)
 	case errors.As(err, &cerr):
 		return ring.Abort, cli.Failf(obj, "remove it with shmcat --rm", "%v; %s", cerr, delivered)
-	case errors.Is(err, fault.ErrFault):
-		return ring.Abort, cli.Failf(obj, "", "%v; %s", err, delivered)
+	case errors.Is(err, fault.ErrFault), errors.Is(err, shm.ErrNoSpace):
+		return ring.Abort, spaceErr(obj, err, delivered)
 	}
 	return ring.Abort, err // a signal: cli exits 128+N
 }
@@ -151,8 +172,8 @@ func receiveResult(err error, obj string, n int64) (ring.Outcome, error) {
 		return ring.Abort, cli.Output(werr.Err)
 	case errors.As(err, &cerr):
 		return ring.Abort, cli.Failf(obj, "remove it with shmcat --rm", "%v; %d bytes received", cerr, n)
-	case errors.Is(err, fault.ErrFault):
-		return ring.Abort, cli.Failf(obj, "", "%v; %d bytes received", err, n)
+	case errors.Is(err, fault.ErrFault), errors.Is(err, shm.ErrNoSpace):
+		return ring.Abort, spaceErr(obj, err, fmt.Sprintf("%d bytes received", n))
 	}
 	return ring.Abort, err
 }
@@ -207,17 +228,55 @@ func openRing(ctx context.Context, o *options, act cli.Action, name ipcname.Name
 		if err != nil {
 			return nil, nil, openErr(obj, err)
 		}
-		if err := ring.Init(seg.Mem, capacity); err != nil {
+		if err := initRing(seg, capacity, obj); err != nil {
 			seg.Close()
-			return nil, nil, cli.Fail(obj, err, "")
+			shm.Remove(name) // what a failed run made, it removes
+			return nil, nil, err
 		}
 		r, err := ring.Attach(seg.Mem)
 		if err != nil {
 			seg.Close()
+			shm.Remove(name)
 			return nil, nil, ringErr(obj, err)
 		}
 		return seg, r, nil
 	}
+}
+
+// initRing writes the header of a ring just created. A POSIX ring is
+// first given all its pages: /dev/shm is a tmpfs, and a full one would
+// otherwise fault in the middle of the stream.
+func initRing(seg *shm.Segment, capacity int64, obj string) error {
+	if err := seg.Reserve(0, seg.Size); err != nil {
+		var se *shm.SpaceError
+		if errors.As(err, &se) {
+			se.What = "a " + meter.Bytes(capacity) + " ring"
+			return cli.Fail(obj, se, shm.SpaceHint+", or use a smaller -s")
+		}
+		return cli.Fail(obj, err, "")
+	}
+	err := fault.Guard(func() error { return ring.Init(seg.Mem, capacity) })
+	if shm.IsFault(err) {
+		err = seg.Fault()
+	}
+	return spaceErr(obj, err, "")
+}
+
+// spaceErr makes err, from a write into the segment, the run's error,
+// with the hint for a full /dev/shm when that was the cause and what
+// was done before it (when not empty) after the message.
+func spaceErr(obj string, err error, done string) error {
+	if err == nil {
+		return nil
+	}
+	if done != "" {
+		done = "; " + done
+	}
+	var se *shm.SpaceError
+	if errors.As(err, &se) {
+		return cli.Failf(obj, shm.SpaceHint, "%v%s", se, done)
+	}
+	return cli.Failf(obj, "", "%v%s", err, done)
 }
 
 // ringErr explains a segment that is not a usable ring.
@@ -314,7 +373,7 @@ func statRing(env *cli.Env, o *options, name ipcname.Name, obj string) error {
 	if err != nil {
 		return openErr(obj, err)
 	}
-	rec := record(i)
+	rec := withIdle(o, time.Now(), i)
 	extra := ringFields(name, i.Size)
 	if extra == nil && o.Stream {
 		return cli.Fail(obj, ring.ErrNotRing, "leave out --stream to see the segment")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -13,6 +14,7 @@ import (
 	"github.com/ipcats/ipcats/internal/fault"
 	"github.com/ipcats/ipcats/internal/ipcname"
 	"github.com/ipcats/ipcats/internal/meter"
+	"github.com/ipcats/ipcats/internal/pipeout"
 	"github.com/ipcats/ipcats/internal/region"
 	"github.com/ipcats/ipcats/internal/relay"
 	"github.com/ipcats/ipcats/internal/shm"
@@ -106,6 +108,7 @@ func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj
 		return cli.Failf(obj, "", "input is larger than the %d-byte window (at offset %d); nothing written", room, o.Offset.N)
 	}
 
+	fresh := false // a segment this run made: all zeros already
 	if seg == nil {
 		size := o.Offset.N + n
 		switch {
@@ -134,11 +137,19 @@ func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj
 		case err != nil:
 			return openErr(obj, err)
 		default:
+			fresh = true
 			defer seg.Close()
-			defer func() {
-				if err != nil {
-					shm.Remove(name) // leave no half-written segment of ours behind
+			// Leave no half-written segment of ours behind, also when a
+			// signal finds the run stuck and cli ends it.
+			var kept atomic.Bool
+			undo := env.Cleanup(func() {
+				if !kept.Load() {
+					shm.Remove(name)
 				}
+			})
+			defer func() {
+				kept.Store(err == nil)
+				undo()
 			}()
 		}
 	}
@@ -146,8 +157,12 @@ func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj
 	if err != nil {
 		return err
 	}
-	if err := seg.Reserve(lo, hi-lo); err != nil {
-		return cli.Fail(obj, err, "")
+	reserve := hi - lo
+	if fresh || o.NoClear {
+		reserve = n // only the data is written
+	}
+	if err := seg.Reserve(lo, reserve); err != nil {
+		return spaceErr(obj, err, "nothing written")
 	}
 	err = fault.Guard(func() error {
 		dst := seg.Mem[lo:hi]
@@ -158,13 +173,15 @@ func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj
 		if int64(got) < n {
 			n = int64(got) // the file shrank while we read it
 		}
-		if !o.NoClear {
+		if !o.NoClear && !fresh {
+			// (A new segment is zeros already; clearing it would only
+			// make every page of it resident.)
 			clear(dst[n:])
 		}
 		return nil
 	})
-	if errors.Is(err, fault.ErrFault) {
-		return cli.Fail(obj, err, "")
+	if shm.IsFault(err) {
+		return spaceErr(obj, seg.Fault(), "")
 	}
 	if err != nil {
 		return err
@@ -292,7 +309,7 @@ func read(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj 
 	if err := fault.Guard(func() error { out = content(o, seg.Mem[lo:hi]); return nil }); err != nil {
 		return cli.Fail(obj, err, "")
 	}
-	if err := emit(ctx, env, seg, lo, out, m); err != nil {
+	if err := emit(ctx, env, seg, obj, lo, out, m); err != nil {
 		return err
 	}
 	if o.Verbose {
@@ -302,42 +319,77 @@ func read(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj 
 }
 
 // emit writes b, a slice of the mapping starting at offset lo, to standard
-// output: for a POSIX object by sendfile(2) from its descriptor (page
-// cache to pipe or file, no copy through this process), otherwise by
-// write(2) straight from the mapping.
-func emit(ctx context.Context, env *cli.Env, seg *shm.Segment, lo int64, b []byte, m *meter.Meter) error {
+// output: for a POSIX object straight from its descriptor (splice(2) into
+// a pipe, sendfile(2) to anything else: page cache to output, no copy
+// through this process), otherwise by write(2) straight from the mapping.
+// Output that takes nothing (a pipe nobody reads) is waited for in
+// poll(2), where a signal reaches, never in a blocked write.
+func emit(ctx context.Context, env *cli.Env, seg *shm.Segment, obj string, lo int64, b []byte, m *meter.Meter) error {
 	out := int(env.Stdout.Fd())
 	if seg.POSIX() && len(b) > 0 {
-		off, end := lo, lo+int64(len(b))
-		for off < end {
-			n, err := unix.Sendfile(out, seg.Fd(), &off, int(min(end-off, 1<<30)))
-			if err == unix.EINTR || err == unix.EAGAIN {
-				if err == unix.EAGAIN {
-					unix.Poll([]unix.PollFd{{Fd: int32(out), Events: unix.POLLOUT}}, -1)
-				}
-				continue
-			}
-			if err == unix.EINVAL || err == unix.ENOSYS {
-				b = b[off-lo:]
-				break // fall back to write below
-			}
-			if err != nil {
-				return cli.Output(err)
-			}
-			if n == 0 {
-				return cli.Fail("standard output", fmt.Errorf("sendfile wrote nothing"), "")
-			}
-			m.Add(n)
+		sent, err := sendFrom(ctx, out, seg, lo, int64(len(b)), m)
+		if errors.Is(err, fault.ErrFault) {
+			return cli.Fail(obj, err, "")
 		}
-		if off == end {
-			return nil
+		if err != nil {
+			return err
 		}
+		b = b[sent:] // what the fast path left (it was refused): write it
 	}
-	if err := relay.WriteAll(ctx, out, b); err != nil {
+	pw := pipeout.New(ctx, out)
+	defer pw.Close()
+	err := fault.Guard(func() error { _, err := pw.Write(b); return err })
+	if errors.Is(err, fault.ErrFault) || errors.Is(err, unix.EFAULT) {
+		return cli.Fail(obj, fault.ErrFault, "")
+	}
+	if err != nil {
 		return cli.Output(err)
 	}
 	m.Add(len(b))
 	return nil
+}
+
+// sendFrom copies n bytes of the POSIX object at offset lo to out by
+// splice(2), non-blocking, when out is a pipe, else by sendfile(2). It
+// returns how many it copied: fewer than n only when the kernel refuses
+// the fast path before the end (the caller writes the rest).
+func sendFrom(ctx context.Context, out int, seg *shm.Segment, lo, n int64, m *meter.Meter) (int64, error) {
+	w := relay.NewWaiter(ctx)
+	defer w.Close()
+	pipe := relay.KindOf(out) == relay.Pipe
+	off, end := lo, lo+n
+	for off < end {
+		if err := ctx.Err(); err != nil {
+			return off - lo, err
+		}
+		want := int(min(end-off, 1<<30))
+		var k int
+		var err error
+		if pipe {
+			var k64 int64
+			k64, err = unix.Splice(seg.Fd(), &off, out, nil, want, unix.SPLICE_F_NONBLOCK)
+			k = int(k64)
+		} else {
+			k, err = unix.Sendfile(out, seg.Fd(), &off, want)
+		}
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			if err := w.Wait(out, unix.POLLOUT); err != nil {
+				return off - lo, err
+			}
+			continue
+		case err == unix.EINVAL || err == unix.ENOSYS:
+			return off - lo, nil // no fast path to this output
+		case err != nil:
+			return off - lo, cli.Output(err)
+		case k == 0:
+			return off - lo, fault.ErrFault // the object ends before the window does
+		}
+		m.Add(k)
+	}
+	return n, nil
 }
 
 // follow prints the window now and each time it changes, like tail -f.
@@ -362,28 +414,47 @@ func follow(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, ob
 	}
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	defer m.Stop()
-	out := int(env.Stdout.Fd())
+	pw := pipeout.New(ctx, int(env.Stdout.Fd()))
+	defer pw.Close()
 	var prev []byte
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for first := true; ; first = false {
+		// Look at the mapping, and copy a new version out of it, only under
+		// the guard: another process may truncate a POSIX object at any
+		// moment, and then every touch of the mapping faults.
 		var cur []byte
-		if err := fault.Guard(func() error { cur = content(o, seg.Mem[lo:hi]); return nil }); err != nil {
+		changed := false
+		if err := fault.Guard(func() error {
+			c := content(o, seg.Mem[lo:hi])
+			if changed = first || !bytes.Equal(c, prev); changed {
+				cur = append(cur, c...)
+			}
+			return nil
+		}); err != nil {
 			return cli.Fail(obj, err, "")
 		}
 		// An empty version (all NULs) prints nothing, as tail -f prints
 		// nothing for an empty file.
-		if (first || !bytes.Equal(cur, prev)) && len(cur) > 0 {
-			version := append(cur[:len(cur):len(cur)], '\n')
-			if cur[len(cur)-1] == '\n' {
-				version = cur
+		if changed && len(cur) > 0 {
+			version := cur
+			if cur[len(cur)-1] != '\n' {
+				version = append(cur, '\n')
 			}
-			if err := relay.WriteAll(ctx, out, version); err != nil {
+			n, err := pw.Write(version)
+			m.Add(n)
+			switch {
+			case err != nil && errors.Is(err, context.DeadlineExceeded):
+				// -t ran out while the output was blocked: as below.
+			case err != nil && errors.Is(err, context.Canceled):
+				return cli.OutputGone(ctx, err)
+			case err != nil:
 				return cli.Output(err)
 			}
-			m.Add(len(version))
 		}
-		prev = append(prev[:0], cur...)
+		if changed {
+			prev = cur
+		}
 		stop := o.Nonblock // -n: print what is there and do not wait for changes
 		if !stop {
 			select {

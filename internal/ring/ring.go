@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ipcats/ipcats/internal/fault"
+	"github.com/ipcats/ipcats/internal/relay"
 )
 
 // Chunk is the most one read(2) or write(2) moves (and at most half the
@@ -20,7 +21,7 @@ import (
 const Chunk = 1 << 20
 
 // tick is how long a side sleeps on a futex before it looks at its
-// context, its peer's pid and its deadline again.
+// peer's pid and its deadline again (a cancelled context wakes it at once).
 const tick = 100 * time.Millisecond
 
 // spins is how many times a side looks at the other's index before it
@@ -244,11 +245,15 @@ func (r *Ring) Leave(o Outcome) (remove bool) {
 	if r.role == Reader {
 		other = r.writer
 	}
-	if p := other.Load(); p != 0 && Alive(p) {
+	p := other.Load()
+	if p != 0 && Alive(p) {
 		return false
 	}
-	if r.role == Writer && o == Done && f&FlagDone == 0 {
-		return false // the stream waits in the ring for a reader to come
+	// A finished stream waits in the ring for a reader to come, unless
+	// its reader came and went before the end: it closed the stream (a
+	// signal stopped it) or died (a pid still recorded is a dead one).
+	if r.role == Writer && o == Done && f&FlagDone == 0 && f&FlagReaderClosed == 0 && p == 0 {
+		return false
 	}
 	for {
 		if f&FlagRemoved != 0 {
@@ -276,8 +281,8 @@ type Options struct {
 }
 
 // await blocks until ready() holds. It spins a little, then sleeps on the
-// futex word w in ticks, and between ticks gives up on ctx, the death of
-// the peer, Options.Idle and Options.Nonblock.
+// futex word w in ticks, and between ticks gives up on the death of the
+// peer, Options.Idle and Options.Nonblock; ctx ends the sleep at once.
 func (r *Ring) await(ctx context.Context, w *atomic.Uint32, ready func() bool, opt *Options) error {
 	for range spins {
 		if ready() {
@@ -295,10 +300,16 @@ func (r *Ring) await(ctx context.Context, w *atomic.Uint32, ready func() bool, o
 	if opt.Idle > 0 {
 		deadline = time.Now().Add(opt.Idle)
 	}
+	defer wakeOnDone(ctx, w)()
 	for {
 		w.Store(1)
 		if ready() {
 			return nil
+		}
+		// Look at ctx after raising the flag and before sleeping: a cancel
+		// from here on clears the flag, and the sleep returns at once.
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 		sleep(w, 1, tick)
 		if ready() {
@@ -336,8 +347,15 @@ func (r *Ring) await(ctx context.Context, w *atomic.Uint32, ready func() bool, o
 func (r *Ring) Send(ctx context.Context, fd int, opt Options) (int64, error) {
 	head := r.head.Load()
 	pollIn := !isRegular(fd)
+	in := relay.NewWaiter(ctx)
+	defer in.Close()
 	var total int64
 	for {
+		// A signal stops even a writer that never waits (input from
+		// /dev/zero, a reader keeping up).
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
 		if r.flags.Load()&FlagReaderClosed != 0 {
 			return total, ErrReaderClosed
 		}
@@ -355,7 +373,7 @@ func (r *Ring) Send(ctx context.Context, fd int, opt Options) (int64, error) {
 			continue
 		}
 		if pollIn {
-			if err := waitFd(ctx, fd, unix.POLLIN); err != nil {
+			if err := in.Wait(fd, unix.POLLIN); err != nil {
 				return total, err
 			}
 		}
@@ -368,7 +386,7 @@ func (r *Ring) Send(ctx context.Context, fd int, opt Options) (int64, error) {
 		case err != nil:
 			return total, &ReadError{err}
 		case n == 0:
-			return total, nil // end of input
+			return total, r.ended(head) // end of input
 		}
 		head += uint64(n)
 		r.head.Store(head)
@@ -383,6 +401,22 @@ func (r *Ring) Send(ctx context.Context, fd int, opt Options) (int64, error) {
 	}
 }
 
+// ended is how a Send that reached the end of its input ends: well,
+// unless bytes it put in the ring stay unread because the reader left or
+// died meanwhile.
+func (r *Ring) ended(head uint64) error {
+	if r.tail.Load() == head {
+		return nil
+	}
+	if r.flags.Load()&FlagReaderClosed != 0 {
+		return ErrReaderClosed
+	}
+	if p := r.reader.Load(); p != 0 && !Alive(p) {
+		return &PeerDiedError{Role: Reader, PID: p}
+	}
+	return nil
+}
+
 // Receive writes the stream to fd until the writer's end of stream,
 // returning the bytes moved. Each write(2) (writev(2) when the filled
 // space wraps around) goes straight from the ring; the tail then frees
@@ -391,6 +425,8 @@ func (r *Ring) Send(ctx context.Context, fd int, opt Options) (int64, error) {
 // ErrWouldBlock per opt, ctx's error, or a *WriteError.
 func (r *Ring) Receive(ctx context.Context, fd int, opt Options) (int64, error) {
 	tail := r.tail.Load()
+	out := newOutput(ctx, fd)
+	defer out.close()
 	var total int64
 	// end reports whether the stream has ended: the writer marked its end
 	// (or its abort) and the reader has not yet consumed it.
@@ -402,6 +438,10 @@ func (r *Ring) Receive(ctx context.Context, fd int, opt Options) (int64, error) 
 		return f & (FlagEOF | FlagWriterAbort)
 	}
 	for {
+		// A signal stops even a reader that never waits.
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
 		fill := r.head.Load() - tail
 		if fill > r.cap {
 			return total, corrupt("head ran more than the capacity past tail %d", tail)
@@ -423,12 +463,14 @@ func (r *Ring) Receive(ctx context.Context, fd int, opt Options) (int64, error) 
 			}
 			continue
 		}
-		n, err := r.transfer(unix.SYS_WRITEV, fd, tail, min(fill, r.chunk))
+		n, err := out.write(r, tail, min(fill, r.chunk))
 		switch {
 		case err == unix.EINTR:
 			continue
 		case err == unix.EAGAIN:
-			if err := waitFd(ctx, fd, unix.POLLOUT); err != nil {
+			// A full pipe: wait for room in poll(2), where a signal
+			// reaches, never in a blocked write(2).
+			if err := out.wait(); err != nil {
 				return total, err
 			}
 			continue
@@ -456,16 +498,7 @@ func (r *Ring) Receive(ctx context.Context, fd int, opt Options) (int64, error) 
 // bytes starting at counter at, as one span or, across the end of the
 // data area, two.
 func (r *Ring) transfer(sysno uintptr, fd int, at, n uint64) (int, error) {
-	pos := at & r.mask
-	first := min(n, r.cap-pos)
-	r.iov[0].Base = &r.data[pos]
-	r.iov[0].SetLen(int(first))
-	cnt := 1
-	if first < n {
-		r.iov[1].Base = &r.data[0]
-		r.iov[1].SetLen(int(n - first))
-		cnt = 2
-	}
+	cnt := r.spans(at, n)
 	got, _, e := unix.Syscall(sysno, uintptr(fd), uintptr(unsafe.Pointer(&r.iov[0])), uintptr(cnt))
 	if e != 0 {
 		return 0, e
@@ -473,19 +506,19 @@ func (r *Ring) transfer(sysno uintptr, fd int, at, n uint64) (int, error) {
 	return int(got), nil
 }
 
-// waitFd waits until fd is ready for events, looking at ctx every tick, so
-// that a signal is noticed while standard input is quiet.
-func waitFd(ctx context.Context, fd int, events int16) error {
-	fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
-	for {
-		n, err := unix.Poll(fds, int(tick/time.Millisecond))
-		if n > 0 || (err != nil && err != unix.EINTR) {
-			return nil // ready, or let the read or write report the problem
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+// spans points r.iov at the n ring bytes starting at counter at, as one
+// span or, across the end of the data area, two, and returns how many.
+func (r *Ring) spans(at, n uint64) int {
+	pos := at & r.mask
+	first := min(n, r.cap-pos)
+	r.iov[0].Base = &r.data[pos]
+	r.iov[0].SetLen(int(first))
+	if first == n {
+		return 1
 	}
+	r.iov[1].Base = &r.data[0]
+	r.iov[1].SetLen(int(n - first))
+	return 2
 }
 
 func isRegular(fd int) bool {

@@ -63,7 +63,10 @@ func StatName(n ipcname.Name) (Info, error) {
 		if st.Mode&unix.S_IFMT != unix.S_IFREG {
 			return Info{}, fmt.Errorf("%s is not a shared memory object", Path(n))
 		}
-		holders := posixHolders()
+		holders, err := posixHolders()
+		if err != nil {
+			return Info{}, err
+		}
 		i := posixInfo(n.Path, &st, holders[devIno{st.Dev, st.Ino}])
 		return i, nil
 	}
@@ -79,7 +82,11 @@ func StatName(n ipcname.Name) (Info, error) {
 	}
 	for _, i := range all {
 		if i.ID == id {
-			i.Holders = sysvHolders()[id]
+			attached, err := sysvHolders()
+			if err != nil {
+				return Info{}, err
+			}
+			i.Holders = attached[id]
 			return i, nil
 		}
 	}
@@ -93,7 +100,10 @@ func List() ([]Info, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read /proc/sysvipc/shm: %w", err)
 	}
-	attached := sysvHolders()
+	attached, err := sysvHolders()
+	if err != nil {
+		return nil, err
+	}
 	for k := range infos {
 		infos[k].Holders = attached[infos[k].ID]
 	}
@@ -101,7 +111,10 @@ func List() ([]Info, error) {
 	if err != nil && !os.IsNotExist(err) {
 		return nil, err
 	}
-	holders := posixHolders()
+	holders, err := posixHolders()
+	if err != nil {
+		return nil, err
+	}
 	for _, e := range ents {
 		// glibc keeps POSIX semaphores beside shared memory as sem.NAME.
 		if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), "sem.") {
@@ -159,8 +172,10 @@ func unixTime(s int64) time.Time {
 type devIno struct{ dev, ino uint64 }
 
 // posixHolders maps each /dev/shm file to the processes holding it open
-// or mapped, each process once.
-func posixHolders() map[devIno][]Holder {
+// or mapped, each process once. A walk of /proc that stopped early (no
+// descriptor left, no /proc) is an error: a partial answer would make
+// held objects look orphaned, and --rm --stale remove them.
+func posixHolders() (map[devIno][]Holder, error) {
 	seen := map[devIno]map[int]bool{}
 	add := func(k devIno, pid int) {
 		if seen[k] == nil {
@@ -168,18 +183,28 @@ func posixHolders() map[devIno][]Holder {
 		}
 		seen[k][pid] = true
 	}
-	procfs.FDs(func(link string) bool { return strings.HasPrefix(link, Dir+"/") },
+	fds := procfs.FDs(func(link string) bool { return strings.HasPrefix(link, Dir+"/") },
 		func(f procfs.FD) { add(devIno{f.Dev, f.Ino}, f.PID) })
-	procfs.Maps(func(line string) bool { return strings.Contains(line, " "+Dir+"/") },
+	if fds.Err != nil {
+		return nil, scanErr(fds.Err)
+	}
+	maps := procfs.Maps(func(line string) bool { return strings.Contains(line, " "+Dir+"/") },
 		func(m procfs.Mapping) { add(devIno{m.Dev(), m.Ino}, m.PID) })
-	return holderLists(seen)
+	if maps.Err != nil {
+		return nil, scanErr(maps.Err)
+	}
+	return holderLists(seen), nil
+}
+
+func scanErr(err error) error {
+	return fmt.Errorf("cannot see which processes hold shared memory: %w", err)
 }
 
 // sysvHolders maps each System V segment id to the processes attached to it
 // (their maps show "/SYSV<key>" with the id as the inode).
-func sysvHolders() map[int][]Holder {
+func sysvHolders() (map[int][]Holder, error) {
 	seen := map[int]map[int]bool{}
-	procfs.Maps(func(line string) bool { return strings.Contains(line, " /SYSV") },
+	sc := procfs.Maps(func(line string) bool { return strings.Contains(line, " /SYSV") },
 		func(m procfs.Mapping) {
 			id := int(m.Ino)
 			if seen[id] == nil {
@@ -187,7 +212,10 @@ func sysvHolders() map[int][]Holder {
 			}
 			seen[id][m.PID] = true
 		})
-	return holderLists(seen)
+	if sc.Err != nil {
+		return nil, scanErr(sc.Err)
+	}
+	return holderLists(seen), nil
 }
 
 func holderLists[K comparable](seen map[K]map[int]bool) map[K][]Holder {

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ipcats/ipcats/internal/ipcname"
+	"github.com/ipcats/ipcats/internal/meter"
 )
 
 // Dir is where glibc's shm_open keeps POSIX objects.
@@ -75,21 +76,24 @@ func Create(n ipcname.Name, size int64, mode uint32) (*Segment, error) {
 	}
 	switch n.Kind {
 	case ipcname.POSIX:
-		old := unix.Umask(0)
-		fd, err := unix.Open(Path(n), unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, mode)
-		unix.Umask(old)
+		fd, named, err := createFile(Path(n), size, mode)
 		if err != nil {
-			return nil, openErr(err)
+			return nil, err
 		}
-		if err := unix.Ftruncate(fd, size); err != nil {
-			unix.Close(fd)
-			unix.Unlink(Path(n))
-			if errors.Is(err, unix.EFBIG) || errors.Is(err, unix.EINVAL) {
-				return nil, fmt.Errorf("cannot create %d bytes: larger than %s allows", size, Dir)
+		s, err := mapPOSIX(n, fd, true)
+		switch {
+		case err != nil && named:
+			unix.Unlink(Path(n)) // ours (O_EXCL), and of no use unmapped
+			return nil, err
+		case err != nil:
+			return nil, err
+		case !named:
+			if err := publish(s.fd, Path(n)); err != nil {
+				s.Close()
+				return nil, err
 			}
-			return nil, fmt.Errorf("ftruncate %d bytes: %w", size, err)
 		}
-		return mapPOSIX(n, fd, true)
+		return s, nil
 	case ipcname.Key:
 		if size < 1 {
 			size = 1 // the kernel's SHMMIN; the one byte is a NUL and reads as empty
@@ -98,7 +102,11 @@ func Create(n ipcname.Name, size int64, mode uint32) (*Segment, error) {
 		if err != nil {
 			return nil, createErr(err, size)
 		}
-		return attach(n, id, true)
+		s, err := attach(n, id, true)
+		if err != nil {
+			unix.SysvShmCtl(id, unix.IPC_RMID, nil) // ours (IPC_EXCL), and of no use unattached
+		}
+		return s, err
 	}
 	return nil, fmt.Errorf("%v names an existing segment; it cannot be created", n)
 }
@@ -122,6 +130,9 @@ func mapPOSIX(n ipcname.Name, fd int, write bool) (*Segment, error) {
 		mem, err := unix.Mmap(fd, 0, int(st.Size), prot, unix.MAP_SHARED)
 		if err != nil {
 			unix.Close(fd)
+			if errors.Is(err, unix.ENOMEM) {
+				return nil, mapErr(err, st.Size)
+			}
 			return nil, fmt.Errorf("mmap: %w", err)
 		}
 		s.Mem = mem
@@ -140,7 +151,7 @@ func attach(n ipcname.Name, id int, write bool) (*Segment, error) {
 	}
 	mem, err := unix.SysvShmAttach(id, 0, flag)
 	if err != nil {
-		return nil, openErr(err)
+		return nil, mapErr(err, int64(ds.Segsz))
 	}
 	return &Segment{Name: n, ID: id, Key: uint32(ds.Perm.Key), Size: int64(ds.Segsz), Mem: mem, fd: -1}, nil
 }
@@ -151,8 +162,10 @@ func (s *Segment) POSIX() bool { return s.ID < 0 }
 // Fd is the POSIX object's descriptor (-1 for System V).
 func (s *Segment) Fd() int { return s.fd }
 
-// ErrNoSpace: the tmpfs behind /dev/shm cannot hold the data.
-var ErrNoSpace = errors.New("no space left in " + Dir + " (a tmpfs: see df " + Dir + "; raise it with mount -o remount,size=N " + Dir + ")")
+// ErrNoSpace: the tmpfs behind /dev/shm cannot hold the data. Reserve
+// and Fault return a *SpaceError, which matches it and says how big the
+// file system is.
+var ErrNoSpace = errors.New("no space left in " + Dir)
 
 // Reserve makes sure the pages of [off, off+n) exist, so that writing into
 // the mapping cannot fault for want of space: a POSIX object is a sparse
@@ -167,7 +180,7 @@ func (s *Segment) Reserve(off, n int64) error {
 	case err == nil, errors.Is(err, unix.EOPNOTSUPP), errors.Is(err, unix.ENOSYS):
 		return nil
 	case errors.Is(err, unix.ENOSPC):
-		return ErrNoSpace
+		return noSpace(s.fd, meter.Bytes(n))
 	}
 	return fmt.Errorf("fallocate: %w", err)
 }
@@ -238,6 +251,14 @@ func openErr(err error) error {
 		return en
 	}
 	return err
+}
+
+// mapErr explains a failure to map or attach size bytes.
+func mapErr(err error, size int64) error {
+	if errors.Is(err, unix.ENOMEM) {
+		return fmt.Errorf("cannot map %d bytes: out of address space (ulimit -v) or memory", size)
+	}
+	return openErr(err)
 }
 
 func createErr(err error, size int64) error {
