@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -19,21 +21,51 @@ import (
 // fifo is what --stat and --list know of one FIFO.
 type fifo struct {
 	path     string
-	st       *unix.Stat_t // nil when only /proc knows it (another mount namespace)
-	pipe     *procfs.Pipe // nil when nobody holds it
+	st       *unix.Stat_t        // nil when only /proc knows it (another mount namespace)
+	pipe     *procfs.Pipe        // nil when nobody holds it open
+	opening  []procfs.PipeHolder // blocked opening it, or holding it by path only
 	fill     procfs.PipeFill
 	haveFill bool
+	idle     time.Duration // since its times last moved; unknown without st
+	stale    bool
 }
 
-func (f *fifo) stale() bool { return f.pipe == nil }
+// judge applies SPEC's stale rule: orphaned (nobody holds it open or is
+// opening it) and idle, by its own times, for at least --idle.
+func (f *fifo) judge(now time.Time, limit *cli.Idle) {
+	if f.st != nil {
+		f.idle = cli.IdleFor(now, stTime(f.st.Atim), stTime(f.st.Mtim), stTime(f.st.Ctim))
+	}
+	f.stale = f.pipe == nil && len(f.opening) == 0 && (f.st == nil || limit.Stale(now, now.Add(-f.idle)))
+}
+
+func stTime(t unix.Timespec) time.Time { return time.Unix(t.Unix()) }
+
+// idleText renders an idle time as people read it: 42s, 5m10s, 3h20m, 2d4h.
+func idleText(d time.Duration) string {
+	s := int64(d / time.Second)
+	switch {
+	case s < 60:
+		return fmt.Sprintf("%ds", s)
+	case s < 3600:
+		return fmt.Sprintf("%dm%02ds", s/60, s%60)
+	case s < 86400:
+		return fmt.Sprintf("%dh%02dm", s/3600, s%3600/60)
+	}
+	return fmt.Sprintf("%dd%dh", s/86400, s%86400/3600)
+}
 
 func holders(hs []procfs.PipeHolder) []report.Record {
 	out := []report.Record{}
 	for _, h := range hs {
+		var fd any = h.FD
+		if h.FD < 0 {
+			fd = nil // blocked in open(2): no descriptor yet
+		}
 		out = append(out, report.Record{
 			{Name: "pid", Value: h.PID},
 			{Name: "command", Value: h.Comm, Text: "(" + h.Comm + ")"},
-			{Name: "fd", Value: h.FD},
+			{Name: "fd", Value: fd},
 		})
 	}
 	return out
@@ -76,8 +108,13 @@ func (f *fifo) record() report.Record {
 		report.Field{Name: "queued", Value: queued},
 		report.Field{Name: "readers", Value: holders(rd), Text: holderText(rd)},
 		report.Field{Name: "writers", Value: holders(wr), Text: holderText(wr)},
-		report.Field{Name: "stale", Value: f.stale()})
-	return r
+		report.Field{Name: "opening", Value: holders(f.opening), Text: holderText(f.opening)})
+	if f.st != nil {
+		r = append(r, report.Field{Name: "idle", Value: int64(f.idle / time.Second), Text: idleText(f.idle)})
+	} else {
+		r = append(r, report.Field{Name: "idle", Value: nil})
+	}
+	return append(r, report.Field{Name: "stale", Value: f.stale})
 }
 
 // lstatFIFO checks that path is a FIFO without following a symlink.
@@ -100,11 +137,14 @@ func stat(env *cli.Env, o *options, path string) error {
 	if err != nil {
 		return err
 	}
-	pipes, _ := procfs.Pipes(true)
-	f := &fifo{path: path, st: st, pipe: pipes[procfs.PipeKey{Dev: st.Dev, Ino: st.Ino}]}
+	self := os.Getpid()
+	u := inUse(self)
+	k := procfs.PipeKey{Dev: st.Dev, Ino: st.Ino}
+	f := &fifo{path: path, st: st, pipe: u.pipes[k], opening: u.opening[k]}
 	if f.pipe != nil {
-		f.fill, f.haveFill = f.pipe.Fill(os.Getpid())
+		f.fill, f.haveFill = fill(f.pipe, self)
 	}
+	f.judge(time.Now(), &o.Idle)
 	return cli.Output(report.Stat(env.Stdout, o.JSON, f.record()))
 }
 
@@ -154,12 +194,13 @@ func findFIFOs(dirs []string) map[procfs.PipeKey]*fifo {
 	return out
 }
 
-// survey joins the FIFOs held open anywhere with those found on disk.
-func survey(dir string) ([]*fifo, procfs.Scan) {
+// survey joins the FIFOs held open anywhere with those found on disk, and
+// judges which are stale.
+func survey(dir string, limit *cli.Idle) ([]*fifo, *fifoUse) {
 	found := findFIFOs(searchDirs(dir))
-	pipes, sc := procfs.Pipes(true)
 	self := os.Getpid()
-	for k, p := range pipes {
+	u := inUse(self)
+	for k, p := range u.pipes {
 		f := found[k]
 		if f == nil {
 			if dir != "" {
@@ -173,23 +214,26 @@ func survey(dir string) ([]*fifo, procfs.Scan) {
 			found[k] = f
 		}
 		f.pipe = p
-		f.fill, f.haveFill = p.Fill(self)
+		f.fill, f.haveFill = fill(p, self)
 	}
+	now := time.Now()
 	all := make([]*fifo, 0, len(found))
-	for _, f := range found {
+	for k, f := range found {
+		f.opening = u.opening[k]
+		f.judge(now, limit)
 		all = append(all, f)
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].path < all[j].path })
-	return all, sc
+	return all, u
 }
 
-var listColumns = []string{"path", "mode", "owner", "queued", "writers", "readers", "stale"}
+var listColumns = []string{"path", "mode", "owner", "queued", "writers", "readers", "idle", "stale"}
 
 func list(env *cli.Env, o *options, dir string) error {
-	all, sc := survey(dir)
+	all, u := survey(dir, &o.Idle)
 	var rows []report.Record
 	for _, f := range all {
-		if o.Stale && !f.stale() {
+		if o.Stale && !f.stale {
 			continue
 		}
 		rows = append(rows, f.record())
@@ -197,10 +241,27 @@ func list(env *cli.Env, o *options, dir string) error {
 	if err := report.List(env.Stdout, o.JSON, listColumns, rows); err != nil {
 		return cli.Output(err)
 	}
-	if sc.Hidden > 0 && !o.JSON {
-		env.Warnf("%d processes could not be inspected; FIFOs only they hold may show as stale (run as root to see all)", sc.Hidden)
+	if !o.JSON {
+		if u.scan.Hidden > 0 {
+			env.Warnf("%d processes could not be inspected; FIFOs only they hold may show as stale (run as root to see all)", u.scan.Hidden)
+		}
+		if len(u.unknown) > 0 {
+			env.Warnf("%s blocked opening a FIFO that could not be told; the FIFO it waits on may show as stale", pidList(u.unknown))
+		}
 	}
 	return nil
+}
+
+// pidList is "pid 12 is" or "pids 12, 13 are".
+func pidList(pids []int) string {
+	s := make([]string, len(pids))
+	for i, p := range pids {
+		s[i] = strconv.Itoa(p)
+	}
+	if len(s) == 1 {
+		return "pid " + s[0] + " is"
+	}
+	return "pids " + strings.Join(s, ", ") + " are"
 }
 
 // remove unlinks path if, and only if, it is a FIFO.
@@ -209,6 +270,26 @@ func remove(path string) error {
 		return err
 	}
 	if err := unix.Unlink(path); err != nil {
+		return unlinkErr(path, err)
+	}
+	return nil
+}
+
+// removeSame is --rm after a transfer: it removes the FIFO at path if it
+// is still the one the transfer used (st). Gone already (the peer's --rm
+// came first) is success, and a new FIFO made at path since is another
+// one, left alone.
+func removeSame(path string, st *unix.Stat_t) error {
+	var now unix.Stat_t
+	if err := unix.Lstat(path, &now); err == unix.ENOENT {
+		return nil
+	} else if err != nil {
+		return cli.Fail(path, err, "")
+	}
+	if now.Dev != st.Dev || now.Ino != st.Ino {
+		return nil
+	}
+	if err := unix.Unlink(path); err != nil && err != unix.ENOENT {
 		return unlinkErr(path, err)
 	}
 	return nil
@@ -232,14 +313,19 @@ func unlinkErr(path string, err error) error {
 	return cli.Fail(path, err, "")
 }
 
-// removeStale removes the FIFOs nobody holds that this user may remove
-// (root: all; others: their own), printing each as it goes.
+// removeStale removes the stale FIFOs that this user may remove (root:
+// all; others: their own), printing each as it goes. While some process
+// is blocked opening a FIFO that cannot be told, it removes none: that
+// one could be any of them.
 func removeStale(env *cli.Env, o *options, dir string) error {
-	all, _ := survey(dir)
+	all, u := survey(dir, &o.Idle)
+	if len(u.unknown) > 0 {
+		return cli.Failf("", "run it again when they are done, or as root", "%s blocked opening a FIFO that could not be told; removed nothing", pidList(u.unknown))
+	}
 	uid := uint32(os.Geteuid())
 	var failed error
 	for _, f := range all {
-		if !f.stale() || f.st == nil || uid != 0 && f.st.Uid != uid {
+		if !f.stale || f.st == nil || uid != 0 && f.st.Uid != uid {
 			continue
 		}
 		if o.DryRun {

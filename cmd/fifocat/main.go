@@ -19,6 +19,7 @@ const usage = "[OPTIONS]"
 // cli.Actions and cli.Wait, so that --help speaks of FIFOs and peers.
 type options struct {
 	cli.Common
+	cli.Idle
 	Read     bool         `short:"r" long:"read" description:"Copy the FIFO to standard output until the last writer closes it (the default action)"`
 	Write    bool         `short:"w" long:"write" description:"Copy standard input into the FIFO"`
 	Stat     bool         `long:"stat" description:"Print the FIFO's mode, owner, capacity, bytes queued and holders, and exit"`
@@ -54,6 +55,9 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	if err := checkFlags(act, o); err != nil {
 		return err
 	}
+	if err := env.NeedFor(act); err != nil {
+		return err
+	}
 	if len(env.Args) > 0 {
 		return cli.Usagef("unexpected argument %q", env.Args[0])
 	}
@@ -73,30 +77,36 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	case cli.ActRemove:
 		return remove(path)
 	}
-	if rmAfter {
-		// --rm with -r/-w: remove once the transfer is done, also when a
-		// signal ended it (SPEC: clean up, then exit 128+N).
-		defer func() {
-			if err == nil || errors.Is(err, context.Canceled) {
-				if rerr := remove(path); rerr != nil && err == nil {
-					err = rerr
-				}
-			}
-		}()
-	}
 	created, err := prepare(o, path)
 	if err != nil {
 		return err
 	}
-	if created {
-		var st unix.Stat_t
-		if unix.Lstat(path, &st) == nil {
-			defer func() {
-				if errors.Is(err, cli.ErrTimeout) || errors.Is(err, cli.ErrNothing) {
-					forget(path, &st)
+	var st unix.Stat_t
+	if err := unix.Lstat(path, &st); err != nil {
+		return cli.Fail(path, err, "")
+	}
+	if rmAfter {
+		// --rm with -r/-w: remove once the transfer is done, also when a
+		// signal ended it (SPEC: clean up, then exit 128+N); registered
+		// with env, so that a second signal or the stop watchdog does it
+		// too.
+		var rmErr error
+		rm := env.Cleanup(func() { rmErr = removeSame(path, &st) })
+		defer func() {
+			if err == nil || ctx.Err() != nil {
+				rm()
+				if err == nil {
+					err = rmErr
 				}
-			}()
-		}
+			}
+		}()
+	}
+	if created {
+		defer func() {
+			if errors.Is(err, cli.ErrTimeout) || errors.Is(err, cli.ErrNothing) {
+				forget(path, &st)
+			}
+		}()
 	}
 	if act == cli.ActWrite {
 		return write(ctx, env, o, path)

@@ -94,19 +94,18 @@ func dirErr(path string, err error) error {
 
 // forget removes the FIFO this run created when the run moved nothing
 // (-n found no peer, -t expired), so that a bounded attempt leaves no
-// file behind. It removes it only if it is still the FIFO created, no
-// process holds it open and none is blocked opening a FIFO (a peer
-// opening it at that very instant may still find it gone).
+// file behind. It removes it only if it is still the FIFO created and no
+// other process holds it open or is opening it (nor is blocked opening a
+// FIFO that cannot be told); a peer opening it at that very instant may
+// still find it gone.
 func forget(path string, st *unix.Stat_t) {
 	var now unix.Stat_t
 	if unix.Lstat(path, &now) != nil || now.Dev != st.Dev || now.Ino != st.Ino {
 		return
 	}
-	pipes, _ := procfs.Pipes(true)
-	if pipes[procfs.PipeKey{Dev: st.Dev, Ino: st.Ino}] != nil {
-		return
-	}
-	if len(procfs.FIFOOpeners(os.Getpid())) > 0 {
+	self := os.Getpid()
+	u := inUse(self)
+	if u.others(procfs.PipeKey{Dev: st.Dev, Ino: st.Ino}, self) || len(u.unknown) > 0 {
 		return
 	}
 	unix.Unlink(path)
@@ -203,6 +202,15 @@ func ended(ctx context.Context, err error, m *meter.Meter, path, what string) er
 // read copies the FIFO to standard output until the last writer closes,
 // or with -k until a signal or -t of idle time.
 func read(ctx context.Context, env *cli.Env, o *options, path string) error {
+	waiting := false
+	if o.Nonblock {
+		// A writer blocked in open(2) for want of a reader is a peer: the
+		// open below lets it go, and its bytes are what -n reads.
+		var st unix.Stat_t
+		if unix.Lstat(path, &st) == nil {
+			waiting = len(inUse(os.Getpid()).opening[procfs.PipeKey{Dev: st.Dev, Ino: st.Ino}]) > 0
+		}
+	}
 	fd, err := open(path, unix.O_RDONLY)
 	if err != nil {
 		return openErr(path, err)
@@ -227,29 +235,20 @@ func read(ctx context.Context, env *cli.Env, o *options, path string) error {
 	defer cancel()
 
 	if o.Nonblock {
-		// One non-blocking read tells the cases apart: end of file means
-		// no writer holds the FIFO, EAGAIN a writer with nothing written yet.
-		var b [1]byte
-		n, err := unix.Read(fd, b[:])
-		switch {
-		case n == 0 && err == nil:
-			return cli.Nothing(path, "no writer has the FIFO open")
-		case n == 1:
-			if err := relay.WriteAll(ctx, out, b[:]); err != nil {
-				return cli.Output(err)
+		err = readNow(ctx, o, path, fd, out, m, waiting)
+	} else {
+		if !o.Keep {
+			// Until a writer has come, the FIFO reads as empty and ended:
+			// wait for its first bytes, or for it to come and go.
+			if err := waitPeer(ctx, fd); err != nil {
+				return ended(ctx, err, m, path, "waiting for a writer")
 			}
-			m.Add(1)
-		case err != unix.EAGAIN && err != unix.EINTR:
-			return cli.Fail(path, err, "")
 		}
-	} else if !o.Keep {
-		// Until a writer has come, the FIFO reads as empty and ended:
-		// wait for its first bytes, or for it to come and go.
-		if err := waitPeer(ctx, fd); err != nil {
-			return ended(ctx, err, m, path, "waiting for a writer")
-		}
+		_, err = relay.Copy(ctx, out, fd, m)
 	}
-	_, err = relay.Copy(ctx, out, fd, m)
+	if m.Moved() {
+		touch(fd)
+	}
 	if err = ended(ctx, err, m, path, "waiting for a writer"); err != nil {
 		var we *relay.WriteError
 		if errors.As(err, &we) {
@@ -265,6 +264,57 @@ func read(ctx context.Context, env *cli.Env, o *options, path string) error {
 		env.Warnf("%s", m.Summary("read", "from "+path))
 	}
 	return nil
+}
+
+// readNow is -r -n: it copies what the FIFO holds now and returns, without
+// waiting for the writers to write more or to close it. Nothing at all is
+// exit 3, unless a writer was waiting in open(2) for a reader (waiting):
+// that writer was released by this reader's open, and its transfer runs
+// as usual, to its end.
+func readNow(ctx context.Context, o *options, path string, fd, out int, m *meter.Meter, waiting bool) error {
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := unix.Read(fd, buf)
+		switch {
+		case n > 0:
+			if err := relay.WriteAll(ctx, out, buf[:n]); err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				return &relay.WriteError{Err: err}
+			}
+			m.Add(n)
+			continue
+		case err == unix.EINTR:
+			continue
+		case err == nil:
+			// End of file: no writer holds the FIFO.
+			if !m.Moved() {
+				return cli.Nothing(path, "no writer has the FIFO open")
+			}
+			return nil
+		case err != unix.EAGAIN:
+			return &relay.ReadError{Err: err}
+		}
+		// EAGAIN: a writer holds it and has nothing more buffered.
+		switch {
+		case m.Moved():
+			return nil
+		case waiting:
+			_, err := relay.Copy(ctx, out, fd, m)
+			return err
+		}
+		return cli.Nothing(path, "the writer has written nothing yet")
+	}
+}
+
+// touch marks the FIFO's access and change times as now after a transfer
+// that moved bytes, as read(2) and write(2) on it would have: splice(2)
+// leaves them alone, and --stale --idle goes by them. Best effort (the
+// owner, or a process that may write the FIFO, may do it).
+func touch(fd int) {
+	now := []unix.Timespec{{Nsec: unix.UTIME_NOW}, {Nsec: unix.UTIME_NOW}}
+	unix.UtimesNanoAt(fd, "", now, unix.AT_EMPTY_PATH)
 }
 
 // waitPeer waits until the FIFO has data or a writer has come and gone.
@@ -380,6 +430,9 @@ func write(ctx context.Context, env *cli.Env, o *options, path string) error {
 		lines, err = relay.WriteLines(ctx, fd, in, m)
 	} else {
 		_, err = relay.Copy(ctx, fd, in, m)
+	}
+	if m.Moved() {
+		touch(fd)
 	}
 	if errors.Is(context.Cause(ctx), errIdle) && err != nil {
 		if !m.Moved() {
