@@ -20,7 +20,7 @@ import (
 
 // sysvRecord is what --stat and --list print of a System V queue, in the
 // order ipcs -q -i prints it. qbytes is -1 when only /proc could be read.
-func sysvRecord(key uint32, id int, ds *sysvipc.MsqidDS, qbytes int64, stale bool, waiters []report.Record) report.Record {
+func sysvRecord(key uint32, id int, ds *sysvipc.MsqidDS, qbytes int64, stale bool, waiters []report.Record, now time.Time) report.Record {
 	qb := report.Field{Name: "qbytes", Value: qbytes}
 	if qbytes < 0 {
 		// Only IPC_STAT tells it, and that needs read permission.
@@ -43,6 +43,7 @@ func sysvRecord(key uint32, id int, ds *sysvipc.MsqidDS, qbytes int64, stale boo
 		{Name: "stime", Value: unixTime(ds.Stime)},
 		{Name: "rtime", Value: unixTime(ds.Rtime)},
 		{Name: "ctime", Value: unixTime(ds.Ctime)},
+		idleField(cli.IdleFor(now, sysvTimes(ds)...)),
 		{Name: "waiting", Value: waiters},
 		{Name: "stale", Value: stale},
 	}
@@ -95,15 +96,39 @@ func waiting() map[int][]report.Record {
 	return out
 }
 
-// sysvStale applies our rule: nobody waits on the queue and neither its
-// last sender nor its last receiver is alive (or there never was one).
-func sysvStale(ds *sysvipc.MsqidDS, waiters []report.Record) bool {
-	return len(waiters) == 0 && !procfs.Alive(int(ds.Lspid)) && !procfs.Alive(int(ds.Lrpid))
+// sysvStale applies our rule: nobody waits on the queue, neither its
+// last sender nor its last receiver is alive (or there never was one),
+// and nothing was sent, received or changed for --idle.
+func sysvStale(o *options, now time.Time, ds *sysvipc.MsqidDS, waiters []report.Record) bool {
+	return len(waiters) == 0 && !procfs.Alive(int(ds.Lspid)) && !procfs.Alive(int(ds.Lrpid)) && o.Idle.Stale(now, sysvTimes(ds)...)
+}
+
+// sysvTimes are the kernel's times of a System V queue's last send,
+// receive and change (msg_stime, msg_rtime, msg_ctime).
+func sysvTimes(ds *sysvipc.MsqidDS) []time.Time {
+	return []time.Time{unixTime(ds.Stime), unixTime(ds.Rtime), unixTime(ds.Ctime)}
+}
+
+// posixTimes are the times of a POSIX queue's inode: a send or receive
+// sets all three, a chmod or chown the change time. The access time is
+// left out: reading /dev/mqueue/NAME (what --stat and --list do for
+// QSIZE) sets it, and inspection must not make a queue look used.
+func posixTimes(st *unix.Stat_t) []time.Time {
+	return []time.Time{time.Unix(st.Mtim.Unix()), time.Unix(st.Ctim.Unix())}
+}
+
+// idleField is how long a queue has gone unused, in whole seconds.
+func idleField(d time.Duration) report.Field {
+	if d == time.Duration(1<<63-1) {
+		return report.Field{Name: "idle", Value: nil, Text: "unknown"}
+	}
+	d = d.Truncate(time.Second)
+	return report.Field{Name: "idle", Value: int64(d / time.Second), Text: d.String()}
 }
 
 // posixInfo is what --stat and --list print of a POSIX queue. fd may be -1
 // when the queue could not be opened (then the attributes are unknown).
-func posixRecord(name string, fd int, st *unix.Stat_t, holders []report.Record, listed bool) report.Record {
+func posixRecord(name string, fd int, st *unix.Stat_t, holders []report.Record, listed, stale bool, now time.Time) report.Record {
 	r := report.Record{{Name: "type", Value: "posix"}, {Name: "name", Value: name}}
 	if fd >= 0 {
 		if a, err := posixmq.GetAttr(fd); err == nil {
@@ -116,12 +141,13 @@ func posixRecord(name string, fd int, st *unix.Stat_t, holders []report.Record, 
 			report.Field{Name: "owner", Value: report.User(st.Uid)},
 			report.Field{Name: "group", Value: report.Group(st.Gid)},
 			report.Field{Name: "modified", Value: time.Unix(st.Mtim.Unix())},
+			idleField(cli.IdleFor(now, posixTimes(st)...)),
 		)
 	}
 	if s, ok := posixmq.ReadStatus(name); ok {
 		r = append(r, report.Field{Name: "qsize", Value: s.QSize}, report.Field{Name: "notify_pid", Value: s.NotifyPID})
 		if listed {
-			r = append(r, report.Field{Name: "holders", Value: holders}, report.Field{Name: "stale", Value: len(holders) == 0})
+			r = append(r, report.Field{Name: "holders", Value: holders}, report.Field{Name: "stale", Value: stale})
 		}
 	}
 	return r
@@ -148,7 +174,9 @@ func stat(env *cli.Env, o *options, name ipcname.Name, obj string) error {
 		}
 		holders, listed := posixHolders()
 		h := dropSelf(holders[devIno{st.Dev, st.Ino}]) // our own look does not hold it
-		return cli.Output(report.Stat(env.Stdout, o.JSON, posixRecord(name.Path, fd, &st, h, listed)))
+		now := time.Now()
+		stale := len(h) == 0 && o.Idle.Stale(now, posixTimes(&st)...)
+		return cli.Output(report.Stat(env.Stdout, o.JSON, posixRecord(name.Path, fd, &st, h, listed, stale, now)))
 	}
 	id := name.ID
 	if name.Kind == ipcname.Key {
@@ -169,7 +197,8 @@ func stat(env *cli.Env, o *options, name ipcname.Name, obj string) error {
 			sq.ds, qbytes = ds, int64(ds.Qbytes)
 		}
 		w := waiting()[id]
-		return cli.Output(report.Stat(env.Stdout, o.JSON, sysvRecord(sq.key, id, &sq.ds, qbytes, sysvStale(&sq.ds, w), w)))
+		now := time.Now()
+		return cli.Output(report.Stat(env.Stdout, o.JSON, sysvRecord(sq.key, id, &sq.ds, qbytes, sysvStale(o, now, &sq.ds, w), w, now)))
 	}
 	return q.openErr(errNotExist)
 }
@@ -206,7 +235,7 @@ func posixHolders() (map[devIno][]report.Record, bool) {
 }
 
 // listColumns are the --list columns: ipcs -q's, with the family and staleness.
-var listColumns = []string{"type", "name", "id", "mode", "owner", "messages", "bytes", "lspid", "lrpid", "stale"}
+var listColumns = []string{"type", "name", "id", "mode", "owner", "messages", "bytes", "lspid", "lrpid", "idle", "stale"}
 
 // entry is one queue of --list.
 type entry struct {
@@ -217,20 +246,21 @@ type entry struct {
 	key   uint32
 }
 
-func entries(env *cli.Env) ([]entry, error) {
+func entries(env *cli.Env, o *options) ([]entry, error) {
 	qs, err := sysvQueues()
 	if err != nil {
 		return nil, err
 	}
 	w := waiting()
+	now := time.Now()
 	var out []entry
 	for _, sq := range qs {
-		stale := sysvStale(&sq.ds, w[sq.id])
+		stale := sysvStale(o, now, &sq.ds, w[sq.id])
 		qbytes := int64(-1)
 		if ds, err := sysvipc.MsgStat(sq.id); err == nil {
 			qbytes = int64(ds.Qbytes)
 		}
-		out = append(out, entry{rec: sysvRecord(sq.key, sq.id, &sq.ds, qbytes, stale, w[sq.id]), stale: stale, id: sq.id, key: sq.key})
+		out = append(out, entry{rec: sysvRecord(sq.key, sq.id, &sq.ds, qbytes, stale, w[sq.id], now), stale: stale, id: sq.id, key: sq.key})
 	}
 	holders, mounted := posixHolders()
 	if !mounted {
@@ -257,7 +287,8 @@ func entries(env *cli.Env) ([]entry, error) {
 		if fd >= 0 {
 			h = dropSelf(h) // our own look at it does not hold it
 		}
-		out = append(out, entry{rec: posixRecord(name, fd, &st, h, true), stale: len(h) == 0, posix: name})
+		stale := len(h) == 0 && o.Idle.Stale(now, posixTimes(&st)...)
+		out = append(out, entry{rec: posixRecord(name, fd, &st, h, true, stale, now), stale: stale, posix: name})
 	}
 	return out, nil
 }
@@ -273,13 +304,13 @@ func dropSelf(h []report.Record) []report.Record {
 }
 
 func list(env *cli.Env, o *options) error {
-	es, err := entries(env)
+	es, err := entries(env, o)
 	if err != nil {
 		return cli.Fail("message queues", err, "")
 	}
 	var rows []report.Record
 	for _, e := range es {
-		if o.Stale && !e.stale {
+		if o.Actions.Stale && !e.stale {
 			continue
 		}
 		r := e.rec
@@ -326,7 +357,7 @@ func remove(name ipcname.Name, obj string) error {
 // removeStale removes the stale queues this user may remove (root: all;
 // others: their own), printing each as it goes.
 func removeStale(env *cli.Env, o *options) error {
-	es, err := entries(env)
+	es, err := entries(env, o)
 	if err != nil {
 		return cli.Fail("message queues", err, "")
 	}

@@ -29,6 +29,7 @@ type options struct {
 	cli.Actions
 	cli.Creation
 	cli.Wait
+	cli.Idle
 	Mode     ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of a created queue (default 0600)"`
 	Null     bool         `short:"0" long:"null" description:"Messages are NUL-terminated records, not lines"`
 	Whole    bool         `long:"whole" description:"With -w, all of standard input is one message"`
@@ -113,6 +114,11 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	if len(env.Args) > 0 {
 		return cli.Usagef("unexpected argument %q", env.Args[0])
 	}
+	// A closed standard input would make -w an empty queue, a closed
+	// standard output would make -r --rm destroy one unread.
+	if err := env.NeedFor(act); err != nil {
+		return err
+	}
 	switch act {
 	case cli.ActList:
 		return list(env, o)
@@ -135,10 +141,14 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	}
 	if rmAfter {
 		// --rm with -r/-w: remove once the transfer is done, also when a
-		// signal ended it (SPEC: clean up, then exit 128+N).
+		// signal ended it (SPEC: clean up, then exit 128+N), and also
+		// when cli's watchdog or a second signal ends the process first.
+		var rerr error
+		rm := env.Cleanup(func() { rerr = remove(name, obj) })
 		defer func() {
 			if err == nil || errors.Is(err, context.Canceled) {
-				if rerr := remove(name, obj); rerr != nil && err == nil {
+				rm()
+				if rerr != nil && err == nil {
 					err = rerr
 				}
 			}

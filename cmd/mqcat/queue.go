@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -11,6 +12,7 @@ import (
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/ipcname"
 	"github.com/ipcats/ipcats/internal/posixmq"
+	"github.com/ipcats/ipcats/internal/procfs"
 	"github.com/ipcats/ipcats/internal/sysvipc"
 )
 
@@ -219,6 +221,27 @@ func (q *queue) remove() error {
 		return q.openErr(err)
 	}
 	return nil
+}
+
+// removeUnused removes the queue this run created, unless somebody else
+// has put a message in it or (System V) waits on it meanwhile.
+func (q *queue) removeUnused() {
+	if q.posix {
+		if a, err := posixmq.GetAttr(q.fd); err != nil || a.Curmsgs > 0 {
+			return
+		}
+		posixmq.Unlink(q.name.Path)
+		return
+	}
+	if ds, err := sysvipc.MsgStat(q.id); err != nil || ds.Qnum > 0 {
+		return
+	}
+	for _, w := range procfs.MsgWaiters() {
+		if w.ID == q.id && w.PID != os.Getpid() {
+			return
+		}
+	}
+	sysvipc.MsgRemove(q.id)
 }
 
 // openErr turns an errno from opening into the message and hint that apply.

@@ -10,11 +10,12 @@ import (
 	"strconv"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/framing"
 	"github.com/ipcats/ipcats/internal/ipcname"
 	"github.com/ipcats/ipcats/internal/meter"
-	"github.com/ipcats/ipcats/internal/relay"
 	"github.com/ipcats/ipcats/internal/report"
 	"github.com/ipcats/ipcats/internal/sysvipc"
 )
@@ -32,20 +33,29 @@ type sender struct {
 }
 
 // write sends standard input into the queue, one message per record.
-func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) error {
+func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) (err error) {
 	q, created, err := openQueue(o, name, obj, true, o.Excl, true)
 	if err != nil {
 		return err
 	}
 	modeUnchanged(env, o, obj, created)
 	defer q.close()
+	m := meter.New(env.Tool, env.Stderr, o.Progress)
+	defer m.Stop()
+	if created {
+		// What a failed run created, it removes: a queue left empty by a
+		// refused first record (or a signal before any) is no result.
+		defer func() {
+			if err != nil && m.Msgs() == 0 {
+				q.removeUnused()
+			}
+		}()
+	}
 	ctx, cancel := o.Wait.Deadline(ctx)
 	defer cancel()
 	if !q.posix {
 		defer sysvipc.Interrupt(ctx)()
 	}
-	m := meter.New(env.Tool, env.Stderr, o.Progress)
-	defer m.Stop()
 	s := &sender{env: env, q: q, w: wait{ctx: ctx, nonblock: o.Nonblock}, m: m, typ: o.typ(1), prio: uint(o.Priority.N), unit: framingOf(o).Name()}
 	if o.JSON {
 		s.unit = "line"
@@ -206,11 +216,23 @@ func parseJSONMessage(line []byte, posix bool) (jsonMessage, error) {
 
 // sendJSON sends one message per input line of JSON, as -r --json prints.
 func (s *sender) sendJSON(in io.Reader) error {
-	r := framing.NewReader(in, framing.Mode{Kind: framing.Lines}, -1, nil)
+	// No line longer than the longest rendering of a message the queue
+	// can hold is read whole: it is refused as soon as it is that long.
+	limit := jsonInMax(s.q.max)
+	r := framing.NewReader(in, framing.Mode{Kind: framing.Lines}, limit, nil)
 	for {
 		line, err := r.Next()
 		if err == io.EOF {
 			return nil
+		}
+		var tl *framing.TooLongError
+		if errors.As(err, &tl) {
+			more := ""
+			if tl.AtLeast {
+				more = "at least "
+			}
+			return cli.Failf(s.q.obj, s.sentSoFar(), "line %d is %s%d bytes, longer than the JSON of any message this queue takes could be (%d bytes, for its %d-byte limit: %s)",
+				tl.Record, more, tl.Size, limit, s.q.max, s.q.limit)
 		}
 		if err != nil {
 			return cli.Fail("standard input", err, s.sentSoFar())
@@ -285,76 +307,159 @@ func openForRead(ctx context.Context, env *cli.Env, o *options, name ipcname.Nam
 	}
 }
 
-// stdout writes to standard output, retrying short writes and EAGAIN,
-// giving way to ctx (a signal) while the output is full.
-type stdout struct {
-	ctx context.Context
-	fd  int
-}
-
-func (w stdout) Write(b []byte) (int, error) {
-	return relay.Write(w.ctx, w.fd, b)
-}
-
 // read prints the queue's messages on standard output.
 func read(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) error {
-	ctx, cancel := o.Wait.Deadline(ctx)
-	defer cancel()
-	ctx, stopWatch := cli.WatchOutput(ctx, int(env.Stdout.Fd()))
+	fd := int(env.Stdout.Fd())
+	// Writes to standard output give way to a signal and to its reader
+	// leaving (octx); waits for messages also to -t (rctx).
+	octx, stopWatch := cli.WatchOutput(ctx, fd)
 	defer stopWatch()
-	q, err := openForRead(ctx, env, o, name, obj)
-	if err := cli.OutputGone(ctx, err); err != nil {
+	rctx, cancel := o.Wait.Deadline(octx)
+	defer cancel()
+	q, err := openForRead(rctx, env, o, name, obj)
+	if err := cli.OutputGone(rctx, err); err != nil {
 		return err
 	}
 	defer q.close()
-	if !q.posix {
-		defer sysvipc.Interrupt(ctx)()
-	}
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	defer m.Stop()
-	out := framing.NewWriter(stdout{ctx, int(env.Stdout.Fd())}, framingOf(o))
+	mode := framingOf(o)
+	out := newOutput(fd, mode.Terminator(), m)
+	defer out.close()
+	warn := func(s string) { env.Warnf("%s", s) }
+	// Should the process end before read returns (cli's watchdog, a
+	// second signal), the loss is still told.
+	defer env.Cleanup(func() {
+		out.report(warn, q.obj, "the run was stopped before standard output took them", 50*time.Millisecond)
+	})()
 	emit := func(msg []byte, typ int64) error {
-		m.AddMsg(len(msg))
 		if o.JSON {
-			return out.WriteRaw(jsonLine(q.posix, msg, typ))
+			out.add(jsonLine(q.posix, msg, typ), false, len(msg))
+		} else {
+			out.add(msg, true, len(msg))
 		}
-		return out.Write(msg)
+		if out.pending() >= holdMax {
+			return out.flush(octx)
+		}
+		return nil
+	}
+	room := q.max
+	if o.JSON {
+		room = jsonMax(q.max)
 	}
 	if o.Peek {
-		err = peek(q, o, emit)
+		err = peek(octx, q, o, out, room, emit)
 	} else {
-		err = receive(ctx, q, o, out, emit)
+		err = receive(rctx, octx, q, o, out, room, emit)
 	}
-	if gone := cli.OutputGone(ctx, err); gone != err {
-		return gone // what is buffered has no reader
+	if err == nil || !errors.Is(err, context.Canceled) && !isOutputErr(err) {
+		// Done, or failed on the queue's side: what was taken goes out
+		// before the run ends, as long as the output takes it.
+		if ferr := out.flush(octx); ferr != nil {
+			err = ferr
+			if !errors.Is(ferr, context.Canceled) {
+				err = &outputError{ferr}
+			}
+		}
 	}
-	if ferr := out.Flush(); ferr != nil && err == nil {
-		err = cli.Output(ferr)
+	verb := "received"
+	if o.Peek {
+		verb = "copied"
 	}
-	if err != nil {
+	summary := func() {
+		if o.Verbose {
+			env.Warnf("%s", m.Summary(verb, "from "+where(q)))
+		}
+	}
+	switch gone := cli.OutputGone(octx, err); {
+	case gone != err:
+		// Standard output lost its reader: what is held has nowhere to go.
+		out.report(warn, q.obj, "standard output was closed", 0)
+		return gone
+	case isOutputErr(err):
+		cause := "standard output was closed"
+		if !errors.Is(err, unix.EPIPE) {
+			cause = "standard output: " + cli.Message(errors.Unwrap(err))
+		}
+		out.report(warn, q.obj, cause, 0)
+		return cli.Output(errors.Unwrap(err))
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		// A signal: one bounded last try to deliver what was taken.
+		fctx, cancel := context.WithTimeout(context.Background(), finalFlush)
+		ferr := out.flush(fctx)
+		cancel()
+		if ferr != nil {
+			cause := "standard output did not take them within " + finalFlush.String() + " of the signal"
+			if !errors.Is(ferr, context.DeadlineExceeded) {
+				cause = "standard output: " + cli.Message(ferr)
+			}
+			out.report(warn, q.obj, cause, 0)
+		}
+		summary()
+		return err
+	case err != nil:
 		return err
 	}
-	if o.Verbose {
-		verb := "received"
-		if o.Peek {
-			verb = "copied"
-		}
-		env.Warnf("%s", m.Summary(verb, "from "+where(q)))
-	}
+	summary()
 	return nil
 }
 
+// isOutputErr tells whether err came from writing standard output (a
+// closed pipe, an I/O error): not from the queue, not a cancellation.
+func isOutputErr(err error) bool {
+	var oe *outputError
+	return errors.As(err, &oe)
+}
+
+// outputError marks an error writing standard output.
+type outputError struct{ err error }
+
+func (e *outputError) Error() string { return e.err.Error() }
+func (e *outputError) Unwrap() error { return e.err }
+
+// outErr marks err, from writing standard output, as an outputError
+// unless it is a cancellation (a signal, the output's reader gone).
+func outErr(err error) error {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return err
+	}
+	return &outputError{err}
+}
+
+// jsonMax is the longest JSON line of a message of up to max bytes: six
+// bytes of \u00XX escape per byte at worst, and the other fields.
+func jsonMax(max int) int { return 6*max + 128 }
+
+// jsonInMax is the longest input line -w --json reads for a queue whose
+// messages hold up to max bytes: "data" escapes a byte in at most six
+// (\u00XX), and the other fields and spacing get 4 KiB.
+func jsonInMax(max int) int { return 6*max + 4096 }
+
 // receive is the loop of -r: take messages until -N of them, until the
-// queue is empty (--drain, -n), until -t or a signal, or forever.
-func receive(ctx context.Context, q *queue, o *options, out *framing.Writer, emit func([]byte, int64) error) error {
-	w := wait{ctx: ctx}
+// queue is empty (--drain, -n), until -t or a signal, or forever. Waits
+// for messages end with rctx (-t, signals); writes with octx (signals).
+// It takes a message only when out has room for one of up to room bytes.
+func receive(rctx, octx context.Context, q *queue, o *options, out *output, room int, emit func([]byte, int64) error) error {
+	if !q.posix {
+		defer sysvipc.Interrupt(rctx)()
+	}
+	w := wait{ctx: rctx}
 	typ, flags := o.typ(0), 0
 	if o.Except {
 		flags |= sysvipc.MsgExcept
 	}
+	flush := func() error { return outErr(out.flush(octx)) }
 	var buf []byte
-	var pending time.Time // when the output buffer took its first message
+	var pending time.Time // when the output took its first unwritten message
 	for n := int64(0); !o.Count.Set || n < o.Count.N; n++ {
+		if err := rctx.Err(); err != nil && !expired(rctx) {
+			return err // a signal: take no more
+		}
+		if !out.roomFor(room) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
 		var msg []byte
 		var t int64
 		var err error
@@ -363,13 +468,13 @@ func receive(ctx context.Context, q *queue, o *options, out *framing.Writer, emi
 			// with output gathered, wait at most until it is flushDelay
 			// old, write it, then wait on.
 			w.flushBy = time.Time{}
-			if out.Buffered() > 0 {
+			if out.pending() > 0 {
 				w.flushBy = pending.Add(flushDelay)
 			}
 			msg, t, err = q.recv(w, false, &buf, typ, flags)
 			if err == errLater {
-				if err := out.Flush(); err != nil {
-					return cli.Output(err)
+				if err := flush(); err != nil {
+					return err
 				}
 				n--
 				continue
@@ -389,8 +494,8 @@ func receive(ctx context.Context, q *queue, o *options, out *framing.Writer, emi
 			case o.Nonblock:
 				return nil // -n: took what there was
 			}
-			if err := out.Flush(); err != nil {
-				return cli.Output(err)
+			if err := flush(); err != nil {
+				return err
 			}
 			msg, t, err = q.recv(w, false, &buf, typ, flags)
 		}
@@ -406,11 +511,11 @@ func receive(ctx context.Context, q *queue, o *options, out *framing.Writer, emi
 		case err != nil:
 			return cli.Fail(q.obj, err, "")
 		}
-		if out.Buffered() == 0 {
+		if out.pending() == 0 {
 			pending = time.Now()
 		}
 		if err := emit(msg, t); err != nil {
-			return cli.Output(err)
+			return outErr(err)
 		}
 	}
 	return nil
@@ -422,10 +527,15 @@ const flushDelay = time.Millisecond
 
 // peek prints the System V queue's messages, or the first -N, without
 // taking them (msgrcv with MSG_COPY, by index).
-func peek(q *queue, o *options, emit func([]byte, int64) error) error {
+func peek(octx context.Context, q *queue, o *options, out *output, room int, emit func([]byte, int64) error) error {
 	w := wait{ctx: context.Background()}
 	var buf []byte
 	for i := int64(0); !o.Count.Set || i < o.Count.N; i++ {
+		if !out.roomFor(room) {
+			if err := out.flush(octx); err != nil {
+				return outErr(err)
+			}
+		}
 		msg, t, err := q.recv(w, true, &buf, i, sysvipc.MsgCopy)
 		switch {
 		case err == errEmpty && i == 0 && o.Nonblock:
@@ -436,7 +546,7 @@ func peek(q *queue, o *options, emit func([]byte, int64) error) error {
 			return cli.Fail(q.obj, err, "")
 		}
 		if err := emit(msg, t); err != nil {
-			return cli.Output(err)
+			return outErr(err)
 		}
 	}
 	return nil

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ipcats/ipcats/internal/meter"
+	"github.com/ipcats/ipcats/internal/relay"
+)
+
+// output holds the messages -r has taken off the queue until standard
+// output takes them, and knows at every moment which of them it has
+// delivered: a message counts (for -v, --progress and the report of what
+// was lost) only once its last byte, terminator included, was written.
+// It holds at most about one pipe's worth (holdMax) of taken-but-unwritten
+// messages, so a reader whose consumer stalls keeps the rest in the queue.
+type output struct {
+	fd   int // standard output
+	wfd  int // what writes go to: fd, or a non-blocking twin of it
+	send bool
+	term []byte
+	m    *meter.Meter
+
+	mu      sync.Mutex
+	buf     []byte // rendered messages; buf[done:] is not written yet
+	done    int
+	held    []held // messages in buf not fully written, oldest first
+	busy    bool   // a write(2) is in flight (its outcome not yet counted)
+	told    bool   // the loss was reported
+	written int64  // messages delivered
+}
+
+// held is one message in the buffer: where its rendering ends and how
+// many payload bytes it carries (what -v counts).
+type held struct {
+	start, end int
+	size       int
+}
+
+// holdMax is the most taken-but-unwritten output mqcat keeps: the default
+// capacity of a pipe. A single message longer than that is held alone.
+const holdMax = 64 << 10
+
+// finalFlush bounds the last attempt, after SIGINT or SIGTERM, to write
+// what was taken: well inside cli.StopGrace, after which the process
+// exits regardless.
+const finalFlush = 200 * time.Millisecond
+
+func newOutput(fd int, term []byte, m *meter.Meter) *output {
+	o := &output{fd: fd, wfd: fd, term: term, m: m, buf: make([]byte, 0, holdMax+8<<10)}
+	// A write(2) blocked on a full pipe cannot be interrupted, and the
+	// pipe's free room in bytes does not tell whether a write fits (its
+	// capacity is counted in pages, which writes fill only in part). So
+	// writes to a pipe go through a non-blocking file description of our
+	// own, opened anew (O_NONBLOCK on standard output itself would change
+	// it for every process that shares it); writes to a socket use
+	// MSG_DONTWAIT.
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) == nil {
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFIFO:
+			if nfd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(fd), unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0); err == nil {
+				o.wfd = nfd
+			}
+		case unix.S_IFSOCK:
+			o.send = true
+		}
+	}
+	return o
+}
+
+// close releases the non-blocking twin of standard output.
+func (o *output) close() {
+	if o.wfd != o.fd {
+		unix.Close(o.wfd)
+		o.wfd = o.fd
+	}
+}
+
+// write is one write(2) of b that does not block on a pipe or a socket.
+func (o *output) write(b []byte) (int, error) {
+	if o.send {
+		n, err := unix.SendmsgN(o.wfd, b, nil, nil, unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL)
+		if err != unix.ENOTSOCK && err != unix.EOPNOTSUPP && err != unix.EDESTADDRREQ {
+			if err != nil {
+				n = 0
+			}
+			return n, err
+		}
+		o.send = false
+	}
+	n, err := unix.Write(o.wfd, b)
+	if err != nil {
+		n = 0
+	}
+	return n, err
+}
+
+// add appends one message's rendering (payload and terminator, or a JSON
+// line) carrying size payload bytes.
+func (o *output) add(rendering []byte, term bool, size int) {
+	o.mu.Lock()
+	if o.done == len(o.buf) {
+		o.buf, o.done = o.buf[:0], 0
+	}
+	start := len(o.buf)
+	o.buf = append(o.buf, rendering...)
+	if term {
+		o.buf = append(o.buf, o.term...)
+	}
+	o.held = append(o.held, held{start: start, end: len(o.buf), size: size})
+	o.mu.Unlock()
+}
+
+// pending is how many bytes wait to be written.
+func (o *output) pending() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.buf) - o.done
+}
+
+// roomFor tells whether a message of up to max bytes may be taken without
+// writing first: what is held stays within holdMax.
+func (o *output) roomFor(max int) bool {
+	p := o.pending()
+	return p == 0 || p+max+len(o.term) <= holdMax
+}
+
+// flush writes what is held, waiting for standard output to take it until
+// ctx is done (a signal, a closed output, or the final flush's bound).
+func (o *output) flush(ctx context.Context) error {
+	var w *relay.Waiter
+	defer func() {
+		if w != nil {
+			w.Close()
+		}
+	}()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		o.mu.Lock()
+		b := o.buf[o.done:]
+		if len(b) == 0 {
+			o.buf, o.done = o.buf[:0], 0
+			o.mu.Unlock()
+			return nil
+		}
+		if r, ok := pipeRoom(o.wfd); ok && o.wfd == o.fd {
+			if r == 0 {
+				o.mu.Unlock()
+				if w == nil {
+					w = relay.NewWaiter(ctx)
+				}
+				if err := w.Wait(o.fd, unix.POLLOUT); err != nil {
+					return err
+				}
+				continue
+			}
+			b = b[:min(len(b), r)]
+		}
+		// A report made meanwhile, at exit (by cli's watchdog or a second
+		// signal), waits for this write to be counted; a write of at most
+		// the pipe's room does not block.
+		o.busy = true
+		o.mu.Unlock()
+		n, err := o.write(b)
+		o.mu.Lock()
+		o.busy = false
+		if n > 0 {
+			o.wrote(n)
+		}
+		o.mu.Unlock()
+		switch {
+		case err == unix.EINTR:
+		case err == unix.EAGAIN:
+			if w == nil {
+				w = relay.NewWaiter(ctx)
+			}
+			if err := w.Wait(o.fd, unix.POLLOUT); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		case n == 0:
+			return io.ErrShortWrite
+		}
+	}
+}
+
+// wrote counts n more bytes written, and the messages they completed.
+// The caller holds o.mu.
+func (o *output) wrote(n int) {
+	o.done += n
+	k := 0
+	for k < len(o.held) && o.held[k].end <= o.done {
+		o.m.AddMsg(o.held[k].size)
+		o.written++
+		k++
+	}
+	o.held = o.held[:copy(o.held, o.held[k:])]
+}
+
+// lost describes the messages taken and not delivered, or "" when there
+// are none. The caller holds o.mu.
+func (o *output) lost() string {
+	n := len(o.held)
+	if n == 0 {
+		return ""
+	}
+	bytes := 0
+	for _, h := range o.held {
+		bytes += h.size
+	}
+	s := fmt.Sprintf("%s (%s) taken off the queue and not delivered", plural(n, "message"), plural(bytes, "byte"))
+	if o.done > o.held[0].start {
+		s += " (the first of them in part)"
+	}
+	if o.busy {
+		s += ", or fewer (a write to standard output was in progress)"
+	}
+	return s
+}
+
+// report says on standard error, once, what was taken and not delivered,
+// why (cause), and how many were delivered. It waits up to wait for a
+// write in flight to be counted. It returns whether it said anything.
+func (o *output) report(warn func(string), obj, cause string, wait time.Duration) bool {
+	o.mu.Lock()
+	for end := time.Now().Add(wait); o.busy && time.Now().Before(end); {
+		o.mu.Unlock()
+		time.Sleep(time.Millisecond)
+		o.mu.Lock()
+	}
+	defer o.mu.Unlock()
+	if o.told {
+		return false
+	}
+	s := o.lost()
+	if s == "" {
+		return false
+	}
+	o.told = true
+	warn(fmt.Sprintf("%s: %s: %s; %s before them %s delivered", obj, s, cause, plural(o.written, "message"), wasWere(o.written)))
+	return true
+}
+
+func wasWere(n int64) string {
+	if n == 1 {
+		return "was"
+	}
+	return "were"
+}
+
+// pipeRoom is how many bytes a write to fd takes now without blocking,
+// when fd is a pipe: its capacity less what is queued in it. ok is false
+// for anything else (a file, a terminal, a socket).
+func pipeRoom(fd int) (n int, ok bool) {
+	c, err := unix.FcntlInt(uintptr(fd), unix.F_GETPIPE_SZ, 0)
+	if err != nil {
+		return 0, false
+	}
+	q, err := unix.IoctlGetInt(fd, unix.TIOCINQ)
+	if err != nil {
+		return 0, false
+	}
+	return max(c-q, 0), true
+}
