@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -329,8 +330,13 @@ func runExec(ctx context.Context, env *cli.Env, o *options, fd int, wait bool) e
 	if err := sock.SetBlocking(fd); err != nil {
 		return cli.Fail("socket", err, "")
 	}
-	// The child gets its own copy of the descriptor; ours is closed by the caller.
-	dup, err := unix.Dup(fd)
+	// The child gets its own copy of the descriptor as its 0 and 1; ours
+	// is closed by the caller. The copy is close-on-exec, and so is every
+	// descriptor sockcat inherited: the command gets exactly 0, 1 and 2,
+	// never a spare copy of a connection that would keep its peer
+	// waiting for end-of-file after the command closed its output.
+	inheritNothing()
+	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 3)
 	if err != nil {
 		return cli.Fail("socket", err, "")
 	}
@@ -367,4 +373,23 @@ func runExec(ctx context.Context, env *cli.Env, o *options, fd int, wait bool) e
 		return cli.Fail("-e "+string(o.Exec), err, "")
 	}
 	return nil
+}
+
+// inheritNothing marks every descriptor above 2 close-on-exec, so that a
+// command run by -e gets only its standard three (sockcat's own are all
+// close-on-exec already; these are the ones its parent left open).
+func inheritNothing() {
+	if unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC) == nil {
+		return
+	}
+	// Before Linux 5.11: one by one.
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if n, err := strconv.Atoi(e.Name()); err == nil && n > 2 {
+			unix.CloseOnExec(n)
+		}
+	}
 }
