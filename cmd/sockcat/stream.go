@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -264,9 +265,19 @@ func relayErr(ctx context.Context, obj string, peer sock.Addr, res relay.Result,
 	default:
 		return cli.Fail(obj, err, "")
 	}
-	inner := errors.Unwrap(pe.Err)
+	var re *relay.ReadError
 	var we *relay.WriteError
 	isWrite := errors.As(pe.Err, &we)
+	if !isWrite && !errors.As(pe.Err, &re) {
+		// Neither side's read or write failed: sockcat's own wait did
+		// (poll, or no descriptor left for its wake-up eventfd).
+		return cli.Failf(obj, "", "relay: %s; %d bytes of standard input were delivered, %d bytes received", reason(pe.Err), res.Sent, res.Received)
+	}
+	inner := errors.Unwrap(pe.Err)
+	if inner == nil {
+		// A read that ended where it could not (relay's bounce pipe).
+		inner = io.ErrUnexpectedEOF
+	}
 	if pe.Send && !isWrite && (errors.Is(inner, unix.ECONNRESET) || errors.Is(inner, unix.EPIPE)) {
 		// sendfile and splice cannot say which side failed: a reset is
 		// the socket's, never a file's or a pipe's read.
@@ -286,15 +297,27 @@ func relayErr(ctx context.Context, obj string, peer sock.Addr, res relay.Result,
 	case pe.Send && errors.Is(inner, unix.EMSGSIZE):
 		return cli.Failf(obj, "a datagram must fit the socket's limit (65507 bytes for UDP; net.core.wmem_default for Unix)", "message too long; %d bytes were sent before it", res.Sent)
 	case pe.Send:
-		return cli.Failf(obj, "", "the peer stopped reading (%s): only %d bytes of standard input were delivered", cli.Message(inner), res.Sent)
+		return cli.Failf(obj, "", "the peer stopped reading (%s): only %d bytes of standard input were delivered", reason(inner), res.Sent)
 	case isWrite:
 		return cli.Output(inner)
 	case !res.InputEOF:
 		// The peer left (a reset) while standard input still had bytes:
 		// what counts is how much of it was delivered.
-		return cli.Failf(obj, "", "the peer left (%s): only %d bytes of standard input were delivered (%d bytes received)", cli.Message(inner), res.Sent, res.Received)
+		return cli.Failf(obj, "", "the peer left (%s): only %d bytes of standard input were delivered (%d bytes received)", reason(inner), res.Sent, res.Received)
 	}
-	return cli.Failf(obj, "", "%s after %d bytes received", cli.Message(inner), res.Received)
+	return cli.Failf(obj, "", "%s after %d bytes received", reason(inner), res.Received)
+}
+
+// reason is an error's text for a message, never empty: an error with
+// nothing to say is named for what it is.
+func reason(err error) string {
+	if m := cli.Message(err); m != "" {
+		return m
+	}
+	if err == nil {
+		return "no reason given"
+	}
+	return fmt.Sprintf("unexplained error (%T)", err)
 }
 
 // maxMsg is the largest message one send carries.
