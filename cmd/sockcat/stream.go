@@ -271,7 +271,10 @@ func relayErr(ctx context.Context, obj string, peer sock.Addr, res relay.Result,
 	if !isWrite && !errors.As(pe.Err, &re) {
 		// Neither side's read or write failed: sockcat's own wait did
 		// (poll, or no descriptor left for its wake-up eventfd).
-		return cli.Failf(obj, "", "relay: %s; %d bytes of standard input were delivered, %d bytes received", reason(pe.Err), res.Sent, res.Received)
+		if cli.Message(pe.Err) == "" {
+			return cli.Failf(obj, "", "relay: %s; %d bytes of standard input were delivered, %d bytes received", reason(pe.Err), res.Sent, res.Received)
+		}
+		return cli.Failf(obj, "", "relay: %w; %d bytes of standard input were delivered, %d bytes received", pe.Err, res.Sent, res.Received)
 	}
 	inner := errors.Unwrap(pe.Err)
 	if inner == nil {
