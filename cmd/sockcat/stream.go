@@ -192,7 +192,11 @@ func converse(ctx context.Context, env *cli.Env, o *options, fd int, peer sock.A
 	d := relay.Duplex{
 		Sock: fd, In: int(env.Stdin.Fd()), Out: int(env.Stdout.Fd()), Meter: m,
 		Linger: -1, Idle: o.Timeout.D,
-		PeerEnds: isTerminal(int(env.Stdin.Fd())),
+		NoShutdown: o.NoShut,
+		// A -k listener serves the next peer as soon as this one has
+		// ended (as nc -k): what standard input says next is the next
+		// peer's, never sent into a connection nobody reads.
+		PeerEnds: isTerminal(int(env.Stdin.Fd())) || o.Listen && o.Keep,
 	}
 	if o.Quit.Set {
 		d.Linger = o.Quit.D
@@ -210,9 +214,11 @@ func converse(ctx context.Context, env *cli.Env, o *options, fd int, peer sock.A
 		d.In = -1
 	}
 	if o.SendOnly {
-		// Keep reading (and dropping) what the peer sends until it closes:
-		// closing with unread input would reset the connection and could
-		// destroy the tail of what we sent.
+		// Read and drop what the peer sends until it has all of standard
+		// input, then end (as ncat --send-only): closing with unread
+		// input would reset the connection and could destroy the tail of
+		// what we sent, so the relay waits for the send queue to empty.
+		d.InputEnds = true
 		null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 		if err != nil {
 			return cli.Fail(os.DevNull, err, "")
