@@ -45,8 +45,9 @@ type options struct {
 	Quit      cli.Duration `short:"q" long:"quit" value-name:"SECS" description:"After standard input ends, wait at most SECS for the peer to finish"`
 	Numeric   bool         `short:"n" long:"numeric" description:"Take numeric addresses and ports only: no DNS, no service names"`
 	Nonblock  bool         `long:"nonblock" description:"Never wait for a peer: exit 3 if none is ready"`
-	SendOnly  bool         `long:"send-only" description:"Only send standard input; discard what the peer sends"`
-	RecvOnly  bool         `long:"recv-only" description:"Only receive: half-close at once, send nothing"`
+	SendOnly  bool         `long:"send-only" description:"Only send standard input, discarding what the peer sends; end once the peer has it all"`
+	RecvOnly  bool         `long:"recv-only" description:"Only receive: send nothing, and leave the write side open (as nc -d)"`
+	NoShut    bool         `long:"no-shutdown" description:"Keep the write side open after standard input ends: no half-close, for servers that end the session on one"`
 	Unlink    bool         `long:"unlink" description:"With -lU, remove a stale socket file in the way (one nobody answers on)"`
 	KeepFile  bool         `long:"keep" description:"With -lU, leave the socket file in place at exit"`
 	Mode      ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of the socket file, set at bind time (default 0600)"`
@@ -117,6 +118,9 @@ func checkFlags(o *options) error {
 		{"-e", o.Exec != "", "--send-only", o.SendOnly},
 		{"-e", o.Exec != "", "--recv-only", o.RecvOnly},
 		{"-e", o.Exec != "", "-u", o.UDP},
+		{"--no-shutdown", o.NoShut, "-e", o.Exec != ""},
+		{"--no-shutdown", o.NoShut, "-z", o.Probe},
+		{"--no-shutdown", o.NoShut, "--recv-only", o.RecvOnly},
 		{"--list", o.List, "-l", o.Listen},
 	} {
 		if err := cli.OneOf(pair...); err != nil {
@@ -163,6 +167,8 @@ func checkFlags(o *options) error {
 		return cli.Usagef("--lines goes with -u or --seqpacket (a stream has no message boundaries)")
 	case o.JSON && !o.List:
 		return cli.Usagef("--json goes with --list")
+	case o.NoShut && o.UDP:
+		return cli.Usagef("--no-shutdown goes with connections: a datagram socket has no write side to shut down")
 	case o.Probe && o.UDP:
 		return cli.Usagef("-z probes stream sockets only (a datagram socket has nobody to answer)")
 	case o.Nonblock && o.UDP && o.Listen:

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -190,7 +192,11 @@ func converse(ctx context.Context, env *cli.Env, o *options, fd int, peer sock.A
 	d := relay.Duplex{
 		Sock: fd, In: int(env.Stdin.Fd()), Out: int(env.Stdout.Fd()), Meter: m,
 		Linger: -1, Idle: o.Timeout.D,
-		PeerEnds: isTerminal(int(env.Stdin.Fd())),
+		NoShutdown: o.NoShut,
+		// A -k listener serves the next peer as soon as this one has
+		// ended (as nc -k): what standard input says next is the next
+		// peer's, never sent into a connection nobody reads.
+		PeerEnds: isTerminal(int(env.Stdin.Fd())) || o.Listen && o.Keep,
 	}
 	if o.Quit.Set {
 		d.Linger = o.Quit.D
@@ -208,9 +214,11 @@ func converse(ctx context.Context, env *cli.Env, o *options, fd int, peer sock.A
 		d.In = -1
 	}
 	if o.SendOnly {
-		// Keep reading (and dropping) what the peer sends until it closes:
-		// closing with unread input would reset the connection and could
-		// destroy the tail of what we sent.
+		// Read and drop what the peer sends until it has all of standard
+		// input, then end (as ncat --send-only): closing with unread
+		// input would reset the connection and could destroy the tail of
+		// what we sent, so the relay waits for the send queue to empty.
+		d.InputEnds = true
 		null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 		if err != nil {
 			return cli.Fail(os.DevNull, err, "")
@@ -263,9 +271,22 @@ func relayErr(ctx context.Context, obj string, peer sock.Addr, res relay.Result,
 	default:
 		return cli.Fail(obj, err, "")
 	}
-	inner := errors.Unwrap(pe.Err)
+	var re *relay.ReadError
 	var we *relay.WriteError
 	isWrite := errors.As(pe.Err, &we)
+	if !isWrite && !errors.As(pe.Err, &re) {
+		// Neither side's read or write failed: sockcat's own wait did
+		// (poll, or no descriptor left for its wake-up eventfd).
+		if cli.Message(pe.Err) == "" {
+			return cli.Failf(obj, "", "relay: %s; %d bytes of standard input were delivered, %d bytes received", reason(pe.Err), res.Sent, res.Received)
+		}
+		return cli.Failf(obj, "", "relay: %w; %d bytes of standard input were delivered, %d bytes received", pe.Err, res.Sent, res.Received)
+	}
+	inner := errors.Unwrap(pe.Err)
+	if inner == nil {
+		// A read that ended where it could not (relay's bounce pipe).
+		inner = io.ErrUnexpectedEOF
+	}
 	if pe.Send && !isWrite && (errors.Is(inner, unix.ECONNRESET) || errors.Is(inner, unix.EPIPE)) {
 		// sendfile and splice cannot say which side failed: a reset is
 		// the socket's, never a file's or a pipe's read.
@@ -285,15 +306,27 @@ func relayErr(ctx context.Context, obj string, peer sock.Addr, res relay.Result,
 	case pe.Send && errors.Is(inner, unix.EMSGSIZE):
 		return cli.Failf(obj, "a datagram must fit the socket's limit (65507 bytes for UDP; net.core.wmem_default for Unix)", "message too long; %d bytes were sent before it", res.Sent)
 	case pe.Send:
-		return cli.Failf(obj, "", "the peer stopped reading (%s): only %d bytes of standard input were delivered", cli.Message(inner), res.Sent)
+		return cli.Failf(obj, "", "the peer stopped reading (%s): only %d bytes of standard input were delivered", reason(inner), res.Sent)
 	case isWrite:
 		return cli.Output(inner)
 	case !res.InputEOF:
 		// The peer left (a reset) while standard input still had bytes:
 		// what counts is how much of it was delivered.
-		return cli.Failf(obj, "", "the peer left (%s): only %d bytes of standard input were delivered (%d bytes received)", cli.Message(inner), res.Sent, res.Received)
+		return cli.Failf(obj, "", "the peer left (%s): only %d bytes of standard input were delivered (%d bytes received)", reason(inner), res.Sent, res.Received)
 	}
-	return cli.Failf(obj, "", "%s after %d bytes received", cli.Message(inner), res.Received)
+	return cli.Failf(obj, "", "%s after %d bytes received", reason(inner), res.Received)
+}
+
+// reason is an error's text for a message, never empty: an error with
+// nothing to say is named for what it is.
+func reason(err error) string {
+	if m := cli.Message(err); m != "" {
+		return m
+	}
+	if err == nil {
+		return "no reason given"
+	}
+	return fmt.Sprintf("unexplained error (%T)", err)
 }
 
 // maxMsg is the largest message one send carries.
@@ -329,8 +362,13 @@ func runExec(ctx context.Context, env *cli.Env, o *options, fd int, wait bool) e
 	if err := sock.SetBlocking(fd); err != nil {
 		return cli.Fail("socket", err, "")
 	}
-	// The child gets its own copy of the descriptor; ours is closed by the caller.
-	dup, err := unix.Dup(fd)
+	// The child gets its own copy of the descriptor as its 0 and 1; ours
+	// is closed by the caller. The copy is close-on-exec, and so is every
+	// descriptor sockcat inherited: the command gets exactly 0, 1 and 2,
+	// never a spare copy of a connection that would keep its peer
+	// waiting for end-of-file after the command closed its output.
+	inheritNothing()
+	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 3)
 	if err != nil {
 		return cli.Fail("socket", err, "")
 	}
@@ -367,4 +405,23 @@ func runExec(ctx context.Context, env *cli.Env, o *options, fd int, wait bool) e
 		return cli.Fail("-e "+string(o.Exec), err, "")
 	}
 	return nil
+}
+
+// inheritNothing marks every descriptor above 2 close-on-exec, so that a
+// command run by -e gets only its standard three (sockcat's own are all
+// close-on-exec already; these are the ones its parent left open).
+func inheritNothing() {
+	if unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC) == nil {
+		return
+	}
+	// Before Linux 5.11: one by one.
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if n, err := strconv.Atoi(e.Name()); err == nil && n > 2 {
+			unix.CloseOnExec(n)
+		}
+	}
 }

@@ -19,9 +19,23 @@ import (
 // relay keeps reading until the peer closes, so a reply that comes after
 // the request's end is not lost.
 type Duplex struct {
-	Sock    int
-	In, Out int          // -1 turns that direction off (--recv-only, --send-only)
+	Sock int
+	// In -1 sends nothing (--recv-only): the socket's write side is left
+	// open, as nc -d leaves it, because many servers end the session at a
+	// half-close. Out -1 prints nothing.
+	In, Out int
 	Meter   *meter.Meter // counts both directions (may be nil)
+
+	// NoShutdown keeps the write side open after input's end too
+	// (--no-shutdown), for peers that end the session at a half-close
+	// before they have answered.
+	NoShutdown bool
+	// InputEnds ends the relay once input has ended and the peer has
+	// taken all of it (the socket's send queue is empty), without
+	// waiting for the peer to close: --send-only, whose output only
+	// discards. What the peer sent meanwhile is read and dropped before
+	// Run returns, so closing the socket does not reset the connection.
+	InputEnds bool
 
 	// Linger bounds the wait for the peer after input ends (nc -q);
 	// negative waits for the peer to close, however long that takes.
@@ -30,8 +44,10 @@ type Duplex struct {
 	// (nc -w); zero never.
 	Idle time.Duration
 	// PeerEnds makes the peer's EOF end the relay while input is still
-	// open (input is a terminal: nothing typed is pending). Otherwise
-	// input keeps flowing to a peer that only half-closed.
+	// open, as soon as input has nothing pending: input is a terminal,
+	// or a listener serves the next peer (-k) and what input says next
+	// is for that one. Otherwise input keeps flowing to a peer that only
+	// half-closed.
 	PeerEnds bool
 
 	// Messages: the socket keeps record boundaries (SOCK_SEQPACKET,
@@ -49,7 +65,7 @@ type Result struct {
 	Sent, Received int64
 	// SentMsgs and ReceivedMsgs count messages, with Messages.
 	SentMsgs, ReceivedMsgs int64
-	InputEOF               bool // input ended (and the socket was half-closed)
+	InputEOF               bool // input ended (or there was none)
 	PeerEOF                bool // the peer closed its side
 	Idle                   bool // Idle expired
 	Lingered               bool // Linger expired after input's end
@@ -115,8 +131,8 @@ func (d *Duplex) Run(ctx context.Context) (Result, error) {
 	if sending {
 		go func() { var p pumped; p.n, p.err = d.send(sendCtx, m, &p.msgs); sendDone <- p }()
 	} else {
-		// --recv-only: nothing to send, say so at once.
-		unix.Shutdown(d.Sock, unix.SHUT_WR)
+		// --recv-only: nothing to send, but no half-close either: nc -l
+		// and socat end the session on it, cutting what they send.
 		res.InputEOF = true
 	}
 	if receiving {
@@ -135,6 +151,11 @@ func (d *Duplex) Run(ctx context.Context) (Result, error) {
 		defer tick.Stop()
 		idle = tick.C
 	}
+	// flushed fires when, with InputEnds, the peer has taken all input.
+	var flushed chan struct{}
+	// quiet ticks while the peer has ended and PeerEnds waits for input
+	// to have nothing pending.
+	var quiet <-chan time.Time
 	var failed error
 	for sending || receiving {
 		select {
@@ -145,11 +166,15 @@ func (d *Duplex) Run(ctx context.Context) (Result, error) {
 			case p.err == nil:
 				// Input ended: half-close, then wait for the peer (or Linger).
 				res.InputEOF = true
-				if !d.Datagram {
+				if !d.Datagram && !d.NoShutdown {
 					unix.Shutdown(d.Sock, unix.SHUT_WR)
 				}
 				if d.Linger >= 0 && receiving {
 					linger = time.After(d.Linger)
+				}
+				if d.InputEnds && receiving {
+					flushed = make(chan struct{})
+					go waitFlushed(recvCtx, d.Sock, flushed)
 				}
 			case sendCtx.Err() != nil && ctx.Err() == nil:
 				// We stopped it: the peer is done and input was a terminal.
@@ -161,6 +186,7 @@ func (d *Duplex) Run(ctx context.Context) (Result, error) {
 					// The peer is gone: what it sent before leaving is still
 					// worth reading, so let the receiver drain.
 					failed = &PumpError{Send: true, Err: p.err}
+					res.Sent -= unacked(d.Sock, res.Sent)
 					if !receiving {
 						return res, failed
 					}
@@ -176,8 +202,16 @@ func (d *Duplex) Run(ctx context.Context) (Result, error) {
 			switch {
 			case p.err == nil:
 				res.PeerEOF = true
-				if sending && (d.PeerEnds || failed != nil) {
-					stopSend() // nothing typed is pending; the conversation is over
+				switch {
+				case sending && failed != nil:
+					stopSend()
+				case sending && d.PeerEnds && pending(d.In):
+					// Let the pump hand over what input holds now, then stop.
+					t := time.NewTicker(5 * time.Millisecond)
+					defer t.Stop()
+					quiet = t.C
+				case sending && d.PeerEnds:
+					stopSend() // nothing is pending; the conversation is over
 				}
 			case recvCtx.Err() != nil && ctx.Err() == nil:
 				// Linger expired, or we gave up on a failed send.
@@ -192,6 +226,17 @@ func (d *Duplex) Run(ctx context.Context) (Result, error) {
 					failed = &PumpError{Send: false, Err: p.err}
 				}
 			}
+		case <-quiet:
+			if !sending {
+				quiet = nil
+			} else if !pending(d.In) {
+				quiet = nil
+				stopSend()
+			}
+		case <-flushed:
+			// --send-only: the peer has all of input; nothing else matters.
+			flushed = nil
+			stopRecv()
 		case <-linger:
 			// -q: the peer had its time after input ended.
 			res.Lingered = true
@@ -211,7 +256,63 @@ func (d *Duplex) Run(ctx context.Context) (Result, error) {
 			}
 		}
 	}
+	if d.InputEnds && res.InputEOF {
+		discard(d.Sock)
+	}
 	return res, failed
+}
+
+// pending reports whether fd has input ready now.
+func pending(fd int) bool {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	n, err := unix.Poll(fds, 0)
+	return err == nil && n > 0 && fds[0].Revents&unix.POLLIN != 0
+}
+
+// unacked is how many of the sent bytes are still in the socket's send
+// queue (SIOCOUTQ): for TCP, not acknowledged by the peer. A peer that
+// reset the connection never took them, so they do not count as
+// delivered.
+func unacked(sock int, sent int64) int64 {
+	q, err := unix.IoctlGetInt(sock, unix.SIOCOUTQ)
+	if err != nil || q <= 0 {
+		return 0
+	}
+	return min(int64(q), sent)
+}
+
+// waitFlushed closes done once the socket's send queue is empty (the
+// peer has acknowledged, or for a Unix socket read, everything), or ctx
+// ends.
+func waitFlushed(ctx context.Context, sock int, done chan<- struct{}) {
+	t := time.NewTicker(2 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if q, err := unix.IoctlGetInt(sock, unix.SIOCOUTQ); err != nil || q == 0 {
+			close(done)
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// discard reads and drops what the socket holds now (at most 64 MiB), so
+// that closing it sends a FIN, not the reset that unread data causes.
+func discard(sock int) {
+	buf := make([]byte, 64<<10)
+	for i := 0; i < 1024; i++ {
+		n, err := unix.Read(sock, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			return
+		}
+	}
 }
 
 // send pumps input to the socket.
