@@ -84,16 +84,20 @@ func sysvQueues() ([]sysvQueue, error) {
 }
 
 // waiting maps queue ids to the processes blocked in msgsnd/msgrcv on them.
-func waiting() map[int][]report.Record {
+func waiting() (map[int][]report.Record, error) {
+	ws, err := procfs.MsgWaiters()
+	if err != nil {
+		return nil, scanErr(err)
+	}
 	out := map[int][]report.Record{}
-	for _, w := range procfs.MsgWaiters() {
+	for _, w := range ws {
 		what := "msgrcv"
 		if w.Send {
 			what = "msgsnd"
 		}
 		out[w.ID] = append(out[w.ID], report.Record{{Name: "pid", Value: w.PID}, {Name: "command", Value: procfs.Comm(w.PID), Text: "(" + procfs.Comm(w.PID) + ")"}, {Name: "call", Value: what}})
 	}
-	return out
+	return out, nil
 }
 
 // sysvStale applies our rule: nobody waits on the queue, neither its
@@ -172,7 +176,10 @@ func stat(env *cli.Env, o *options, name ipcname.Name, obj string) error {
 		if err := unix.Fstat(fd, &st); err != nil {
 			return cli.Fail(obj, err, "")
 		}
-		holders, listed := posixHolders()
+		holders, listed, err := posixHolders()
+		if err != nil {
+			return cli.Fail(obj, err, "")
+		}
 		h := dropSelf(holders[devIno{st.Dev, st.Ino}]) // our own look does not hold it
 		now := time.Now()
 		stale := len(h) == 0 && o.Idle.Stale(now, posixTimes(&st)...)
@@ -196,7 +203,11 @@ func stat(env *cli.Env, o *options, name ipcname.Name, obj string) error {
 		if ds, err := sysvipc.MsgStat(id); err == nil {
 			sq.ds, qbytes = ds, int64(ds.Qbytes)
 		}
-		w := waiting()[id]
+		ws, err := waiting()
+		if err != nil {
+			return cli.Fail(obj, err, "")
+		}
+		w := ws[id]
 		now := time.Now()
 		return cli.Output(report.Stat(env.Stdout, o.JSON, sysvRecord(sq.key, id, &sq.ds, qbytes, sysvStale(o, now, &sq.ds, w), w, now)))
 	}
@@ -207,12 +218,12 @@ type devIno struct{ dev, ino uint64 }
 
 // posixHolders maps each queue of /dev/mqueue to the processes holding it
 // open; ok is false when /dev/mqueue is not mounted (nothing to match).
-func posixHolders() (map[devIno][]report.Record, bool) {
+func posixHolders() (map[devIno][]report.Record, bool, error) {
 	if !posixmq.Mounted() {
-		return nil, false
+		return nil, false, nil
 	}
 	seen := map[devIno]map[int]bool{}
-	procfs.FDs(func(link string) bool { return strings.HasPrefix(link, "/") && strings.Count(link, "/") == 1 },
+	sc := procfs.FDs(func(link string) bool { return strings.HasPrefix(link, "/") && strings.Count(link, "/") == 1 },
 		func(f procfs.FD) {
 			k := devIno{f.Dev, f.Ino}
 			if seen[k] == nil {
@@ -220,6 +231,9 @@ func posixHolders() (map[devIno][]report.Record, bool) {
 			}
 			seen[k][f.PID] = true
 		})
+	if sc.Err != nil {
+		return nil, true, scanErr(sc.Err)
+	}
 	out := map[devIno][]report.Record{}
 	for k, pids := range seen {
 		var ps []int
@@ -231,7 +245,7 @@ func posixHolders() (map[devIno][]report.Record, bool) {
 			out[k] = append(out[k], report.Record{{Name: "pid", Value: p}, {Name: "command", Value: procfs.Comm(p), Text: "(" + procfs.Comm(p) + ")"}})
 		}
 	}
-	return out, true
+	return out, true, nil
 }
 
 // listColumns are the --list columns: ipcs -q's, with the family and staleness.
@@ -251,7 +265,10 @@ func entries(env *cli.Env, o *options) ([]entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := waiting()
+	w, err := waiting()
+	if err != nil {
+		return nil, err
+	}
 	now := time.Now()
 	var out []entry
 	for _, sq := range qs {
@@ -262,7 +279,10 @@ func entries(env *cli.Env, o *options) ([]entry, error) {
 		}
 		out = append(out, entry{rec: sysvRecord(sq.key, sq.id, &sq.ds, qbytes, stale, w[sq.id], now), stale: stale, id: sq.id, key: sq.key})
 	}
-	holders, mounted := posixHolders()
+	holders, mounted, err := posixHolders()
+	if err != nil {
+		return nil, err
+	}
 	if !mounted {
 		env.Warnf("POSIX queues not listed: %s is not mounted; mount it with: mount -t mqueue none %s", posixmq.Dir, posixmq.Dir)
 		return out, nil
@@ -391,4 +411,10 @@ func removeStale(env *cli.Env, o *options) error {
 		return cli.Fail("", failed, "")
 	}
 	return nil
+}
+
+// scanErr says that a /proc walk stopped early: who holds or waits on a
+// queue is unknown, so nothing may be called stale.
+func scanErr(err error) error {
+	return fmt.Errorf("cannot see which processes use message queues: %w", err)
 }
