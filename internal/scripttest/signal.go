@@ -33,6 +33,7 @@ func stopWithin(ts *testscript.TestScript, neg bool, args []string) {
 		again, err = time.ParseDuration(args[3])
 		ts.Check(err)
 	}
+	catching(pid, sig, 5*time.Second)
 	start := time.Now()
 	ts.Check(syscall.Kill(pid, sig))
 	sentAgain := again < 0
@@ -51,6 +52,30 @@ func stopWithin(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("pid %d still running %v after SIG%s (killed)", pid, within, args[1])
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// catching waits, at most max, until pid has a handler for sig. A tool
+// started in the background by sh inherits SIGINT ignored, and Go leaves
+// it ignored until the tool's signal.Notify: a SIGINT sent earlier is lost
+// and the script would wait for a tool that never heard it.
+func catching(pid int, sig syscall.Signal, max time.Duration) {
+	if sig == syscall.SIGKILL {
+		return
+	}
+	for end := time.Now().Add(max); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+		if err != nil {
+			return
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "SigCgt:"); ok {
+				mask, _ := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+				if mask&(1<<(uint(sig)-1)) != 0 {
+					return
+				}
+			}
+		}
 	}
 }
 
