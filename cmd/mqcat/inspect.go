@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -258,6 +257,8 @@ type entry struct {
 	posix string // POSIX name, or ""
 	id    int
 	key   uint32
+	uid   uint32 // owner
+	cuid  uint32 // creator (System V)
 }
 
 func entries(env *cli.Env, o *options) ([]entry, error) {
@@ -277,7 +278,7 @@ func entries(env *cli.Env, o *options) ([]entry, error) {
 		if ds, err := sysvipc.MsgStat(sq.id); err == nil {
 			qbytes = int64(ds.Qbytes)
 		}
-		out = append(out, entry{rec: sysvRecord(sq.key, sq.id, &sq.ds, qbytes, stale, w[sq.id], now), stale: stale, id: sq.id, key: sq.key})
+		out = append(out, entry{rec: sysvRecord(sq.key, sq.id, &sq.ds, qbytes, stale, w[sq.id], now), stale: stale, id: sq.id, key: sq.key, uid: sq.ds.Perm.Uid, cuid: sq.ds.Perm.Cuid})
 	}
 	holders, mounted, err := posixHolders()
 	if err != nil {
@@ -308,7 +309,7 @@ func entries(env *cli.Env, o *options) ([]entry, error) {
 			h = dropSelf(h) // our own look at it does not hold it
 		}
 		stale := len(h) == 0 && o.Idle.Stale(now, posixTimes(&st)...)
-		out = append(out, entry{rec: posixRecord(name, fd, &st, h, true, stale, now), stale: stale, posix: name})
+		out = append(out, entry{rec: posixRecord(name, fd, &st, h, true, stale, now), stale: stale, posix: name, uid: st.Uid})
 	}
 	return out, nil
 }
@@ -381,36 +382,20 @@ func removeStale(env *cli.Env, o *options) error {
 	if err != nil {
 		return cli.Fail("message queues", err, "")
 	}
-	uid := uint32(os.Geteuid())
-	var failed error
+	var objs []cli.Stale
 	for _, e := range es {
 		if !e.stale {
 			continue
 		}
 		what, n := e.posix, ipcname.Name{Kind: ipcname.POSIX, Path: e.posix}
+		owners := []uint32{e.uid}
 		if e.posix == "" {
 			what, n = fmt.Sprintf("key %s id %d", ipcname.FormatKey(e.key), e.id), ipcname.Name{Kind: ipcname.ID, ID: e.id}
-			if uid != 0 && report.User(uid) != e.rec.Get("owner") && report.User(uid) != e.rec.Get("creator") {
-				continue
-			}
-		} else if uid != 0 && report.User(uid) != e.rec.Get("owner") {
-			continue
+			owners = append(owners, e.cuid)
 		}
-		if o.DryRun {
-			fmt.Fprintf(env.Stdout, "would remove %s\n", what)
-			continue
-		}
-		if err := remove(n, what); err != nil {
-			env.Warnf("%s", cli.Message(err))
-			failed = errors.New("some stale queues could not be removed")
-			continue
-		}
-		fmt.Fprintf(env.Stdout, "removed %s\n", what)
+		objs = append(objs, cli.Stale{What: what, Owners: owners, Remove: func() error { return remove(n, what) }})
 	}
-	if failed != nil {
-		return cli.Fail("", failed, "")
-	}
-	return nil
+	return env.Sweep("queues", o.DryRun, objs)
 }
 
 // scanErr says that a /proc walk stopped early: who holds or waits on a
