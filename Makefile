@@ -12,7 +12,7 @@ DESTDIR ?=
 BENCH   ?= .
 BENCHTIME ?= 3x
 
-.PHONY: all build demo test fmt-check vet unit man-lint bench install clean
+.PHONY: all build demo test fmt-check vet lint unit man-lint bench install clean
 
 all: build
 
@@ -35,6 +35,10 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
+
+# staticcheck is pinned in go.mod's tool block: no install step.
+lint:
+	$(GO) tool staticcheck ./...
 
 unit:
 	$(GO) test -race -timeout 8m ./...
