@@ -49,20 +49,25 @@ func serveDatagrams(ctx context.Context, env *cli.Env, o *options, l *sock.Liste
 				errs <- err
 				return
 			}
-			if err := relay.WriteAll(ctx, out, buf[:n]); err != nil {
-				errs <- cli.Output(err)
-				return
+			// --send-only prints nothing: a datagram only says who the
+			// peer is.
+			if !o.SendOnly {
+				if err := relay.WriteAll(ctx, out, buf[:n]); err != nil {
+					errs <- cli.Output(err)
+					return
+				}
+				m.AddMsg(n)
 			}
-			m.AddMsg(n)
 			mu.Lock()
-			if peer == nil && from != nil {
+			isFirst := peer == nil && from != nil
+			if isFirst {
 				close(first)
 			}
 			if from != nil {
 				peer = from
 			}
 			mu.Unlock()
-			if o.Verbose && from != nil && n >= 0 && m.Msgs() == 1 {
+			if o.Verbose && isFirst {
 				env.Warnf("first datagram from %s", describe(sock.FromSockaddr(from, l.Addr.Type)))
 			}
 		}
@@ -98,7 +103,11 @@ func serveDatagrams(ctx context.Context, env *cli.Env, o *options, l *sock.Liste
 		select {
 		case err := <-errs:
 			if err == nil || errors.Is(err, io.EOF) {
-				// Standard input ended: -q bounds what is left, else keep serving.
+				// Standard input ended: with --send-only there is nothing
+				// left to do; -q bounds what is left, else keep serving.
+				if o.SendOnly {
+					return nil
+				}
 				if o.Quit.Set {
 					quit = time.After(o.Quit.D)
 				}
