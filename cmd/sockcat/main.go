@@ -85,6 +85,15 @@ func run(ctx context.Context, env *cli.Env, o *options) error {
 	if err := checkFlags(o); err != nil {
 		return err
 	}
+	// A standard descriptor the shell closed is refused where sockcat
+	// uses it: the runtime's /dev/null stand-in would send an empty
+	// request, or swallow the peer's reply, and report success.
+	relaying := !o.Rm && !o.List && !o.Stale && !o.Probe && o.Exec == ""
+	in := relaying && !o.RecvOnly
+	out := o.List || o.Stale && !o.Rm || relaying && !o.SendOnly
+	if err := env.Need(in, out); err != nil {
+		return err
+	}
 	switch {
 	case o.Rm:
 		return removeStale(env, o, env.Args)
