@@ -56,6 +56,7 @@ type options struct {
 	Rm        bool         `long:"rm" description:"With --stale, remove stale Unix socket files"`
 	Stale     bool         `long:"stale" description:"With --rm or --list, the Unix socket files nobody is bound to, in DIR... (default: the temporary and runtime directories)"`
 	DryRun    bool         `long:"dry-run" description:"With --rm --stale, print what would be removed and remove nothing"`
+	cli.Idle
 }
 
 // command is an -e value: a shell command, never an empty one.

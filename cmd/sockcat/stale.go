@@ -1,13 +1,13 @@
 package main
 
 import (
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -38,12 +38,16 @@ const staleDepth = 2
 type staleSocket struct {
 	path string
 	st   unix.Stat_t
+	idle time.Duration // since the file was bound or last changed
 }
 
 // findStale walks dirs (no symlinks followed, staleDepth levels down) for
 // socket files that no socket in /proc/net/unix is bound to and whose
-// connect(2) is refused, for every socket type.
-func findStale(dirs []string) []staleSocket {
+// connect(2) is refused, for every socket type, and that have been idle
+// (by the file's modification and change times: bind, chmod, chown) for
+// --idle.
+func findStale(dirs []string, idle *cli.Idle) []staleSocket {
+	now := time.Now()
 	seen := map[string]bool{}
 	var out []staleSocket
 	for _, dir := range dirs {
@@ -67,8 +71,9 @@ func findStale(dirs []string) []staleSocket {
 			if unix.Lstat(p, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFSOCK {
 				return nil
 			}
-			if sock.Stale(p) {
-				out = append(out, staleSocket{path: p, st: st})
+			mtime, ctime := time.Unix(st.Mtim.Unix()), time.Unix(st.Ctim.Unix())
+			if idle.Stale(now, mtime, ctime) && sock.Stale(p) {
+				out = append(out, staleSocket{path: p, st: st, idle: cli.IdleFor(now, mtime, ctime)})
 			}
 			return nil
 		})
@@ -80,45 +85,31 @@ func findStale(dirs []string) []staleSocket {
 // removeStale removes the stale socket files this user may remove (root:
 // all; others: their own), printing each; --dry-run only prints.
 func removeStale(env *cli.Env, o *options, args []string) error {
-	uid := uint32(os.Geteuid())
-	var failed error
-	for _, s := range findStale(staleDirs(args)) {
-		if uid != 0 && s.st.Uid != uid {
-			continue
-		}
-		if o.DryRun {
-			if _, err := fmt.Fprintf(env.Stdout, "would remove %s\n", s.path); err != nil {
-				return cli.Output(err)
+	var objs []cli.Stale
+	for _, s := range findStale(staleDirs(args), &o.Idle) {
+		objs = append(objs, cli.Stale{What: s.path, Owners: []uint32{s.st.Uid}, Remove: func() error {
+			// Still the socket file that was probed?
+			var st unix.Stat_t
+			if unix.Lstat(s.path, &st) != nil || st.Dev != s.st.Dev || st.Ino != s.st.Ino {
+				return cli.ErrReplaced
 			}
-			continue
-		}
-		// Still the socket file that was probed?
-		var st unix.Stat_t
-		if unix.Lstat(s.path, &st) != nil || st.Dev != s.st.Dev || st.Ino != s.st.Ino {
-			continue
-		}
-		if err := unix.Unlink(s.path); err != nil {
-			env.Warnf("%s: %v", s.path, cli.Message(err))
-			failed = cli.Failf("", "", "some stale socket files could not be removed")
-			continue
-		}
-		if _, err := fmt.Fprintf(env.Stdout, "removed %s\n", s.path); err != nil {
-			return cli.Output(err)
-		}
+			return unix.Unlink(s.path)
+		}})
 	}
-	return failed
+	return env.Sweep("socket files", o.DryRun, objs)
 }
 
-var staleColumns = []string{"path", "mode", "owner"}
+var staleColumns = []string{"path", "mode", "owner", "idle"}
 
 // listStale prints the stale socket files (--list --stale).
 func listStale(env *cli.Env, o *options, args []string) error {
 	rows := []report.Record{}
-	for _, s := range findStale(staleDirs(args)) {
+	for _, s := range findStale(staleDirs(args), &o.Idle) {
 		rows = append(rows, report.Record{
 			{Name: "path", Value: s.path},
 			{Name: "mode", Value: report.Mode(s.st.Mode & 0o7777)},
 			{Name: "owner", Value: report.User(s.st.Uid)},
+			report.Idle(s.idle),
 		})
 	}
 	return cli.Output(report.List(env.Stdout, o.JSON, staleColumns, rows))

@@ -13,6 +13,11 @@ type Stale struct {
 	Remove func() error // removes it, if it is still the object surveyed
 }
 
+// ErrReplaced is what a Stale's Remove returns when the name no longer
+// holds the object surveyed (removed, or made anew, meanwhile): Sweep
+// passes over it without a word.
+var ErrReplaced = errors.New("no longer the object surveyed")
+
 // Sweep is the --rm --stale step every object tool shares: it removes the
 // stale objects this user may remove (root: all; others: the ones they
 // own), printing "removed WHAT" for each, or with dryRun only "would
@@ -28,6 +33,9 @@ func (e *Env) Sweep(kind string, dryRun bool, objs []Stale) error {
 		verb := "would remove"
 		if !dryRun {
 			if err := s.Remove(); err != nil {
+				if errors.Is(err, ErrReplaced) {
+					continue
+				}
 				var named *Error
 				if errors.As(err, &named) && named.Object != "" {
 					e.Warnf("%s", err) // it names the object itself
