@@ -19,7 +19,9 @@ import (
 // serveDatagrams is a datagram listener: every datagram received is
 // written whole to standard output, and standard input goes to the peer
 // that sent last (as nc -lu answers). It runs until a signal, -w of idle
-// time, or -q after standard input's end.
+// time, or -q after standard input's end. With --send-only it prints
+// nothing it receives (a datagram only names the peer to answer) and ends
+// once standard input has gone to that peer.
 func serveDatagrams(ctx context.Context, env *cli.Env, o *options, l *sock.Listener) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -49,20 +51,23 @@ func serveDatagrams(ctx context.Context, env *cli.Env, o *options, l *sock.Liste
 				errs <- err
 				return
 			}
-			if err := relay.WriteAll(ctx, out, buf[:n]); err != nil {
-				errs <- cli.Output(err)
-				return
+			if !o.SendOnly {
+				if err := relay.WriteAll(ctx, out, buf[:n]); err != nil {
+					errs <- cli.Output(err)
+					return
+				}
+				m.AddMsg(n)
 			}
-			m.AddMsg(n)
 			mu.Lock()
-			if peer == nil && from != nil {
+			isFirst := peer == nil && from != nil
+			if isFirst {
 				close(first)
 			}
 			if from != nil {
 				peer = from
 			}
 			mu.Unlock()
-			if o.Verbose && from != nil && n >= 0 && m.Msgs() == 1 {
+			if o.Verbose && isFirst {
 				env.Warnf("first datagram from %s", describe(sock.FromSockaddr(from, l.Addr.Type)))
 			}
 		}
@@ -97,6 +102,9 @@ func serveDatagrams(ctx context.Context, env *cli.Env, o *options, l *sock.Liste
 	for {
 		select {
 		case err := <-errs:
+			if (err == nil || errors.Is(err, io.EOF)) && o.SendOnly {
+				return nil // all of standard input went out; nothing else is ours
+			}
 			if err == nil || errors.Is(err, io.EOF) {
 				// Standard input ended: -q bounds what is left, else keep serving.
 				if o.Quit.Set {
