@@ -32,6 +32,7 @@ type common struct {
 // its own time options instead of embedding cli.Wait.
 type options struct {
 	common
+	cli.Idle
 	Listen    bool         `short:"l" long:"listen" description:"Listen for a peer instead of connecting to one"`
 	UDP       bool         `short:"u" long:"udp" description:"Use datagrams: UDP, or with -U a Unix datagram socket"`
 	Unix      bool         `short:"U" long:"unix" description:"The address is a Unix socket PATH, or @NAME in the abstract namespace"`
