@@ -32,7 +32,6 @@ type common struct {
 // its own time options instead of embedding cli.Wait.
 type options struct {
 	common
-	cli.Idle
 	Listen    bool         `short:"l" long:"listen" description:"Listen for a peer instead of connecting to one"`
 	UDP       bool         `short:"u" long:"udp" description:"Use datagrams: UDP, or with -U a Unix datagram socket"`
 	Unix      bool         `short:"U" long:"unix" description:"The address is a Unix socket PATH, or @NAME in the abstract namespace"`
@@ -57,6 +56,7 @@ type options struct {
 	Rm        bool         `long:"rm" description:"With --stale, remove stale Unix socket files"`
 	Stale     bool         `long:"stale" description:"With --rm or --list, the Unix socket files nobody is bound to, in DIR... (default: the temporary and runtime directories)"`
 	DryRun    bool         `long:"dry-run" description:"With --rm --stale, print what would be removed and remove nothing"`
+	cli.Idle
 }
 
 // command is an -e value: a shell command, never an empty one.
@@ -84,6 +84,9 @@ func run(ctx context.Context, env *cli.Env, o *options) error {
 		return cli.Output(err)
 	}
 	if err := checkFlags(o); err != nil {
+		return err
+	}
+	if err := env.Need(usesStdio(o)); err != nil {
 		return err
 	}
 	switch {
@@ -178,6 +181,22 @@ func checkFlags(o *options) error {
 		return cli.Usagef("--list takes no other mode")
 	}
 	return nil
+}
+
+// usesStdio tells which standard descriptors a run uses, so that a closed
+// one (which the Go runtime reopened on /dev/null) is refused before
+// anything connects or listens: a relay reads standard input unless
+// --recv-only and writes standard output unless --send-only; --list
+// writes it; -e, -z and --rm --stale use neither (what --rm prints is a
+// report, not data).
+func usesStdio(o *options) (stdin, stdout bool) {
+	switch {
+	case o.Rm, o.Probe, o.Exec != "":
+		return false, false
+	case o.List:
+		return false, true
+	}
+	return !o.RecvOnly, !o.SendOnly
 }
 
 // parseAddr reads the positional arguments: HOST PORT, -l [HOST] PORT, or
