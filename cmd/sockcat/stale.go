@@ -34,22 +34,24 @@ func staleDirs(args []string) []string {
 // staleDepth is how many directory levels below each DIR are searched.
 const staleDepth = 2
 
-// staleSocket is a socket file nobody is bound to.
+// staleSocket is a socket file nobody is bound to, idle for --idle.
 type staleSocket struct {
 	path string
 	st   unix.Stat_t
-	idle time.Duration // since the file was bound or last changed
+	idle time.Duration // since the file last changed (bind, chmod)
 }
 
 // findStale walks dirs (no symlinks followed, staleDepth levels down) for
-// socket files that no socket in /proc/net/unix is bound to and whose
-// connect(2) is refused, for every socket type, and that have been idle
-// (by the file's modification and change times: bind, chmod, chown) for
-// --idle.
-func findStale(dirs []string, idle *cli.Idle) []staleSocket {
-	now := time.Now()
+// socket files that no socket in /proc/net/unix is bound to, whose
+// connect(2) is refused for every socket type, and whose own times
+// (mtime, ctime: set at bind) are at least --idle old. An error says some
+// file could not be told (the table unreadable, no socket to probe with):
+// what it found is partial, and nothing may be removed on its word.
+func findStale(dirs []string, limit *cli.Idle) ([]staleSocket, error) {
 	seen := map[string]bool{}
 	var out []staleSocket
+	var failed error
+	now := time.Now()
 	for _, dir := range dirs {
 		dir = filepath.Clean(dir)
 		if seen[dir] {
@@ -71,22 +73,44 @@ func findStale(dirs []string, idle *cli.Idle) []staleSocket {
 			if unix.Lstat(p, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFSOCK {
 				return nil
 			}
-			mtime, ctime := time.Unix(st.Mtim.Unix()), time.Unix(st.Ctim.Unix())
-			if idle.Stale(now, mtime, ctime) && sock.Stale(p) {
-				out = append(out, staleSocket{path: p, st: st, idle: cli.IdleFor(now, mtime, ctime)})
+			idle := cli.IdleFor(now, stTime(st.Mtim), stTime(st.Ctim))
+			if !limit.Stale(now, now.Add(-idle)) {
+				return nil
+			}
+			stale, err := sock.Stale(p)
+			if err != nil {
+				if failed == nil {
+					failed = err
+				}
+				return nil
+			}
+			if stale {
+				out = append(out, staleSocket{path: p, st: st, idle: idle})
 			}
 			return nil
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].path < out[j].path })
-	return out
+	return out, failed
+}
+
+func stTime(t unix.Timespec) time.Time { return time.Unix(t.Unix()) }
+
+// undecided is the error of a search that could not tell every socket
+// file: --rm --stale then removes nothing.
+func undecided(err error) error {
+	return cli.Failf("", "run it again when the cause is gone (as root if /proc/net/unix is hidden)", "cannot tell which socket files are in use (%s); removed nothing", reason(err))
 }
 
 // removeStale removes the stale socket files this user may remove (root:
 // all; others: their own), printing each; --dry-run only prints.
 func removeStale(env *cli.Env, o *options, args []string) error {
+	found, err := findStale(staleDirs(args), &o.Idle)
+	if err != nil {
+		return undecided(err)
+	}
 	var objs []cli.Stale
-	for _, s := range findStale(staleDirs(args), &o.Idle) {
+	for _, s := range found {
 		objs = append(objs, cli.Stale{What: s.path, Owners: []uint32{s.st.Uid}, Remove: func() error {
 			// Still the socket file that was probed?
 			var st unix.Stat_t
@@ -101,10 +125,13 @@ func removeStale(env *cli.Env, o *options, args []string) error {
 
 var staleColumns = []string{"path", "mode", "owner", "idle"}
 
-// listStale prints the stale socket files (--list --stale).
+// listStale prints the stale socket files (--list --stale), each with how
+// long it has been idle. Files it could not tell are left out, with a
+// warning and exit 1.
 func listStale(env *cli.Env, o *options, args []string) error {
+	found, ferr := findStale(staleDirs(args), &o.Idle)
 	rows := []report.Record{}
-	for _, s := range findStale(staleDirs(args), &o.Idle) {
+	for _, s := range found {
 		rows = append(rows, report.Record{
 			{Name: "path", Value: s.path},
 			{Name: "mode", Value: report.Mode(s.st.Mode & 0o7777)},
@@ -112,5 +139,11 @@ func listStale(env *cli.Env, o *options, args []string) error {
 			report.Idle(s.idle),
 		})
 	}
-	return cli.Output(report.List(env.Stdout, o.JSON, staleColumns, rows))
+	if err := report.List(env.Stdout, o.JSON, staleColumns, rows); err != nil {
+		return cli.Output(err)
+	}
+	if ferr != nil {
+		return cli.Failf("", "", "cannot tell which socket files are in use (%s); the list may be incomplete", reason(ferr))
+	}
+	return nil
 }

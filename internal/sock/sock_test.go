@@ -115,12 +115,12 @@ func TestListenUnix(t *testing.T) {
 	if _, err := Listen(a, ListenOptions{Mode: 0o600, Unlink: true}); !errors.Is(err, ErrLive) {
 		t.Errorf("Listen(--unlink over a live socket) = %v; want %v", err, ErrLive)
 	}
-	if Stale(path) {
-		t.Errorf("Stale(live) = true; want false")
+	if s, err := Stale(path); s || err != nil {
+		t.Errorf("Stale(live) = %v, %v; want false, nil", s, err)
 	}
 	l.Close(true) // --keep: the file stays, now stale
-	if !Stale(path) {
-		t.Errorf("Stale(left behind) = false; want true")
+	if s, err := Stale(path); !s || err != nil {
+		t.Errorf("Stale(left behind) = %v, %v; want true, nil", s, err)
 	}
 	if _, err := Listen(a, ListenOptions{Mode: 0o600}); !errors.Is(err, ErrPathExists) {
 		t.Errorf("Listen(over a stale socket) = %v; want %v", err, ErrPathExists)

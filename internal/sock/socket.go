@@ -114,7 +114,11 @@ func clearPath(path string, unlink bool) error {
 	if !unlink {
 		return ErrPathExists
 	}
-	if !Stale(path) {
+	stale, err := Stale(path)
+	if err != nil {
+		return fmt.Errorf("cannot tell whether %s is in use: %w", path, err)
+	}
+	if !stale {
 		return ErrLive
 	}
 	if err := unix.Unlink(path); err != nil && err != unix.ENOENT {
@@ -127,43 +131,50 @@ func clearPath(path string, unlink bool) error {
 // is refused for every socket type. A socket of another type bound there
 // answers EPROTOTYPE, which counts as alive. A socket that /proc/net/unix
 // shows bound at path is alive without a probe, so that a listener serving
-// one client is not handed an empty connection.
-func Stale(path string) bool {
-	if boundInProc(path) {
-		return false
+// one client is not handed an empty connection. An error means it could
+// not be told (the table could not be read, no socket to probe with): a
+// caller removes nothing then.
+func Stale(path string) (bool, error) {
+	bound, err := boundInProc(path)
+	if err != nil || bound {
+		return false, err
 	}
 	for _, typ := range []int{unix.SOCK_STREAM, unix.SOCK_SEQPACKET, unix.SOCK_DGRAM} {
 		fd, err := unix.Socket(unix.AF_UNIX, typ|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
 		if err != nil {
-			return false
+			return false, fmt.Errorf("a socket to probe %s: %w", path, err)
 		}
 		err = unix.Connect(fd, &unix.SockaddrUnix{Name: path})
 		unix.Close(fd)
 		switch err {
 		case unix.ECONNREFUSED:
-			return true
+			return true, nil
 		case unix.EPROTOTYPE:
 			continue
 		}
-		return false
+		return false, nil
 	}
-	return false
+	return false, nil
 }
+
+// NetUnix is the kernel's table of Unix sockets; a variable only so that
+// a test can make it unreadable.
+var NetUnix = "/proc/net/unix"
 
 // boundInProc reports whether /proc/net/unix lists a socket bound at path
 // (as given, or made absolute; the table shows what the binder passed).
-func boundInProc(path string) bool {
+func boundInProc(path string) (bool, error) {
 	abs, _ := filepath.Abs(path)
-	b, err := os.ReadFile("/proc/net/unix")
+	b, err := os.ReadFile(NetUnix)
 	if err != nil {
-		return false
+		return false, err
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		if strings.HasSuffix(line, " "+path) || abs != "" && strings.HasSuffix(line, " "+abs) {
-			return true
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
 // Close closes the listener and, unless keep, removes the socket file it
