@@ -368,12 +368,13 @@ func openWriter(ctx context.Context, o *options, path string) (int, error) {
 	if err != nil {
 		return -1, openErr(path, err)
 	}
-	defer unix.Close(pfd)
 	var st unix.Stat_t
 	if err := unix.Fstat(pfd, &st); err != nil {
+		unix.Close(pfd)
 		return -1, cli.Fail(path, err, "")
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFIFO {
+		unix.Close(pfd)
 		return -1, notFIFO(path, st.Mode)
 	}
 	type opened struct {
@@ -381,7 +382,11 @@ func openWriter(ctx context.Context, o *options, path string) (int, error) {
 		err error
 	}
 	done := make(chan opened, 1)
+	// The opening thread owns pfd: while its open(2) is blocked, the
+	// path it passed must keep naming this FIFO (--stale and --stat go by
+	// it), also after a -t or a signal has given up on it.
 	go func() {
+		defer unix.Close(pfd)
 		for {
 			fd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(pfd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
 			if err != unix.EINTR {
