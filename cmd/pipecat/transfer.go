@@ -164,6 +164,12 @@ func coprocess(ctx context.Context, env *cli.Env, o *options, argv []string) err
 		toW.Close()
 		fromR.Close()
 		var se *coproc.StartError
+		if errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) {
+			// pipecat's own descriptor limit, not the command's fault.
+			var errno unix.Errno
+			errors.As(err, &errno)
+			return cli.Fail(argv[0], fmt.Errorf("cannot start it: %w", errno), "")
+		}
 		if errors.As(err, &se) {
 			return &cli.Error{Code: se.Status, Object: se.Name, Err: errors.New(se.Msg())}
 		}
