@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -84,16 +83,20 @@ func sysvQueues() ([]sysvQueue, error) {
 }
 
 // waiting maps queue ids to the processes blocked in msgsnd/msgrcv on them.
-func waiting() map[int][]report.Record {
+func waiting() (map[int][]report.Record, error) {
+	ws, err := procfs.MsgWaiters()
+	if err != nil {
+		return nil, scanErr(err)
+	}
 	out := map[int][]report.Record{}
-	for _, w := range procfs.MsgWaiters() {
+	for _, w := range ws {
 		what := "msgrcv"
 		if w.Send {
 			what = "msgsnd"
 		}
 		out[w.ID] = append(out[w.ID], report.Record{{Name: "pid", Value: w.PID}, {Name: "command", Value: procfs.Comm(w.PID), Text: "(" + procfs.Comm(w.PID) + ")"}, {Name: "call", Value: what}})
 	}
-	return out
+	return out, nil
 }
 
 // sysvStale applies our rule: nobody waits on the queue, neither its
@@ -172,7 +175,10 @@ func stat(env *cli.Env, o *options, name ipcname.Name, obj string) error {
 		if err := unix.Fstat(fd, &st); err != nil {
 			return cli.Fail(obj, err, "")
 		}
-		holders, listed := posixHolders()
+		holders, listed, err := posixHolders()
+		if err != nil {
+			return cli.Fail(obj, err, "")
+		}
 		h := dropSelf(holders[devIno{st.Dev, st.Ino}]) // our own look does not hold it
 		now := time.Now()
 		stale := len(h) == 0 && o.Idle.Stale(now, posixTimes(&st)...)
@@ -196,7 +202,11 @@ func stat(env *cli.Env, o *options, name ipcname.Name, obj string) error {
 		if ds, err := sysvipc.MsgStat(id); err == nil {
 			sq.ds, qbytes = ds, int64(ds.Qbytes)
 		}
-		w := waiting()[id]
+		ws, err := waiting()
+		if err != nil {
+			return cli.Fail(obj, err, "")
+		}
+		w := ws[id]
 		now := time.Now()
 		return cli.Output(report.Stat(env.Stdout, o.JSON, sysvRecord(sq.key, id, &sq.ds, qbytes, sysvStale(o, now, &sq.ds, w), w, now)))
 	}
@@ -207,12 +217,12 @@ type devIno struct{ dev, ino uint64 }
 
 // posixHolders maps each queue of /dev/mqueue to the processes holding it
 // open; ok is false when /dev/mqueue is not mounted (nothing to match).
-func posixHolders() (map[devIno][]report.Record, bool) {
+func posixHolders() (map[devIno][]report.Record, bool, error) {
 	if !posixmq.Mounted() {
-		return nil, false
+		return nil, false, nil
 	}
 	seen := map[devIno]map[int]bool{}
-	procfs.FDs(func(link string) bool { return strings.HasPrefix(link, "/") && strings.Count(link, "/") == 1 },
+	sc := procfs.FDs(func(link string) bool { return strings.HasPrefix(link, "/") && strings.Count(link, "/") == 1 },
 		func(f procfs.FD) {
 			k := devIno{f.Dev, f.Ino}
 			if seen[k] == nil {
@@ -220,6 +230,9 @@ func posixHolders() (map[devIno][]report.Record, bool) {
 			}
 			seen[k][f.PID] = true
 		})
+	if sc.Err != nil {
+		return nil, true, scanErr(sc.Err)
+	}
 	out := map[devIno][]report.Record{}
 	for k, pids := range seen {
 		var ps []int
@@ -231,7 +244,7 @@ func posixHolders() (map[devIno][]report.Record, bool) {
 			out[k] = append(out[k], report.Record{{Name: "pid", Value: p}, {Name: "command", Value: procfs.Comm(p), Text: "(" + procfs.Comm(p) + ")"}})
 		}
 	}
-	return out, true
+	return out, true, nil
 }
 
 // listColumns are the --list columns: ipcs -q's, with the family and staleness.
@@ -244,6 +257,8 @@ type entry struct {
 	posix string // POSIX name, or ""
 	id    int
 	key   uint32
+	uid   uint32 // owner
+	cuid  uint32 // creator (System V)
 }
 
 func entries(env *cli.Env, o *options) ([]entry, error) {
@@ -251,7 +266,10 @@ func entries(env *cli.Env, o *options) ([]entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := waiting()
+	w, err := waiting()
+	if err != nil {
+		return nil, err
+	}
 	now := time.Now()
 	var out []entry
 	for _, sq := range qs {
@@ -260,9 +278,12 @@ func entries(env *cli.Env, o *options) ([]entry, error) {
 		if ds, err := sysvipc.MsgStat(sq.id); err == nil {
 			qbytes = int64(ds.Qbytes)
 		}
-		out = append(out, entry{rec: sysvRecord(sq.key, sq.id, &sq.ds, qbytes, stale, w[sq.id], now), stale: stale, id: sq.id, key: sq.key})
+		out = append(out, entry{rec: sysvRecord(sq.key, sq.id, &sq.ds, qbytes, stale, w[sq.id], now), stale: stale, id: sq.id, key: sq.key, uid: sq.ds.Perm.Uid, cuid: sq.ds.Perm.Cuid})
 	}
-	holders, mounted := posixHolders()
+	holders, mounted, err := posixHolders()
+	if err != nil {
+		return nil, err
+	}
 	if !mounted {
 		env.Warnf("POSIX queues not listed: %s is not mounted; mount it with: mount -t mqueue none %s", posixmq.Dir, posixmq.Dir)
 		return out, nil
@@ -288,7 +309,7 @@ func entries(env *cli.Env, o *options) ([]entry, error) {
 			h = dropSelf(h) // our own look at it does not hold it
 		}
 		stale := len(h) == 0 && o.Idle.Stale(now, posixTimes(&st)...)
-		out = append(out, entry{rec: posixRecord(name, fd, &st, h, true, stale, now), stale: stale, posix: name})
+		out = append(out, entry{rec: posixRecord(name, fd, &st, h, true, stale, now), stale: stale, posix: name, uid: st.Uid})
 	}
 	return out, nil
 }
@@ -361,34 +382,24 @@ func removeStale(env *cli.Env, o *options) error {
 	if err != nil {
 		return cli.Fail("message queues", err, "")
 	}
-	uid := uint32(os.Geteuid())
-	var failed error
+	var objs []cli.Stale
 	for _, e := range es {
 		if !e.stale {
 			continue
 		}
 		what, n := e.posix, ipcname.Name{Kind: ipcname.POSIX, Path: e.posix}
+		owners := []uint32{e.uid}
 		if e.posix == "" {
 			what, n = fmt.Sprintf("key %s id %d", ipcname.FormatKey(e.key), e.id), ipcname.Name{Kind: ipcname.ID, ID: e.id}
-			if uid != 0 && report.User(uid) != e.rec.Get("owner") && report.User(uid) != e.rec.Get("creator") {
-				continue
-			}
-		} else if uid != 0 && report.User(uid) != e.rec.Get("owner") {
-			continue
+			owners = append(owners, e.cuid)
 		}
-		if o.DryRun {
-			fmt.Fprintf(env.Stdout, "would remove %s\n", what)
-			continue
-		}
-		if err := remove(n, what); err != nil {
-			env.Warnf("%s", cli.Message(err))
-			failed = errors.New("some stale queues could not be removed")
-			continue
-		}
-		fmt.Fprintf(env.Stdout, "removed %s\n", what)
+		objs = append(objs, cli.Stale{What: what, Owners: owners, Remove: func() error { return remove(n, what) }})
 	}
-	if failed != nil {
-		return cli.Fail("", failed, "")
-	}
-	return nil
+	return env.Sweep("queues", o.DryRun, objs)
+}
+
+// scanErr says that a /proc walk stopped early: who holds or waits on a
+// queue is unknown, so nothing may be called stale.
+func scanErr(err error) error {
+	return fmt.Errorf("cannot see which processes use message queues: %w", err)
 }

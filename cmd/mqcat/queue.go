@@ -236,7 +236,11 @@ func (q *queue) removeUnused() {
 	if ds, err := sysvipc.MsgStat(q.id); err != nil || ds.Qnum > 0 {
 		return
 	}
-	for _, w := range procfs.MsgWaiters() {
+	ws, err := procfs.MsgWaiters()
+	if err != nil {
+		return // who waits is unknown: keep it
+	}
+	for _, w := range ws {
 		if w.ID == q.id && w.PID != os.Getpid() {
 			return
 		}

@@ -61,6 +61,13 @@ func run(ctx context.Context, env *cli.Env, o *options) error {
 	if err := checkFlags(env, o); err != nil {
 		return err
 	}
+	// A standard descriptor the shell closed (<&-, >&-) is refused where
+	// it is used: the runtime's /dev/null stand-in would make pipecat
+	// report a transfer that delivered nothing, or swallow one.
+	inspect := o.List || o.Stat
+	if err := env.Need(!inspect && !o.In.Set, inspect || !o.Out.Set); err != nil {
+		return err
+	}
 	switch {
 	case o.List:
 		return list(env, o)

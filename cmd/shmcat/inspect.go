@@ -1,9 +1,7 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/ipcats/ipcats/internal/cli"
@@ -129,17 +127,16 @@ func remove(name ipcname.Name, obj string) error {
 }
 
 // removeStale removes the stale segments this user may remove (root: all;
-// others: their own), printing each as it goes.
+// others: the ones they own or created), printing each as it goes.
 func removeStale(env *cli.Env, o *options) error {
 	infos, err := shm.List()
 	if err != nil {
 		return cli.Fail("shared memory", err, "")
 	}
-	uid := uint32(os.Geteuid())
 	now := time.Now()
-	var failed error
+	var objs []cli.Stale
 	for _, i := range infos {
-		if !stale(o, now, i) || uid != 0 && i.UID != uid && i.CUID != uid {
+		if !stale(o, now, i) {
 			continue
 		}
 		n := ipcname.Name{Kind: ipcname.POSIX, Path: i.Name}
@@ -148,19 +145,7 @@ func removeStale(env *cli.Env, o *options) error {
 			n = ipcname.Name{Kind: ipcname.ID, ID: i.ID}
 			what = fmt.Sprintf("key %s id %d", ipcname.FormatKey(i.Key), i.ID)
 		}
-		if o.DryRun {
-			fmt.Fprintf(env.Stdout, "would remove %s\n", what)
-			continue
-		}
-		if err := shm.Remove(n); err != nil {
-			env.Warnf("%s: %v", what, cli.Message(err))
-			failed = errors.New("some stale segments could not be removed")
-			continue
-		}
-		fmt.Fprintf(env.Stdout, "removed %s\n", what)
+		objs = append(objs, cli.Stale{What: what, Owners: []uint32{i.UID, i.CUID}, Remove: func() error { return shm.Remove(n) }})
 	}
-	if failed != nil {
-		return cli.Fail("", failed, "")
-	}
-	return nil
+	return env.Sweep("segments", o.DryRun, objs)
 }

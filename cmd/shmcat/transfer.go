@@ -416,32 +416,40 @@ func follow(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, ob
 	defer m.Stop()
 	pw := pipeout.New(ctx, int(env.Stdout.Fd()))
 	defer pw.Close()
-	var prev []byte
+	var prev, spare []byte
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for first := true; ; first = false {
 		// Look at the mapping, and copy a new version out of it, only under
 		// the guard: another process may truncate a POSIX object at any
-		// moment, and then every touch of the mapping faults.
+		// moment, and then every touch of the mapping faults. Both go by
+		// the MiB, so that a signal need not wait for a whole large window.
 		var cur []byte
 		changed := false
 		if err := fault.Guard(func() error {
 			c := content(o, seg.Mem[lo:hi])
-			if changed = first || !bytes.Equal(c, prev); changed {
-				cur = append(cur, c...)
+			if changed = first || !equalBy(ctx, c, prev); changed {
+				cur = copyBy(ctx, spare, c)
 			}
 			return nil
 		}); err != nil {
 			return cli.Fail(obj, err, "")
 		}
+		if err := ctx.Err(); err != nil {
+			if !errors.Is(err, context.DeadlineExceeded) {
+				return cli.OutputGone(ctx, err)
+			}
+			changed = false // -t ran out mid-look: as below
+		}
 		// An empty version (all NULs) prints nothing, as tail -f prints
 		// nothing for an empty file.
 		if changed && len(cur) > 0 {
-			version := cur
-			if cur[len(cur)-1] != '\n' {
-				version = append(cur, '\n')
+			n, err := pw.Write(cur)
+			if err == nil && cur[len(cur)-1] != '\n' {
+				var k int
+				k, err = pw.Write([]byte{'\n'})
+				n += k
 			}
-			n, err := pw.Write(version)
 			m.Add(n)
 			switch {
 			case err != nil && errors.Is(err, context.DeadlineExceeded):
@@ -453,7 +461,7 @@ func follow(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, ob
 			}
 		}
 		if changed {
-			prev = cur
+			prev, spare = cur, prev
 		}
 		stop := o.Nonblock // -n: print what is there and do not wait for changes
 		if !stop {
@@ -477,4 +485,36 @@ func follow(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, ob
 			return nil
 		}
 	}
+}
+
+// by is the step in which follow compares and copies a window, checking
+// for a signal in between: one memmove of a 50 MB window, faulting its
+// pages in, would hold a stop signal for seconds.
+const by = 1 << 20
+
+// equalBy is bytes.Equal by steps; it gives up (true) once ctx is done.
+func equalBy(ctx context.Context, a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a) && ctx.Err() == nil; i += by {
+		j := min(i+by, len(a))
+		if !bytes.Equal(a[i:j], b[i:j]) {
+			return false
+		}
+	}
+	return true
+}
+
+// copyBy copies src into buf (reused when large enough) by steps, and
+// stops early once ctx is done.
+func copyBy(ctx context.Context, buf, src []byte) []byte {
+	if cap(buf) < len(src) {
+		buf = make([]byte, 0, len(src))
+	}
+	buf = buf[:0]
+	for i := 0; i < len(src) && ctx.Err() == nil; i += by {
+		buf = append(buf, src[i:min(i+by, len(src))]...)
+	}
+	return buf
 }

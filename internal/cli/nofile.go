@@ -58,6 +58,9 @@ func Inherited(fd int) bool {
 			return false
 		}
 	}
+	if fd <= 2 && reopened(fd) {
+		return false // the runtime's stand-in for one the shell closed
+	}
 	_, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
 	return err == nil
 }

@@ -23,10 +23,14 @@ type MsgWaiter struct {
 // MsgWaiters lists the threads blocked on System V queues now, read from
 // /proc/PID/task/TID/syscall (which needs ptrace access: our own processes,
 // or all as root). A queue somebody waits on is in use even when its last
-// sender and receiver are gone.
-func MsgWaiters() []MsgWaiter {
+// sender and receiver are gone. An error means /proc could not be listed
+// (not mounted, EMFILE): who waits is unknown, which is not "nobody".
+func MsgWaiters() ([]MsgWaiter, error) {
 	var out []MsgWaiter
-	pids, _ := PIDs() // none readable: nobody seen
+	pids, err := PIDs()
+	if err != nil {
+		return nil, err
+	}
 	for _, pid := range pids {
 		dir := Root + "/" + strconv.Itoa(pid) + "/task"
 		d, err := os.Open(dir)
@@ -46,7 +50,7 @@ func MsgWaiters() []MsgWaiter {
 			}
 		}
 	}
-	return out
+	return out, nil
 }
 
 // ParseSyscall reads one /proc/PID/syscall line ("70 0x3 0x7ffd... ...":

@@ -54,8 +54,8 @@ func Pipes(fifos bool) (map[PipeKey]*Pipe, Scan) {
 		keep = func(link string) bool { return strings.HasPrefix(link, "/") }
 	}
 	sc := FDs(keep, func(f FD) {
-		if f.Mode&unix.S_IFMT != unix.S_IFIFO {
-			return
+		if f.Mode&unix.S_IFMT != unix.S_IFIFO || !f.Reads() && !f.Writes() {
+			return // not a pipe, or an O_PATH descriptor: not a holder
 		}
 		k := PipeKey{f.Dev, f.Ino}
 		p := out[k]

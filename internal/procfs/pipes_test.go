@@ -108,3 +108,25 @@ func TestFIFOOpeners(t *testing.T) {
 		t.Errorf("FIFOOpeners() = %v after the open; want no %d", got, pid)
 	}
 }
+
+// An O_PATH descriptor names a FIFO without reading or writing it: it is
+// no holder, so nothing would open the FIFO through it.
+func TestPipesSkipsOPath(t *testing.T) {
+	path := t.TempDir() + "/f"
+	if err := unix.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := unix.Open(path, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	fifos, _ := Pipes(true)
+	if p := fifos[PipeKey{st.Dev, st.Ino}]; p != nil {
+		t.Errorf("Pipes(true)[%s] = %+v; want no entry for an O_PATH descriptor", path, p)
+	}
+}

@@ -67,11 +67,19 @@ type FD struct {
 	Flags int    // open flags from /proc/PID/fdinfo/N (O_RDONLY, O_WRONLY, O_RDWR)
 }
 
-// Reads reports whether the descriptor was opened for reading.
-func (f FD) Reads() bool { return f.Flags&unix.O_ACCMODE != unix.O_WRONLY }
+// Reads reports whether the descriptor was opened for reading. An O_PATH
+// descriptor (its access bits read as O_RDONLY) only names the file: it
+// neither reads nor writes, and opening the file through it is an open
+// for I/O that was never there (a FIFO writer waiting for its reader
+// would be released into one that is gone at once).
+func (f FD) Reads() bool {
+	return f.Flags&unix.O_PATH == 0 && f.Flags&unix.O_ACCMODE != unix.O_WRONLY
+}
 
 // Writes reports whether the descriptor was opened for writing.
-func (f FD) Writes() bool { return f.Flags&unix.O_ACCMODE != unix.O_RDONLY }
+func (f FD) Writes() bool {
+	return f.Flags&unix.O_PATH == 0 && f.Flags&unix.O_ACCMODE != unix.O_RDONLY
+}
 
 // Scan is the outcome of a walk over every process.
 type Scan struct {

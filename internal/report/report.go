@@ -231,3 +231,14 @@ func lookup(file string, id uint32) string {
 	}
 	return strconv.FormatUint(uint64(id), 10)
 }
+
+// Idle is the "idle" field every tool's --stat and --list show: how long
+// an object has gone unused, in whole seconds (JSON: a number; never
+// used, or unknown: null, shown as "unknown").
+func Idle(d time.Duration) Field {
+	if d < 0 || d == time.Duration(1<<63-1) {
+		return Field{Name: "idle", Value: nil, Text: "unknown"}
+	}
+	d = d.Truncate(time.Second)
+	return Field{Name: "idle", Value: int64(d / time.Second), Text: d.String()}
+}

@@ -21,6 +21,22 @@ func init() {
 	Register("mkfifo", mkfifoCmd)
 	Register("isfifo", isFIFO)
 	Register("waitopener", waitOpener)
+	Register("waitwriter", waitWriter)
+}
+
+// waitwriter PATH [DURATION]: wait until some process holds the FIFO at
+// PATH open for writing (O_PATH descriptors do not count): a writer that
+// is connected, not one still waiting for a reader.
+func waitWriter(ts *testscript.TestScript, neg bool, args []string) {
+	poll(ts, neg, args, "waitwriter", func(p string) bool {
+		var st unix.Stat_t
+		if unix.Stat(ts.MkAbs(p), &st) != nil {
+			return false
+		}
+		fifos, _ := procfs.Pipes(true)
+		f := fifos[procfs.PipeKey{Dev: st.Dev, Ino: st.Ino}]
+		return f != nil && len(f.Writers) > 0
+	})
 }
 
 // waitopener [DURATION]: wait until a process started in this script's

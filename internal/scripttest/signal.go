@@ -10,7 +10,10 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
-func init() { Register("stopwithin", stopWithin) }
+func init() {
+	Register("stopwithin", stopWithin)
+	Register("waitblocked", waitBlocked)
+}
 
 // stopWithin PIDFILE SIGNAL DURATION [DURATION2]: send SIGNAL (TERM, INT,
 // HUP, KILL or a number) to the process whose pid PIDFILE holds, and fail
@@ -33,6 +36,13 @@ func stopWithin(ts *testscript.TestScript, neg bool, args []string) {
 		again, err = time.ParseDuration(args[3])
 		ts.Check(err)
 	}
+	catching(pid, sig, 5*time.Second)
+	// A tool signalled before it is under way (still starting, on a
+	// loaded machine) tests nothing and may die before its handlers are
+	// in: give it a moment to reach its wait.
+	for end := time.Now().Add(2 * time.Second); !blocked(pid) && alive(pid) && time.Now().Before(end); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	start := time.Now()
 	ts.Check(syscall.Kill(pid, sig))
 	sentAgain := again < 0
@@ -51,6 +61,30 @@ func stopWithin(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("pid %d still running %v after SIG%s (killed)", pid, within, args[1])
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// catching waits, at most max, until pid has a handler for sig. A tool
+// started in the background by sh inherits SIGINT ignored, and Go leaves
+// it ignored until the tool's signal.Notify: a SIGINT sent earlier is lost
+// and the script would wait for a tool that never heard it.
+func catching(pid int, sig syscall.Signal, max time.Duration) {
+	if sig == syscall.SIGKILL {
+		return
+	}
+	for end := time.Now().Add(max); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+		if err != nil {
+			return
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "SigCgt:"); ok {
+				mask, _ := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+				if mask&(1<<(uint(sig)-1)) != 0 {
+					return
+				}
+			}
+		}
 	}
 }
 
@@ -84,4 +118,63 @@ func alive(pid int) bool {
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
+}
+
+// waitblocked COMMAND [DURATION]: wait until a process named COMMAND,
+// started in this script's directory, sleeps in a wait for I/O (a pipe,
+// a poll, a queue, a FIFO open): the tool is in the state a script means
+// to disturb, not still starting up. Scripts use it instead of a fixed
+// sleep, which a loaded machine outlasts.
+func waitBlocked(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: waitblocked COMMAND [DURATION]")
+	}
+	limit := 10 * time.Second
+	if len(args) == 2 {
+		d, err := time.ParseDuration(args[1])
+		ts.Check(err)
+		limit = d
+	}
+	work := ts.MkAbs(".")
+	for end := time.Now().Add(limit); ; time.Sleep(10 * time.Millisecond) {
+		procs, _ := os.ReadDir("/proc")
+		for _, p := range procs {
+			pid, err := strconv.Atoi(p.Name())
+			if err != nil {
+				continue
+			}
+			comm, _ := os.ReadFile("/proc/" + p.Name() + "/comm")
+			cwd, _ := os.Readlink("/proc/" + p.Name() + "/cwd")
+			if strings.TrimSpace(string(comm)) == args[0] && cwd == work && blocked(pid) {
+				return
+			}
+		}
+		if time.Now().After(end) {
+			ts.Fatalf("waitblocked %s: no such process waiting for I/O after %v", args[0], limit)
+		}
+	}
+}
+
+// blocked tells whether a thread of pid sleeps in the kernel waiting for
+// I/O, not in the waits every Go process has while it runs or starts up
+// (futexes, the runtime's epoll, sysmon's sleeps).
+func blocked(pid int) bool {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task"
+	tids, _ := os.ReadDir(dir)
+	for _, t := range tids {
+		b, err := os.ReadFile(dir + "/" + t.Name() + "/wchan")
+		if err != nil {
+			continue
+		}
+		switch w := string(b); {
+		case w == "" || w == "0",
+			strings.HasPrefix(w, "futex"),
+			strings.Contains(w, "epoll"),
+			strings.Contains(w, "nanosleep"),
+			w == "do_wait", w == "sigsuspend":
+		default:
+			return true
+		}
+	}
+	return false
 }
