@@ -19,9 +19,7 @@ import (
 // serveDatagrams is a datagram listener: every datagram received is
 // written whole to standard output, and standard input goes to the peer
 // that sent last (as nc -lu answers). It runs until a signal, -w of idle
-// time, or -q after standard input's end. With --send-only it prints
-// nothing it receives (a datagram only names the peer to answer) and ends
-// once standard input has gone to that peer.
+// time, or -q after standard input's end.
 func serveDatagrams(ctx context.Context, env *cli.Env, o *options, l *sock.Listener) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -51,6 +49,8 @@ func serveDatagrams(ctx context.Context, env *cli.Env, o *options, l *sock.Liste
 				errs <- err
 				return
 			}
+			// --send-only prints nothing: a datagram only says who the
+			// peer is.
 			if !o.SendOnly {
 				if err := relay.WriteAll(ctx, out, buf[:n]); err != nil {
 					errs <- cli.Output(err)
@@ -102,11 +102,12 @@ func serveDatagrams(ctx context.Context, env *cli.Env, o *options, l *sock.Liste
 	for {
 		select {
 		case err := <-errs:
-			if (err == nil || errors.Is(err, io.EOF)) && o.SendOnly {
-				return nil // all of standard input went out; nothing else is ours
-			}
 			if err == nil || errors.Is(err, io.EOF) {
-				// Standard input ended: -q bounds what is left, else keep serving.
+				// Standard input ended: with --send-only there is nothing
+				// left to do; -q bounds what is left, else keep serving.
+				if o.SendOnly {
+					return nil
+				}
 				if o.Quit.Set {
 					quit = time.After(o.Quit.D)
 				}

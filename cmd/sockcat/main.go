@@ -86,7 +86,13 @@ func run(ctx context.Context, env *cli.Env, o *options) error {
 	if err := checkFlags(o); err != nil {
 		return err
 	}
-	if err := env.Need(usesStdio(o)); err != nil {
+	// A standard descriptor the shell closed is refused where sockcat
+	// uses it: the runtime's /dev/null stand-in would send an empty
+	// request, or swallow the peer's reply, and report success.
+	relaying := !o.Rm && !o.List && !o.Stale && !o.Probe && o.Exec == ""
+	in := relaying && !o.RecvOnly
+	out := o.List || o.Stale && !o.Rm || relaying && !o.SendOnly
+	if err := env.Need(in, out); err != nil {
 		return err
 	}
 	switch {
@@ -181,22 +187,6 @@ func checkFlags(o *options) error {
 		return cli.Usagef("--list takes no other mode")
 	}
 	return nil
-}
-
-// usesStdio tells which standard descriptors a run uses, so that a closed
-// one (which the Go runtime reopened on /dev/null) is refused before
-// anything connects or listens: a relay reads standard input unless
-// --recv-only and writes standard output unless --send-only; --list
-// writes it; -e, -z and --rm --stale use neither (what --rm prints is a
-// report, not data).
-func usesStdio(o *options) (stdin, stdout bool) {
-	switch {
-	case o.Rm, o.Probe, o.Exec != "":
-		return false, false
-	case o.List:
-		return false, true
-	}
-	return !o.RecvOnly, !o.SendOnly
 }
 
 // parseAddr reads the positional arguments: HOST PORT, -l [HOST] PORT, or

@@ -34,24 +34,25 @@ func staleDirs(args []string) []string {
 // staleDepth is how many directory levels below each DIR are searched.
 const staleDepth = 2
 
-// staleSocket is a socket file nobody is bound to, idle for --idle.
+// staleSocket is a socket file nobody is bound to.
 type staleSocket struct {
 	path string
 	st   unix.Stat_t
-	idle time.Duration // since the file last changed (bind, chmod)
+	idle time.Duration // since the file was bound or last changed
 }
 
 // findStale walks dirs (no symlinks followed, staleDepth levels down) for
-// socket files that no socket in /proc/net/unix is bound to, whose
-// connect(2) is refused for every socket type, and whose own times
-// (mtime, ctime: set at bind) are at least --idle old. An error says some
-// file could not be told (the table unreadable, no socket to probe with):
-// what it found is partial, and nothing may be removed on its word.
-func findStale(dirs []string, limit *cli.Idle) ([]staleSocket, error) {
+// socket files that no socket in /proc/net/unix is bound to and whose
+// connect(2) is refused, for every socket type, and that have been idle
+// (by the file's modification and change times: bind, chmod, chown) for
+// --idle. An error says some socket file could not be told (the kernel's
+// table unreadable, no socket to probe with): what was found is partial,
+// and nothing may be removed on its word.
+func findStale(dirs []string, idle *cli.Idle) ([]staleSocket, error) {
+	now := time.Now()
 	seen := map[string]bool{}
 	var out []staleSocket
 	var failed error
-	now := time.Now()
 	for _, dir := range dirs {
 		dir = filepath.Clean(dir)
 		if seen[dir] {
@@ -73,19 +74,16 @@ func findStale(dirs []string, limit *cli.Idle) ([]staleSocket, error) {
 			if unix.Lstat(p, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFSOCK {
 				return nil
 			}
-			idle := cli.IdleFor(now, stTime(st.Mtim), stTime(st.Ctim))
-			if !limit.Stale(now, now.Add(-idle)) {
+			mtime, ctime := time.Unix(st.Mtim.Unix()), time.Unix(st.Ctim.Unix())
+			if !idle.Stale(now, mtime, ctime) {
 				return nil
 			}
 			stale, err := sock.Stale(p)
-			if err != nil {
-				if failed == nil {
-					failed = err
-				}
-				return nil
+			if err != nil && failed == nil {
+				failed = err
 			}
 			if stale {
-				out = append(out, staleSocket{path: p, st: st, idle: idle})
+				out = append(out, staleSocket{path: p, st: st, idle: cli.IdleFor(now, mtime, ctime)})
 			}
 			return nil
 		})
@@ -94,12 +92,11 @@ func findStale(dirs []string, limit *cli.Idle) ([]staleSocket, error) {
 	return out, failed
 }
 
-func stTime(t unix.Timespec) time.Time { return time.Unix(t.Unix()) }
-
-// undecided is the error of a search that could not tell every socket
-// file: --rm --stale then removes nothing.
-func undecided(err error) error {
-	return cli.Failf("", "run it again when the cause is gone (as root if /proc/net/unix is hidden)", "cannot tell which socket files are in use (%s); removed nothing", reason(err))
+// undecided is why a search that could not tell every socket file removes
+// nothing, or lists what it could.
+func undecided(err error, what string) error {
+	return cli.Failf("", "run it again when the cause is gone (as root if /proc/net/unix is hidden)",
+		"cannot tell which socket files are in use (%s); %s", reason(err), what)
 }
 
 // removeStale removes the stale socket files this user may remove (root:
@@ -107,7 +104,7 @@ func undecided(err error) error {
 func removeStale(env *cli.Env, o *options, args []string) error {
 	found, err := findStale(staleDirs(args), &o.Idle)
 	if err != nil {
-		return undecided(err)
+		return undecided(err, "removed nothing")
 	}
 	var objs []cli.Stale
 	for _, s := range found {
@@ -125,9 +122,8 @@ func removeStale(env *cli.Env, o *options, args []string) error {
 
 var staleColumns = []string{"path", "mode", "owner", "idle"}
 
-// listStale prints the stale socket files (--list --stale), each with how
-// long it has been idle. Files it could not tell are left out, with a
-// warning and exit 1.
+// listStale prints the stale socket files (--list --stale); when some file
+// could not be told, the ones that could, then an error.
 func listStale(env *cli.Env, o *options, args []string) error {
 	found, ferr := findStale(staleDirs(args), &o.Idle)
 	rows := []report.Record{}
@@ -143,7 +139,7 @@ func listStale(env *cli.Env, o *options, args []string) error {
 		return cli.Output(err)
 	}
 	if ferr != nil {
-		return cli.Failf("", "", "cannot tell which socket files are in use (%s); the list may be incomplete", reason(ferr))
+		return undecided(ferr, "the list may be incomplete")
 	}
 	return nil
 }

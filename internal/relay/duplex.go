@@ -190,6 +190,11 @@ func (d *Duplex) Run(ctx context.Context) (Result, error) {
 					if !receiving {
 						return res, failed
 					}
+					if d.Datagram {
+						// No end of file ever comes on a datagram socket:
+						// take what has arrived (Linger), then stop.
+						linger = time.After(max(d.Linger, 0))
+					}
 					continue
 				}
 				// Input broke: stop.
