@@ -18,6 +18,7 @@ import (
 	"github.com/ipcats/ipcats/internal/ipcname"
 	"github.com/ipcats/ipcats/internal/posixmq"
 	"github.com/ipcats/ipcats/internal/procfs"
+	"github.com/ipcats/ipcats/internal/relay"
 	"github.com/ipcats/ipcats/internal/sysvipc"
 )
 
@@ -26,15 +27,16 @@ type Queue struct {
 	Name    ipcname.Name // as given (resolved for ftok)
 	Obj     string       // how messages name it
 	POSIX   bool
-	ID      int           // System V
-	Key     uint32        // System V
-	Max     int           // largest message the queue takes
-	Limit   string        // what sets Max, for error messages
-	fd      int           // POSIX
-	ts      unix.Timespec // deadline of the current POSIX call
-	writing bool          // opened to send (else to receive)
-	sbuf    []byte        // System V: mtype and text of a message to send
-	rbuf    []byte        // what a message is received into
+	ID      int             // System V
+	Key     uint32          // System V
+	Max     int             // largest message the queue takes
+	Limit   string          // what sets Max, for error messages
+	fd      int             // POSIX
+	waiter  *relay.Waiter   // POSIX: waits for room or a message
+	waitCtx context.Context // what waiter is bound to
+	writing bool            // opened to send (else to receive)
+	sbuf    []byte          // System V: mtype and text of a message to send
+	rbuf    []byte          // what a message is received into
 }
 
 // Params are the options that shape a queue this run creates (and that
@@ -135,7 +137,10 @@ func (q *Queue) sameAttr(o *Params) error {
 }
 
 func (q *Queue) posixAttr() error {
-	a, err := posixmq.GetAttr(q.fd)
+	// Our own description never blocks (the shared mq_flags of a
+	// description nobody else holds): a full or empty queue is waited
+	// for in poll(2), beside the context, by relay.Waiter.
+	a, err := posixmq.GetSetAttr(q.fd, &posixmq.Attr{Flags: unix.O_NONBLOCK})
 	if err != nil {
 		return cli.Fail(q.Obj, fmt.Errorf("mq_getattr: %w", err), "")
 	}
@@ -217,7 +222,12 @@ func (q *Queue) openSysV(o *Params, create, excl bool) (bool, error) {
 	return created, nil
 }
 
+// Close closes a POSIX queue's descriptor.
 func (q *Queue) Close() {
+	if q.waiter != nil {
+		q.waiter.Close()
+		q.waiter = nil
+	}
 	if q.fd >= 0 {
 		unix.Close(q.fd)
 	}
@@ -312,28 +322,19 @@ func (q *Queue) createErr(err error, attr *posixmq.Attr) error {
 type Wait struct {
 	Ctx      context.Context // cancelled by signals and by -t
 	Nonblock bool
-	FlushBy  time.Time // POSIX receive: give up with ErrLater at this time
 }
 
-// ErrLater ends a POSIX receive that reached Wait.FlushBy: the caller has
-// output to write before it waits on.
-var ErrLater = errors.New("output pending")
-
-// slice is how long a POSIX wait lasts before it looks at ctx again.
-const slice = 100 * time.Millisecond
-
-// deadline sets *ts to the next absolute deadline for a POSIX timed call
-// and returns ts (the caller's, so that no call allocates).
-func (w Wait) deadline(ts *unix.Timespec) *unix.Timespec {
-	t := time.Now().Add(slice)
-	if d, ok := w.Ctx.Deadline(); ok && d.Before(t) {
-		t = d
+// wait blocks until the POSIX queue has room (POLLOUT) or a message
+// (POLLIN), or ctx is done.
+func (q *Queue) wait(ctx context.Context, events int16) error {
+	if q.waiter != nil && q.waitCtx != ctx {
+		q.waiter.Close()
+		q.waiter = nil
 	}
-	if !w.FlushBy.IsZero() && w.FlushBy.Before(t) {
-		t = w.FlushBy
+	if q.waiter == nil {
+		q.waiter, q.waitCtx = relay.NewWaiter(ctx), ctx
 	}
-	*ts = posixmq.Deadline(t)
-	return ts
+	return q.waiter.Wait(q.fd, events)
 }
 
 // Interrupt lets ctx end a blocking System V call of the calling
@@ -353,35 +354,30 @@ const (
 
 // The two calls every transfer is made of. For System V, a blocking call
 // is woken by sysvipc.Interrupt, which the caller has set up on its
-// goroutine; for POSIX, each wait is a mq_timed* call with an absolute
-// deadline at most a slice away, after which ctx is looked at again.
+// goroutine; a POSIX call never blocks (and, given a deadline already
+// past, arms no timer), and a full or empty queue is waited for by
+// relay.Waiter: poll(2) on the queue's descriptor and the context.
 
 // Send puts one message on the queue. It returns ErrFull when the queue
 // has no room and w does not let it wait (or the -t deadline passed).
 func (q *Queue) Send(w Wait, msg []byte, typ int64, prio uint) error {
 	sbuf := &q.sbuf
 	if q.POSIX {
-		// The first attempt never waits (and arms no kernel timer); only
-		// a full queue costs a timed wait.
-		for try := true; ; try = false {
-			dl := &posixmq.Now
-			if !try && !w.Nonblock {
-				dl = w.deadline(&q.ts)
-			}
-			err := posixmq.TimedSend(q.fd, msg, prio, dl)
+		for {
+			err := posixmq.TimedSend(q.fd, msg, prio, &posixmq.Now)
 			switch err {
 			case nil:
 				return nil
 			case unix.EINTR:
 				continue
 			case unix.ETIMEDOUT, unix.EAGAIN:
-				if try && !w.Nonblock {
-					continue
-				}
-				if w.Nonblock || Expired(w.Ctx) {
+				if w.Nonblock {
 					return ErrFull
 				}
-				if err := w.Ctx.Err(); err != nil {
+				if err := q.wait(w.Ctx, unix.POLLOUT); err != nil {
+					if Expired(w.Ctx) {
+						return ErrFull
+					}
 					return err
 				}
 				continue
@@ -426,8 +422,10 @@ func (q *Queue) Send(w Wait, msg []byte, typ int64, prio uint) error {
 	}
 }
 
-// Recv takes one message from the queue and returns its text and its type or priority. try never waits: ErrEmpty.
-// With sel the System V msgtyp and flags (MSG_EXCEPT) select the message.
+// Recv takes one message from the queue and returns its text (valid
+// until the next Recv) and its type or priority; try never waits, and
+// returns ErrEmpty. For System V, typ (msgtyp) and flags (Except, Copy)
+// select the message.
 func (q *Queue) Recv(w Wait, try bool, typ int64, flags int) ([]byte, int64, error) {
 	buf := &q.rbuf
 	if q.POSIX {
@@ -435,24 +433,20 @@ func (q *Queue) Recv(w Wait, try bool, typ int64, flags int) ([]byte, int64, err
 			*buf = make([]byte, q.Max)
 		}
 		for {
-			dl := &posixmq.Now
-			if !try {
-				dl = w.deadline(&q.ts)
-			}
-			n, prio, err := posixmq.TimedReceive(q.fd, *buf, dl)
+			n, prio, err := posixmq.TimedReceive(q.fd, *buf, &posixmq.Now)
 			switch err {
 			case nil:
 				return (*buf)[:n], int64(prio), nil
 			case unix.EINTR:
 				continue
 			case unix.ETIMEDOUT, unix.EAGAIN:
-				if try || Expired(w.Ctx) {
+				if try {
 					return nil, 0, ErrEmpty
 				}
-				if !w.FlushBy.IsZero() && !time.Now().Before(w.FlushBy) {
-					return nil, 0, ErrLater
-				}
-				if err := w.Ctx.Err(); err != nil {
+				if err := q.wait(w.Ctx, unix.POLLIN); err != nil {
+					if Expired(w.Ctx) {
+						return nil, 0, ErrEmpty
+					}
 					return nil, 0, err
 				}
 				continue

@@ -7,7 +7,6 @@ import (
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/report"
 	"strconv"
-	"time"
 )
 
 // IsOutputErr tells whether err came from writing standard output (a
@@ -53,7 +52,6 @@ func Receive(rctx, octx context.Context, q *Queue, r Receiving, out *Output, roo
 		flags |= Except
 	}
 	flush := func() error { return outErr(out.Flush(octx)) }
-	var pending time.Time // when the output took its first unwritten message
 	for n := int64(0); r.Count < 0 || n < r.Count; n++ {
 		if err := rctx.Err(); err != nil && !Expired(rctx) {
 			return err // a signal: take no more
@@ -63,32 +61,11 @@ func Receive(rctx, octx context.Context, q *Queue, r Receiving, out *Output, roo
 				return err
 			}
 		}
-		var msg []byte
-		var t int64
-		var err error
-		if q.POSIX && !r.Drain && !r.Nonblock {
-			// POSIX waits have a deadline, so one call per message does:
-			// with output gathered, wait at most until it is flushDelay
-			// old, write it, then wait on.
-			w.FlushBy = time.Time{}
-			if out.Pending() > 0 {
-				w.FlushBy = pending.Add(flushDelay)
-			}
-			msg, t, err = q.Recv(w, false, typ, flags)
-			if err == ErrLater {
-				if err := flush(); err != nil {
-					return err
-				}
-				n--
-				continue
-			}
-		} else {
-			// System V: try first without waiting; only when the queue
-			// is empty does what was gathered go out before the wait, so
-			// that a busy queue costs one write(2) per many messages.
-			msg, t, err = q.Recv(w, true, typ, flags)
-		}
-		if err == ErrEmpty && (!q.POSIX || r.Drain || r.Nonblock) {
+		// Try first without waiting; only when the queue is empty does
+		// what was gathered go out before the wait, so that a busy queue
+		// costs one write(2) per many messages.
+		msg, t, err := q.Recv(w, true, typ, flags)
+		if err == ErrEmpty {
 			switch {
 			case r.Drain:
 				return nil // --drain: empty now, done (even if nothing came)
@@ -114,19 +91,12 @@ func Receive(rctx, octx context.Context, q *Queue, r Receiving, out *Output, roo
 		case err != nil:
 			return cli.Fail(q.Obj, err, "")
 		}
-		if out.Pending() == 0 {
-			pending = time.Now()
-		}
 		if err := emit(msg, t); err != nil {
 			return outErr(err)
 		}
 	}
 	return nil
 }
-
-// flushDelay is the longest a received POSIX message waits in the output
-// buffer while more are awaited.
-const flushDelay = time.Millisecond
 
 // Peek prints the System V queue's messages, or the first -N, without
 // taking them (msgrcv with MSG_COPY, by index).
