@@ -9,7 +9,6 @@ import (
 	"github.com/ipcats/ipcats/internal/ipcname"
 	"github.com/ipcats/ipcats/internal/meter"
 	"github.com/ipcats/ipcats/internal/mq"
-	"github.com/ipcats/ipcats/internal/posixmq"
 	"github.com/ipcats/ipcats/internal/report"
 )
 
@@ -148,7 +147,7 @@ func entries(env *cli.Env, o *options) ([]mq.Entry, error) {
 		return nil, cli.Fail("message queues", err, "")
 	}
 	if !mounted {
-		env.Warnf("POSIX queues not listed: %s is not mounted; mount it with: mount -t mqueue none %s", posixmq.Dir, posixmq.Dir)
+		env.Warnf("POSIX queues not listed: %s is not mounted; mount it with: mount -t mqueue none %s", mq.Dir, mq.Dir)
 	}
 	return es, nil
 }

@@ -252,6 +252,10 @@ func posixHolders() (map[devIno][]report.Record, bool, error) {
 // listColumns are the --list columns: ipcs -q's, with the family and staleness.
 var listColumns = []string{"type", "name", "id", "mode", "owner", "messages", "bytes", "lspid", "lrpid", "idle", "stale"}
 
+// Dir is where the mqueue file system is conventionally mounted: List
+// sees POSIX queues only there.
+const Dir = posixmq.Dir
+
 // Entry is one queue of --list.
 type Entry struct {
 	Rec   report.Record

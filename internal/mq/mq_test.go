@@ -252,3 +252,44 @@ func TestDeliver(t *testing.T) {
 		}
 	})
 }
+
+// TestWaitGivesWay blocks a receive on an empty queue and a send on a
+// full one, and checks that cancelling the context (a signal) ends each.
+func TestWaitGivesWay(t *testing.T) {
+	families(t, func(t *testing.T, n ipcname.Name) {
+		p := &Params{MaxMsg: ipcname.Size{N: 1, Set: true}, QBytes: ipcname.Size{N: 8, Set: true}}
+		if n.SysV() {
+			p.MaxMsg = ipcname.Size{}
+		} else {
+			p.QBytes = ipcname.Size{}
+		}
+		q, _ := mustOpen(t, p, n, true, false, true)
+		for _, call := range []string{"receive", "send"} {
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() {
+				defer q.Interrupt(ctx)()
+				if call == "receive" {
+					_, _, err := q.Recv(Wait{Ctx: ctx}, false, 0, 0)
+					done <- err
+					return
+				}
+				err := q.Send(Wait{Ctx: ctx}, []byte("12345678"), 1, 0)
+				for err == nil { // the first fills the queue
+					err = q.Send(Wait{Ctx: ctx}, []byte("12345678"), 1, 0)
+				}
+				done <- err
+			}()
+			time.Sleep(50 * time.Millisecond)
+			cancel()
+			select {
+			case err := <-done:
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("%s cancelled = %v; want context.Canceled", call, err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("%s did not give way to its context", call)
+			}
+		}
+	})
+}
