@@ -101,9 +101,12 @@ func waiting() (map[int][]report.Record, error) {
 
 // sysvStale applies our rule: nobody waits on the queue, neither its
 // last sender nor its last receiver is alive (or there never was one),
-// and nothing was sent, received or changed for --idle.
+// and nothing was sent, received or changed for --idle. The kernel keeps
+// those times in whole seconds, so a use may have come up to a second
+// after its time reads: the idle test counts from the end of that second
+// (else a queue received from at X.9 s looks 1 s idle at X+1.0 s).
 func sysvStale(idle *cli.Idle, now time.Time, ds *sysvipc.MsqidDS, waiters []report.Record) bool {
-	return len(waiters) == 0 && !procfs.Alive(int(ds.Lspid)) && !procfs.Alive(int(ds.Lrpid)) && idle.Stale(now, sysvTimes(ds)...)
+	return len(waiters) == 0 && !procfs.Alive(int(ds.Lspid)) && !procfs.Alive(int(ds.Lrpid)) && idle.Stale(now.Add(-time.Second+time.Nanosecond), sysvTimes(ds)...)
 }
 
 // sysvTimes are the kernel's times of a System V queue's last send,

@@ -293,3 +293,17 @@ func TestWaitGivesWay(t *testing.T) {
 		}
 	})
 }
+
+// TestSysVStaleWholeSeconds: the kernel's msg_rtime is in whole seconds,
+// so a queue received from at 1000.9 s is not 1 s idle at 1001.05 s.
+func TestSysVStaleWholeSeconds(t *testing.T) {
+	idle := &cli.Idle{}
+	idle.Idle.D = time.Second
+	ds := &sysvipc.MsqidDS{Rtime: 1000}
+	if sysvStale(idle, time.Unix(1001, 50e6), ds, nil) {
+		t.Error("stale 1.05 s after a use in second 1000; want not stale before 1002")
+	}
+	if !sysvStale(idle, time.Unix(1002, 0), ds, nil) {
+		t.Error("not stale at 1002 s after a use in second 1000; want stale")
+	}
+}

@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strconv"
 	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/ipcats/ipcats/internal/meter"
+	"github.com/ipcats/ipcats/internal/pipeout"
 	"github.com/ipcats/ipcats/internal/relay"
 )
 
@@ -23,6 +23,7 @@ import (
 type Output struct {
 	fd   int // standard output
 	wfd  int // what writes go to: fd, or a non-blocking twin of it
+	pw   *pipeout.Writer
 	send bool
 	term []byte
 	m    *meter.Meter
@@ -52,35 +53,27 @@ const HoldMax = 64 << 10
 // exits regardless.
 const FinalFlush = 200 * time.Millisecond
 
+// NewOutput holds messages for fd, each followed by term unless Add
+// says otherwise, counting delivered ones on m. Close releases it.
 func NewOutput(fd int, term []byte, m *meter.Meter) *Output {
-	o := &Output{fd: fd, wfd: fd, term: term, m: m, buf: make([]byte, 0, HoldMax+8<<10)}
-	// A write(2) blocked on a full pipe cannot be interrupted, and the
-	// pipe's free room in bytes does not tell whether a write fits (its
-	// capacity is counted in pages, which writes fill only in part). So
-	// writes to a pipe go through a non-blocking file description of our
-	// own, opened anew (O_NONBLOCK on standard output itself would change
-	// it for every process that shares it); writes to a socket use
-	// MSG_DONTWAIT.
+	// A write(2) blocked on a full pipe cannot be interrupted, so writes
+	// to a pipe go through pipeout's non-blocking file description of its
+	// own (or, where that cannot be had, are bounded by the pipe's free
+	// room); writes to a socket use MSG_DONTWAIT. pipeout's own waits are
+	// not used: each Flush waits with its own context.
+	pw := pipeout.New(context.Background(), fd)
+	o := &Output{fd: fd, wfd: pw.Fd(), pw: pw, term: term, m: m, buf: make([]byte, 0, HoldMax+8<<10)}
 	var st unix.Stat_t
-	if unix.Fstat(fd, &st) == nil {
-		switch st.Mode & unix.S_IFMT {
-		case unix.S_IFIFO:
-			if nfd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(fd), unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0); err == nil {
-				o.wfd = nfd
-			}
-		case unix.S_IFSOCK:
-			o.send = true
-		}
+	if unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFSOCK {
+		o.send = true
 	}
 	return o
 }
 
 // Close releases the non-blocking twin of standard output.
 func (o *Output) Close() {
-	if o.wfd != o.fd {
-		unix.Close(o.wfd)
-		o.wfd = o.fd
-	}
+	o.pw.Close()
+	o.wfd = o.fd
 }
 
 // write is one write(2) of b that does not block on a pipe or a socket.
@@ -152,7 +145,7 @@ func (o *Output) Flush(ctx context.Context) error {
 			o.mu.Unlock()
 			return nil
 		}
-		if r, ok := pipeRoom(o.wfd); ok && o.wfd == o.fd {
+		if r := o.pw.Limit(len(b)); r < len(b) {
 			if r == 0 {
 				o.mu.Unlock()
 				if w == nil {
@@ -256,21 +249,6 @@ func wasWere(n int64) string {
 		return "was"
 	}
 	return "were"
-}
-
-// pipeRoom is how many bytes a write to fd takes now without blocking,
-// when fd is a pipe: its capacity less what is queued in it. ok is false
-// for anything else (a file, a terminal, a socket).
-func pipeRoom(fd int) (n int, ok bool) {
-	c, err := unix.FcntlInt(uintptr(fd), unix.F_GETPIPE_SZ, 0)
-	if err != nil {
-		return 0, false
-	}
-	q, err := unix.IoctlGetInt(fd, unix.TIOCINQ)
-	if err != nil {
-		return 0, false
-	}
-	return max(c-q, 0), true
 }
 
 // plural is "1 byte" or "n bytes".
