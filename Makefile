@@ -27,7 +27,7 @@ demo: build
 		fi; \
 	done
 
-test: fmt-check vet man-lint unit
+test: fmt-check vet lint man-lint unit
 
 fmt-check:
 	@out=$$(gofmt -s -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -27,11 +27,6 @@ type fifoUse struct {
 	scan    procfs.Scan
 }
 
-// live tells whether a process holds the FIFO or is opening it.
-func (u *fifoUse) live(k procfs.PipeKey) bool {
-	return u.pipes[k] != nil || len(u.opening[k]) > 0
-}
-
 // others tells whether a process other than pid holds the FIFO or is
 // opening it.
 func (u *fifoUse) others(k procfs.PipeKey, pid int) bool {

@@ -252,9 +252,6 @@ func posixHolders() (map[devIno][]report.Record, bool, error) {
 	return out, true, nil
 }
 
-// listColumns are the --list columns: ipcs -q's, with the family and staleness.
-var listColumns = []string{"type", "name", "id", "mode", "owner", "messages", "bytes", "lspid", "lrpid", "idle", "stale"}
-
 // Dir is where the mqueue file system is conventionally mounted: List
 // sees POSIX queues only there.
 const Dir = posixmq.Dir

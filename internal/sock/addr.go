@@ -116,7 +116,7 @@ func ParseUnix(path string, typ int) (Addr, error) {
 	case path == "@":
 		return Addr{}, errors.New("bad abstract name \"@\": give a name after the @")
 	case len(path) > maxPath:
-		return Addr{}, fmt.Errorf("Unix socket path %.20q... is %d bytes; the limit is %d (sun_path in unix(7))", path, len(path), maxPath)
+		return Addr{}, fmt.Errorf("socket path %.20q... is %d bytes; a Unix socket's limit is %d (sun_path in unix(7))", path, len(path), maxPath)
 	case strings.IndexByte(path, 0) >= 0:
 		return Addr{}, fmt.Errorf("bad Unix socket path %q: it holds a NUL byte", path)
 	}
