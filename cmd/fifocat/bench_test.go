@@ -99,3 +99,56 @@ func pair(b *testing.B, src *os.File, writer, reader []string) int64 {
 	}
 	return max(rrss(), wrss())
 }
+
+// BenchmarkLatency times request/reply round trips of 64 bytes through a
+// FIFO pair: the relay writes its input into one FIFO (fifocat -w, or
+// cat > fifo) and copies the other to its output (fifocat -r, or cat <
+// fifo); this process echoes from the first FIFO into the second. It
+// shows what each relay adds to every message.
+func BenchmarkLatency(b *testing.B) {
+	bin := scripttest.BuildTool(b, "fifocat")
+	for _, p := range []struct{ name, w, r string }{
+		{"fifocat", bin + " -w req", "exec " + bin + " -r rep"},
+		{"cat", "cat > req", "exec cat < rep"},
+	} {
+		b.Run(p.name, func(b *testing.B) {
+			dir := b.TempDir()
+			for _, f := range []string{"req", "rep"} {
+				if err := unix.Mkfifo(filepath.Join(dir, f), 0o600); err != nil {
+					b.Fatal(err)
+				}
+			}
+			// The echo: opens the request FIFO to read and the reply
+			// FIFO to write (each open waits for the relay's end), and
+			// copies until the relay's writer closes.
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				req, err := os.Open(filepath.Join(dir, "req"))
+				if err != nil {
+					return
+				}
+				defer req.Close()
+				rep, err := os.OpenFile(filepath.Join(dir, "rep"), os.O_WRONLY, 0)
+				if err != nil {
+					return
+				}
+				defer rep.Close()
+				buf := make([]byte, 4096)
+				for {
+					n, err := req.Read(buf)
+					if n > 0 {
+						rep.Write(buf[:n])
+					}
+					if err != nil {
+						return
+					}
+				}
+			}()
+			// <&3: a background job of sh gets /dev/null as its input
+			// (even for <&0), so the input goes by way of fd 3.
+			scripttest.RoundTrips(b, "sh", "-c", "cd "+dir+" && exec 3<&0 && { "+p.w+" <&3 3<&- & "+p.r+" 3<&-; }")
+			<-done
+		})
+	}
+}

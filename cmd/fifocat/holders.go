@@ -23,7 +23,7 @@ import (
 type fifoUse struct {
 	pipes   map[procfs.PipeKey]*procfs.Pipe
 	opening map[procfs.PipeKey][]procfs.PipeHolder
-	unknown []int // blocked opening a FIFO that could not be identified
+	unknown []int // blocked opening a FIFO whose open(2) could not be read
 	scan    procfs.Scan
 }
 
@@ -90,15 +90,15 @@ func inUse(self int) *fifoUse {
 		}
 	})
 	for _, pid := range procfs.FIFOOpeners(self) {
-		keys := openingWhat(pid)
-		if keys == nil {
-			// Its open(2) could not be read (another user's process, a
+		keys, ok := openingWhat(pid)
+		if !ok {
+			// Its open(2) could not be read (the process was ending, a
 			// 32-bit program): what it holds by path is the best guess.
 			keys = pinned[pid]
-		}
-		if keys == nil {
-			u.unknown = append(u.unknown, pid)
-			continue
+			if keys == nil {
+				u.unknown = append(u.unknown, pid)
+				continue
+			}
 		}
 		for _, k := range keys {
 			if !hasPID(u.opening[k], pid) {
@@ -135,45 +135,54 @@ func sortHolders(h []procfs.PipeHolder) {
 }
 
 // openingWhat is the FIFOs that the threads of pid blocked in the kernel's
-// FIFO open are opening, from the system call each is in
-// (/proc/PID/task/TID/syscall) and the path it passed (read from
-// /proc/PID/mem); nil when that cannot be read.
-func openingWhat(pid int) []procfs.PipeKey {
+// FIFO open are opening, by device and inode, from the system call each is
+// in (/proc/PID/task/TID/syscall) and the path it passed (read from
+// /proc/PID/mem). A thread whose path names no FIFO any more (removed, or
+// its /proc/self/fd/N closed) is opening none that a path leads to, and
+// is left out. ok is false when some thread's open could not be read.
+func openingWhat(pid int) (keys []procfs.PipeKey, ok bool) {
 	dir := procfs.Root + "/" + strconv.Itoa(pid)
 	tasks, err := os.ReadDir(dir + "/task")
 	if err != nil {
-		return nil
+		return nil, false
 	}
-	var keys []procfs.PipeKey
 	for _, t := range tasks {
 		tdir := dir + "/task/" + t.Name()
 		if b, err := os.ReadFile(tdir + "/wchan"); err != nil || string(b) != "wait_for_partner" {
 			continue
 		}
-		k, ok := openTarget(pid, tdir)
-		if !ok {
-			return nil
+		switch k, r := openTarget(pid, tdir); r {
+		case targetFound:
+			keys = append(keys, k)
+		case targetUnknown:
+			return nil, false
 		}
-		keys = append(keys, k)
 	}
-	return keys
+	return keys, true
 }
 
+// What openTarget found out about a blocked open(2).
+const (
+	targetFound   = iota // the FIFO it opens
+	targetNone           // it opens no FIFO a path leads to, or is no longer in open(2)
+	targetUnknown        // its system call or path could not be read
+)
+
 // openTarget reads the open(2) a blocked thread is in and finds its FIFO.
-func openTarget(pid int, tdir string) (procfs.PipeKey, bool) {
+func openTarget(pid int, tdir string) (procfs.PipeKey, int) {
 	b, err := os.ReadFile(tdir + "/syscall")
 	if err != nil {
-		return procfs.PipeKey{}, false
+		return procfs.PipeKey{}, targetUnknown
 	}
 	f := strings.Fields(string(b))
 	if len(f) < 3 {
-		return procfs.PipeKey{}, false // "running", or no system call
+		return procfs.PipeKey{}, targetNone // "running", or no system call: done opening
 	}
 	nr, err1 := strconv.ParseInt(f[0], 10, 64)
 	a0, err2 := strconv.ParseUint(f[1], 0, 64)
 	a1, err3 := strconv.ParseUint(f[2], 0, 64)
 	if err1 != nil || err2 != nil || err3 != nil {
-		return procfs.PipeKey{}, false
+		return procfs.PipeKey{}, targetUnknown
 	}
 	dirfd, ptr := int64(int32(a0)), a1
 	switch nr {
@@ -181,17 +190,22 @@ func openTarget(pid int, tdir string) (procfs.PipeKey, bool) {
 	case sysOpen:
 		dirfd, ptr = unix.AT_FDCWD, a0
 	default:
-		return procfs.PipeKey{}, false
+		return procfs.PipeKey{}, targetNone // in another system call now
 	}
 	name, ok := readString(pid, ptr)
 	if !ok {
-		return procfs.PipeKey{}, false
+		return procfs.PipeKey{}, targetUnknown
 	}
 	var st unix.Stat_t
-	if unix.Stat(procPath(pid, tdir, dirfd, name), &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
-		return procfs.PipeKey{}, false
+	switch err := unix.Stat(procPath(pid, tdir, dirfd, name), &st); {
+	case err == unix.ENOENT || err == unix.ENOTDIR:
+		return procfs.PipeKey{}, targetNone
+	case err != nil:
+		return procfs.PipeKey{}, targetUnknown
+	case st.Mode&unix.S_IFMT != unix.S_IFIFO:
+		return procfs.PipeKey{}, targetNone
 	}
-	return procfs.PipeKey{Dev: st.Dev, Ino: st.Ino}, true
+	return procfs.PipeKey{Dev: st.Dev, Ino: st.Ino}, targetFound
 }
 
 // procPath is the path, seen from here through /proc, that process pid

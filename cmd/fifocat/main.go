@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -102,8 +101,13 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 		}()
 	}
 	if created {
+		// What a failed run created, it removes: after -n or -t found
+		// no peer, and after any failure (a descriptor limit, a peer
+		// gone mid-transfer), unless another process holds the FIFO or
+		// is opening it. A run stopped by a signal leaves it, as --rm
+		// did not ask for its removal.
 		defer func() {
-			if errors.Is(err, cli.ErrTimeout) || errors.Is(err, cli.ErrNothing) {
+			if err != nil && ctx.Err() == nil {
 				forget(path, &st)
 			}
 		}()

@@ -92,11 +92,11 @@ func dirErr(path string, err error) error {
 	return cli.Fail(path, fmt.Errorf("mkfifo: %w", err), "")
 }
 
-// forget removes the FIFO this run created when the run moved nothing
-// (-n found no peer, -t expired), so that a bounded attempt leaves no
-// file behind. It removes it only if it is still the FIFO created and no
-// other process holds it open or is opening it (nor is blocked opening a
-// FIFO that cannot be told); a peer opening it at that very instant may
+// forget removes the FIFO this run created when the run failed or moved
+// nothing (-n found no peer, -t expired), so that a failed attempt leaves
+// no file behind. It removes it only if it is still the FIFO created and
+// no other process holds it open or is opening it (by device and inode,
+// as --rm --stale judges); a peer opening it at that very instant may
 // still find it gone.
 func forget(path string, st *unix.Stat_t) {
 	var now unix.Stat_t
@@ -104,8 +104,7 @@ func forget(path string, st *unix.Stat_t) {
 		return
 	}
 	self := os.Getpid()
-	u := inUse(self)
-	if u.others(procfs.PipeKey{Dev: st.Dev, Ino: st.Ino}, self) || len(u.unknown) > 0 {
+	if inUse(self).others(procfs.PipeKey{Dev: st.Dev, Ino: st.Ino}, self) {
 		return
 	}
 	unix.Unlink(path)
@@ -241,6 +240,9 @@ func read(ctx context.Context, env *cli.Env, o *options, path string) error {
 			// Until a writer has come, the FIFO reads as empty and ended:
 			// wait for its first bytes, or for it to come and go.
 			if err := waitPeer(ctx, fd); err != nil {
+				if ctx.Err() == nil {
+					return cli.Fail(path, err, "")
+				}
 				return ended(ctx, err, m, path, "waiting for a writer")
 			}
 		}
@@ -321,7 +323,7 @@ func touch(fd int) {
 func waitPeer(ctx context.Context, fd int) error {
 	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
 	if err != nil {
-		return err
+		return os.NewSyscallError("eventfd", err)
 	}
 	defer unix.Close(wake)
 	stop := context.AfterFunc(ctx, func() { unix.Write(wake, []byte{1, 0, 0, 0, 0, 0, 0, 0}) })
@@ -368,12 +370,13 @@ func openWriter(ctx context.Context, o *options, path string) (int, error) {
 	if err != nil {
 		return -1, openErr(path, err)
 	}
-	defer unix.Close(pfd)
 	var st unix.Stat_t
 	if err := unix.Fstat(pfd, &st); err != nil {
+		unix.Close(pfd)
 		return -1, cli.Fail(path, err, "")
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFIFO {
+		unix.Close(pfd)
 		return -1, notFIFO(path, st.Mode)
 	}
 	type opened struct {
@@ -381,7 +384,11 @@ func openWriter(ctx context.Context, o *options, path string) (int, error) {
 		err error
 	}
 	done := make(chan opened, 1)
+	// The opening thread owns pfd: while its open(2) is blocked, the
+	// path it passed must keep naming this FIFO (--stale and --stat go by
+	// it), also after a -t or a signal has given up on it.
 	go func() {
+		defer unix.Close(pfd)
 		for {
 			fd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(pfd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
 			if err != unix.EINTR {

@@ -14,6 +14,7 @@ import (
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/framing"
 	"github.com/ipcats/ipcats/internal/ipcname"
+	"github.com/ipcats/ipcats/internal/mq"
 )
 
 const usage = "[OPTIONS]"
@@ -89,9 +90,6 @@ func (o *options) typ(def int64) int64 {
 // to the kernel's check as an int, so larger values would be cut.
 const maxQBytes = math.MaxInt32
 
-// maxPriority is MQ_PRIO_MAX - 1 on Linux.
-const maxPriority = 32767
-
 func main() {
 	var o options
 	o.Version = &o.version.Version
@@ -137,14 +135,14 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	case cli.ActStat:
 		return stat(env, o, name, obj)
 	case cli.ActRemove:
-		return remove(name, obj)
+		return mq.Remove(name, obj)
 	}
 	if rmAfter {
 		// --rm with -r/-w: remove once the transfer is done, also when a
 		// signal ended it (SPEC: clean up, then exit 128+N), and also
 		// when cli's watchdog or a second signal ends the process first.
 		var rerr error
-		rm := env.Cleanup(func() { rerr = remove(name, obj) })
+		rm := env.Cleanup(func() { rerr = mq.Remove(name, obj) })
 		defer func() {
 			if err == nil || errors.Is(err, context.Canceled) {
 				rm()
@@ -188,8 +186,8 @@ func checkFlags(act cli.Action, o *options) error {
 		return cli.Usagef("-c goes with -r (-w always creates an absent queue)")
 	case o.Block.Set && o.Block.N <= 0:
 		return cli.Usagef("-b needs a positive size")
-	case o.Priority.N > maxPriority:
-		return cli.Usagef("-p %d: priorities go from 0 to %d", o.Priority.N, maxPriority)
+	case o.Priority.N > mq.MaxPriority:
+		return cli.Usagef("-p %d: priorities go from 0 to %d", o.Priority.N, mq.MaxPriority)
 	case writing && o.typ(1) <= 0:
 		return cli.Usagef("-T %d: a message's type must be 1 or more", o.typ(1))
 	case o.Except && o.typ(0) <= 0:

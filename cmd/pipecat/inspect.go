@@ -130,7 +130,10 @@ func stat(env *cli.Env, o *options, fd int) error {
 			capacity, queued = f.Capacity, f.Queued
 		}
 		var rd, wr []procfs.PipeHolder
-		pipes, _ := procfs.Pipes(named)
+		pipes, sc := procfs.Pipes(named)
+		if sc.Err != nil {
+			return cli.Fail(obj, fmt.Errorf("cannot see which processes hold pipes: %w", sc.Err), "")
+		}
 		if p := pipes[procfs.PipeKey{Dev: st.Dev, Ino: st.Ino}]; p != nil {
 			rd, wr = others(p.Readers), others(p.Writers)
 		}
@@ -149,6 +152,9 @@ var listColumns = []string{"inode", "capacity", "queued", "writers", "readers"}
 // readers, ordered so that the stages of a pipeline follow each other.
 func list(env *cli.Env, o *options) error {
 	pipes, sc := procfs.Pipes(false)
+	if sc.Err != nil {
+		return cli.Fail("pipes", fmt.Errorf("cannot see which processes hold pipes: %w", sc.Err), "")
+	}
 	all := make([]*procfs.Pipe, 0, len(pipes))
 	for _, p := range pipes {
 		all = append(all, p)

@@ -61,15 +61,11 @@ func run(ctx context.Context, env *cli.Env, o *options) error {
 	if err := checkFlags(env, o); err != nil {
 		return err
 	}
-	// A standard descriptor the shell closed (<&-, >&-) is refused where
-	// it is used: the runtime's /dev/null stand-in would make pipecat
-	// report a transfer that delivered nothing, or swallow one.
-	inspect := o.List || o.Stat
-	if err := env.Need(!inspect && !o.In.Set, inspect || !o.Out.Set); err != nil {
-		return err
-	}
 	switch {
 	case o.List:
+		if err := env.Need(false, true); err != nil {
+			return err
+		}
 		return list(env, o)
 	case o.Stat:
 		fd := 0
@@ -80,8 +76,18 @@ func run(ctx context.Context, env *cli.Env, o *options) error {
 			}
 			fd = n
 		}
+		// A closed standard input is not a /dev/null to describe.
+		if err := env.Need(fd == 0, true); err != nil {
+			return err
+		}
 		return stat(env, o, fd)
-	case len(env.Args) > 0:
+	}
+	// A transfer uses standard input and output unless --in and --out
+	// name other descriptors.
+	if err := env.Need(!o.In.Set, !o.Out.Set); err != nil {
+		return err
+	}
+	if len(env.Args) > 0 {
 		return coprocess(ctx, env, o, env.Args)
 	}
 	return passThrough(ctx, env, o)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -120,6 +122,12 @@ func passThrough(ctx context.Context, env *cli.Env, o *options) error {
 	return nil
 }
 
+// stopGrace is how long the command has, after pipecat passed it SIGINT
+// or SIGTERM, to end and have its output delivered. It is shorter than
+// cli.StopGrace, so that pipecat ends the command and exits with 128+N
+// by itself, within SPEC's half second.
+const stopGrace = 250 * time.Millisecond
+
 // coprocess runs argv joined by two pipes: our input -> its standard
 // input, its standard output -> our output. The exit status is the
 // command's; SIGINT and SIGTERM are passed on to it.
@@ -156,21 +164,51 @@ func coprocess(ctx context.Context, env *cli.Env, o *options, argv []string) err
 		toW.Close()
 		fromR.Close()
 		var se *coproc.StartError
+		if errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) {
+			// pipecat's own descriptor limit, not the command's fault.
+			var errno unix.Errno
+			errors.As(err, &errno)
+			return cli.Fail(argv[0], fmt.Errorf("cannot start it: %w", errno), "")
+		}
 		if errors.As(err, &se) {
 			return &cli.Error{Code: se.Status, Object: se.Name, Err: errors.New(se.Msg())}
 		}
 		return cli.Fail(argv[0], err, "")
 	}
 	name := argv[0]
+	// However the run ends, the command does not outlive it: a second
+	// signal, or cli.Main's watchdog, kills it before pipecat exits.
+	defer env.Cleanup(p.Kill)()
 	// Pass SIGINT and SIGTERM on; the command decides how to end, and its
-	// output keeps flowing until it does.
+	// output keeps flowing until it does, for stopGrace. Then pipecat
+	// stops waiting: it abandons the output it could not deliver and
+	// kills the command if it is still there.
+	drainCtx, stopDrain := context.WithCancel(context.Background())
+	defer stopDrain()
+	var abandoned atomic.Bool
+	var giveUp *time.Timer
+	var giveUpMu sync.Mutex
 	stopFwd := context.AfterFunc(ctx, func() {
 		var sig *cli.SignalError
 		if errors.As(context.Cause(ctx), &sig) {
 			p.Signal(sig.Sig)
 		}
+		giveUpMu.Lock()
+		giveUp = time.AfterFunc(stopGrace, func() {
+			abandoned.Store(true)
+			stopDrain()
+			p.Kill()
+		})
+		giveUpMu.Unlock()
 	})
-	defer stopFwd()
+	defer func() {
+		stopFwd()
+		giveUpMu.Lock()
+		if giveUp != nil {
+			giveUp.Stop()
+		}
+		giveUpMu.Unlock()
+	}()
 
 	mIn := meter.New(env.Tool, nil, false)
 	mOut := meter.New(env.Tool, env.Stderr, o.Progress)
@@ -194,13 +232,18 @@ func coprocess(ctx context.Context, env *cli.Env, o *options, argv []string) err
 	// The command -> our output, until every holder of its standard
 	// output has closed it. If our output is gone, closing the pipe makes
 	// the command's next write fail as it would in a shell pipeline.
-	_, drainErr := relay.Copy(context.Background(), out.fd, int(fromR.Fd()), mOut)
+	_, drainErr := relay.Copy(drainCtx, out.fd, int(fromR.Fd()), mOut)
 	fromR.Close()
 	status, sig, werr := p.Wait()
 	mOut.Stop()
 	// The command is gone: stop waiting for input it will never read.
 	stopFeed()
 	wg.Wait()
+	if abandoned.Load() {
+		// Stopped by a signal with output undelivered, or the command
+		// outstayed it: 128+N of the signal.
+		return context.Cause(ctx)
+	}
 	if werr != nil {
 		return cli.Fail(name, werr, "")
 	}

@@ -123,6 +123,10 @@ func (p *Proc) PID() int { return p.cmd.Process.Pid }
 // Signal sends sig to the coprocess (nothing once it has been waited for).
 func (p *Proc) Signal(sig os.Signal) { p.cmd.Process.Signal(sig) }
 
+// Kill ends the coprocess with SIGKILL (nothing once it has been waited
+// for). It is safe to call while another goroutine waits.
+func (p *Proc) Kill() { p.cmd.Process.Kill() }
+
 // Wait waits for the coprocess to end and returns its status as a shell
 // reports it: the exit code, or 128+N for death by signal N. signaled
 // tells which.

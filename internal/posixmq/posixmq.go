@@ -7,7 +7,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -65,10 +64,6 @@ func Unlink(name string) error {
 	}
 	return nil
 }
-
-// Deadline converts an absolute time to the CLOCK_REALTIME timespec the
-// timed calls take.
-func Deadline(t time.Time) unix.Timespec { return unix.NsecToTimespec(t.UnixNano()) }
 
 // Now is a deadline already past: the timed calls given &Now never block
 // (and are made without telling the scheduler).

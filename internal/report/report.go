@@ -234,11 +234,21 @@ func lookup(file string, id uint32) string {
 
 // Idle is the "idle" field every tool's --stat and --list show: how long
 // an object has gone unused, in whole seconds (JSON: a number; never
-// used, or unknown: null, shown as "unknown").
+// used, or unknown: null, shown as "unknown"); people see two units at
+// most: 42s, 5m07s, 3h05m, 2d4h.
 func Idle(d time.Duration) Field {
 	if d < 0 || d == time.Duration(1<<63-1) {
 		return Field{Name: "idle", Value: nil, Text: "unknown"}
 	}
-	d = d.Truncate(time.Second)
-	return Field{Name: "idle", Value: int64(d / time.Second), Text: d.String()}
+	s := int64(d / time.Second)
+	text := fmt.Sprintf("%dd%dh", s/86400, s%86400/3600)
+	switch {
+	case s < 60:
+		text = fmt.Sprintf("%ds", s)
+	case s < 3600:
+		text = fmt.Sprintf("%dm%02ds", s/60, s%60)
+	case s < 86400:
+		text = fmt.Sprintf("%dh%02dm", s/3600, s%3600/60)
+	}
+	return Field{Name: "idle", Value: s, Text: text}
 }

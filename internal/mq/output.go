@@ -1,28 +1,29 @@
-package main
+package mq
 
 import (
 	"context"
 	"fmt"
 	"io"
-	"strconv"
 	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/ipcats/ipcats/internal/meter"
+	"github.com/ipcats/ipcats/internal/pipeout"
 	"github.com/ipcats/ipcats/internal/relay"
 )
 
-// output holds the messages -r has taken off the queue until standard
+// Output holds the messages -r has taken off the queue until standard
 // output takes them, and knows at every moment which of them it has
 // delivered: a message counts (for -v, --progress and the report of what
 // was lost) only once its last byte, terminator included, was written.
-// It holds at most about one pipe's worth (holdMax) of taken-but-unwritten
+// It holds at most about one pipe's worth (HoldMax) of taken-but-unwritten
 // messages, so a reader whose consumer stalls keeps the rest in the queue.
-type output struct {
+type Output struct {
 	fd   int // standard output
 	wfd  int // what writes go to: fd, or a non-blocking twin of it
+	pw   *pipeout.Writer
 	send bool
 	term []byte
 	m    *meter.Meter
@@ -43,48 +44,40 @@ type held struct {
 	size       int
 }
 
-// holdMax is the most taken-but-unwritten output mqcat keeps: the default
+// HoldMax is the most taken-but-unwritten output mqcat keeps: the default
 // capacity of a pipe. A single message longer than that is held alone.
-const holdMax = 64 << 10
+const HoldMax = 64 << 10
 
-// finalFlush bounds the last attempt, after SIGINT or SIGTERM, to write
+// FinalFlush bounds the last attempt, after SIGINT or SIGTERM, to write
 // what was taken: well inside cli.StopGrace, after which the process
 // exits regardless.
-const finalFlush = 200 * time.Millisecond
+const FinalFlush = 200 * time.Millisecond
 
-func newOutput(fd int, term []byte, m *meter.Meter) *output {
-	o := &output{fd: fd, wfd: fd, term: term, m: m, buf: make([]byte, 0, holdMax+8<<10)}
-	// A write(2) blocked on a full pipe cannot be interrupted, and the
-	// pipe's free room in bytes does not tell whether a write fits (its
-	// capacity is counted in pages, which writes fill only in part). So
-	// writes to a pipe go through a non-blocking file description of our
-	// own, opened anew (O_NONBLOCK on standard output itself would change
-	// it for every process that shares it); writes to a socket use
-	// MSG_DONTWAIT.
+// NewOutput holds messages for fd, each followed by term unless Add
+// says otherwise, counting delivered ones on m. Close releases it.
+func NewOutput(fd int, term []byte, m *meter.Meter) *Output {
+	// A write(2) blocked on a full pipe cannot be interrupted, so writes
+	// to a pipe go through pipeout's non-blocking file description of its
+	// own (or, where that cannot be had, are bounded by the pipe's free
+	// room); writes to a socket use MSG_DONTWAIT. pipeout's own waits are
+	// not used: each Flush waits with its own context.
+	pw := pipeout.New(context.Background(), fd)
+	o := &Output{fd: fd, wfd: pw.Fd(), pw: pw, term: term, m: m, buf: make([]byte, 0, HoldMax+8<<10)}
 	var st unix.Stat_t
-	if unix.Fstat(fd, &st) == nil {
-		switch st.Mode & unix.S_IFMT {
-		case unix.S_IFIFO:
-			if nfd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(fd), unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0); err == nil {
-				o.wfd = nfd
-			}
-		case unix.S_IFSOCK:
-			o.send = true
-		}
+	if unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFSOCK {
+		o.send = true
 	}
 	return o
 }
 
-// close releases the non-blocking twin of standard output.
-func (o *output) close() {
-	if o.wfd != o.fd {
-		unix.Close(o.wfd)
-		o.wfd = o.fd
-	}
+// Close releases the non-blocking twin of standard output.
+func (o *Output) Close() {
+	o.pw.Close()
+	o.wfd = o.fd
 }
 
 // write is one write(2) of b that does not block on a pipe or a socket.
-func (o *output) write(b []byte) (int, error) {
+func (o *Output) write(b []byte) (int, error) {
 	if o.send {
 		n, err := unix.SendmsgN(o.wfd, b, nil, nil, unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL)
 		if err != unix.ENOTSOCK && err != unix.EOPNOTSUPP && err != unix.EDESTADDRREQ {
@@ -102,9 +95,9 @@ func (o *output) write(b []byte) (int, error) {
 	return n, err
 }
 
-// add appends one message's rendering (payload and terminator, or a JSON
+// Add appends one message's rendering (payload and terminator, or a JSON
 // line) carrying size payload bytes.
-func (o *output) add(rendering []byte, term bool, size int) {
+func (o *Output) Add(rendering []byte, term bool, size int) {
 	o.mu.Lock()
 	if o.done == len(o.buf) {
 		o.buf, o.done = o.buf[:0], 0
@@ -118,23 +111,23 @@ func (o *output) add(rendering []byte, term bool, size int) {
 	o.mu.Unlock()
 }
 
-// pending is how many bytes wait to be written.
-func (o *output) pending() int {
+// Pending is how many bytes wait to be written.
+func (o *Output) Pending() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return len(o.buf) - o.done
 }
 
-// roomFor tells whether a message of up to max bytes may be taken without
-// writing first: what is held stays within holdMax.
-func (o *output) roomFor(max int) bool {
-	p := o.pending()
-	return p == 0 || p+max+len(o.term) <= holdMax
+// RoomFor tells whether a message of up to max bytes may be taken without
+// writing first: what is held stays within HoldMax.
+func (o *Output) RoomFor(max int) bool {
+	p := o.Pending()
+	return p == 0 || p+max+len(o.term) <= HoldMax
 }
 
-// flush writes what is held, waiting for standard output to take it until
+// Flush writes what is held, waiting for standard output to take it until
 // ctx is done (a signal, a closed output, or the final flush's bound).
-func (o *output) flush(ctx context.Context) error {
+func (o *Output) Flush(ctx context.Context) error {
 	var w *relay.Waiter
 	defer func() {
 		if w != nil {
@@ -152,7 +145,7 @@ func (o *output) flush(ctx context.Context) error {
 			o.mu.Unlock()
 			return nil
 		}
-		if r, ok := pipeRoom(o.wfd); ok && o.wfd == o.fd {
+		if r := o.pw.Limit(len(b)); r < len(b) {
 			if r == 0 {
 				o.mu.Unlock()
 				if w == nil {
@@ -196,7 +189,7 @@ func (o *output) flush(ctx context.Context) error {
 
 // wrote counts n more bytes written, and the messages they completed.
 // The caller holds o.mu.
-func (o *output) wrote(n int) {
+func (o *Output) wrote(n int) {
 	o.done += n
 	k := 0
 	for k < len(o.held) && o.held[k].end <= o.done {
@@ -209,7 +202,7 @@ func (o *output) wrote(n int) {
 
 // lost describes the messages taken and not delivered, or "" when there
 // are none. The caller holds o.mu.
-func (o *output) lost() string {
+func (o *Output) lost() string {
 	n := len(o.held)
 	if n == 0 {
 		return ""
@@ -228,10 +221,10 @@ func (o *output) lost() string {
 	return s
 }
 
-// report says on standard error, once, what was taken and not delivered,
+// Report says on standard error, once, what was taken and not delivered,
 // why (cause), and how many were delivered. It waits up to wait for a
 // write in flight to be counted. It returns whether it said anything.
-func (o *output) report(warn func(string), obj, cause string, wait time.Duration) bool {
+func (o *Output) Report(warn func(string), obj, cause string, wait time.Duration) bool {
 	o.mu.Lock()
 	for end := time.Now().Add(wait); o.busy && time.Now().Before(end); {
 		o.mu.Unlock()
@@ -258,17 +251,10 @@ func wasWere(n int64) string {
 	return "were"
 }
 
-// pipeRoom is how many bytes a write to fd takes now without blocking,
-// when fd is a pipe: its capacity less what is queued in it. ok is false
-// for anything else (a file, a terminal, a socket).
-func pipeRoom(fd int) (n int, ok bool) {
-	c, err := unix.FcntlInt(uintptr(fd), unix.F_GETPIPE_SZ, 0)
-	if err != nil {
-		return 0, false
+// plural is "1 byte" or "n bytes".
+func plural[N int | int64 | uint64](n N, unit string) string {
+	if n == 1 {
+		return "1 " + unit
 	}
-	q, err := unix.IoctlGetInt(fd, unix.TIOCINQ)
-	if err != nil {
-		return 0, false
-	}
-	return max(c-q, 0), true
+	return fmt.Sprintf("%d %ss", n, unit)
 }

@@ -1,4 +1,4 @@
-package main
+package mq
 
 import (
 	"fmt"
@@ -101,9 +101,12 @@ func waiting() (map[int][]report.Record, error) {
 
 // sysvStale applies our rule: nobody waits on the queue, neither its
 // last sender nor its last receiver is alive (or there never was one),
-// and nothing was sent, received or changed for --idle.
-func sysvStale(o *options, now time.Time, ds *sysvipc.MsqidDS, waiters []report.Record) bool {
-	return len(waiters) == 0 && !procfs.Alive(int(ds.Lspid)) && !procfs.Alive(int(ds.Lrpid)) && o.Idle.Stale(now, sysvTimes(ds)...)
+// and nothing was sent, received or changed for --idle. The kernel keeps
+// those times in whole seconds, so a use may have come up to a second
+// after its time reads: the idle test counts from the end of that second
+// (else a queue received from at X.9 s looks 1 s idle at X+1.0 s).
+func sysvStale(idle *cli.Idle, now time.Time, ds *sysvipc.MsqidDS, waiters []report.Record) bool {
+	return len(waiters) == 0 && !procfs.Alive(int(ds.Lspid)) && !procfs.Alive(int(ds.Lrpid)) && idle.Stale(now.Add(-time.Second+time.Nanosecond), sysvTimes(ds)...)
 }
 
 // sysvTimes are the kernel's times of a System V queue's last send,
@@ -156,43 +159,45 @@ func posixRecord(name string, fd int, st *unix.Stat_t, holders []report.Record, 
 	return r
 }
 
-func stat(env *cli.Env, o *options, name ipcname.Name, obj string) error {
+// Stat is what --stat prints of the named queue: its attributes, who
+// holds or waits on it, and whether it is stale after idle.
+func Stat(idle *cli.Idle, name ipcname.Name, obj string) (report.Record, error) {
 	name, err := name.Resolve()
 	if err != nil {
-		return cli.Fail(obj, err, "")
+		return nil, cli.Fail(obj, err, "")
 	}
-	q := &queue{name: name, obj: obj, posix: name.Kind == ipcname.POSIX}
-	if q.posix {
+	q := &Queue{Name: name, Obj: obj, POSIX: name.Kind == ipcname.POSIX}
+	if q.POSIX {
 		fd, err := posixmq.Open(name.Path, unix.O_RDONLY|unix.O_NONBLOCK, 0, nil)
 		if err == unix.EACCES {
 			fd, err = posixmq.Open(name.Path, unix.O_WRONLY|unix.O_NONBLOCK, 0, nil)
 		}
 		if err != nil {
-			return q.openErr(err)
+			return nil, q.openErr(err)
 		}
 		defer unix.Close(fd)
 		var st unix.Stat_t
 		if err := unix.Fstat(fd, &st); err != nil {
-			return cli.Fail(obj, err, "")
+			return nil, cli.Fail(obj, err, "")
 		}
 		holders, listed, err := posixHolders()
 		if err != nil {
-			return cli.Fail(obj, err, "")
+			return nil, cli.Fail(obj, err, "")
 		}
 		h := dropSelf(holders[devIno{st.Dev, st.Ino}]) // our own look does not hold it
 		now := time.Now()
-		stale := len(h) == 0 && o.Idle.Stale(now, posixTimes(&st)...)
-		return cli.Output(report.Stat(env.Stdout, o.JSON, posixRecord(name.Path, fd, &st, h, listed, stale, now)))
+		stale := len(h) == 0 && idle.Stale(now, posixTimes(&st)...)
+		return posixRecord(name.Path, fd, &st, h, listed, stale, now), nil
 	}
 	id := name.ID
 	if name.Kind == ipcname.Key {
 		if id, err = sysvipc.MsgGet(name.Key, 0); err != nil {
-			return q.openErr(err)
+			return nil, q.openErr(err)
 		}
 	}
 	all, err := sysvQueues()
 	if err != nil {
-		return cli.Fail(obj, err, "")
+		return nil, cli.Fail(obj, err, "")
 	}
 	for _, sq := range all {
 		if sq.id != id {
@@ -204,13 +209,13 @@ func stat(env *cli.Env, o *options, name ipcname.Name, obj string) error {
 		}
 		ws, err := waiting()
 		if err != nil {
-			return cli.Fail(obj, err, "")
+			return nil, cli.Fail(obj, err, "")
 		}
 		w := ws[id]
 		now := time.Now()
-		return cli.Output(report.Stat(env.Stdout, o.JSON, sysvRecord(sq.key, id, &sq.ds, qbytes, sysvStale(o, now, &sq.ds, w), w, now)))
+		return sysvRecord(sq.key, id, &sq.ds, qbytes, sysvStale(idle, now, &sq.ds, w), w, now), nil
 	}
-	return q.openErr(errNotExist)
+	return nil, q.openErr(ErrNotExist)
 }
 
 type devIno struct{ dev, ino uint64 }
@@ -250,47 +255,52 @@ func posixHolders() (map[devIno][]report.Record, bool, error) {
 // listColumns are the --list columns: ipcs -q's, with the family and staleness.
 var listColumns = []string{"type", "name", "id", "mode", "owner", "messages", "bytes", "lspid", "lrpid", "idle", "stale"}
 
-// entry is one queue of --list.
-type entry struct {
-	rec   report.Record
-	stale bool
-	posix string // POSIX name, or ""
-	id    int
-	key   uint32
-	uid   uint32 // owner
-	cuid  uint32 // creator (System V)
+// Dir is where the mqueue file system is conventionally mounted: List
+// sees POSIX queues only there.
+const Dir = posixmq.Dir
+
+// Entry is one queue of --list.
+type Entry struct {
+	Rec   report.Record
+	Stale bool
+	POSIX string // POSIX name, or ""
+	ID    int
+	Key   uint32
+	UID   uint32 // owner
+	CUID  uint32 // creator (System V)
 }
 
-func entries(env *cli.Env, o *options) ([]entry, error) {
+// List is every queue of both families, each with whether it is stale
+// after idle. mounted is false when /dev/mqueue is not mounted: then no
+// POSIX queue is listed.
+func List(idle *cli.Idle) (out []Entry, mounted bool, err error) {
 	qs, err := sysvQueues()
 	if err != nil {
-		return nil, err
+		return nil, true, err
 	}
 	w, err := waiting()
 	if err != nil {
-		return nil, err
+		return nil, true, err
 	}
 	now := time.Now()
-	var out []entry
 	for _, sq := range qs {
-		stale := sysvStale(o, now, &sq.ds, w[sq.id])
+		stale := sysvStale(idle, now, &sq.ds, w[sq.id])
 		qbytes := int64(-1)
 		if ds, err := sysvipc.MsgStat(sq.id); err == nil {
 			qbytes = int64(ds.Qbytes)
 		}
-		out = append(out, entry{rec: sysvRecord(sq.key, sq.id, &sq.ds, qbytes, stale, w[sq.id], now), stale: stale, id: sq.id, key: sq.key, uid: sq.ds.Perm.Uid, cuid: sq.ds.Perm.Cuid})
+		out = append(out, Entry{Rec: sysvRecord(sq.key, sq.id, &sq.ds, qbytes, stale, w[sq.id], now), Stale: stale, ID: sq.id, Key: sq.key, UID: sq.ds.Perm.Uid, CUID: sq.ds.Perm.Cuid})
 	}
 	holders, mounted, err := posixHolders()
 	if err != nil {
-		return nil, err
+		return nil, true, err
 	}
 	if !mounted {
-		env.Warnf("POSIX queues not listed: %s is not mounted; mount it with: mount -t mqueue none %s", posixmq.Dir, posixmq.Dir)
-		return out, nil
+		return out, false, nil
 	}
 	ents, err := os.ReadDir(posixmq.Dir)
 	if err != nil {
-		return nil, err
+		return nil, true, err
 	}
 	for _, e := range ents {
 		name := "/" + e.Name()
@@ -308,10 +318,10 @@ func entries(env *cli.Env, o *options) ([]entry, error) {
 		if fd >= 0 {
 			h = dropSelf(h) // our own look at it does not hold it
 		}
-		stale := len(h) == 0 && o.Idle.Stale(now, posixTimes(&st)...)
-		out = append(out, entry{rec: posixRecord(name, fd, &st, h, true, stale, now), stale: stale, posix: name, uid: st.Uid})
+		stale := len(h) == 0 && idle.Stale(now, posixTimes(&st)...)
+		out = append(out, Entry{Rec: posixRecord(name, fd, &st, h, true, stale, now), Stale: stale, POSIX: name, UID: st.Uid})
 	}
-	return out, nil
+	return out, true, nil
 }
 
 func dropSelf(h []report.Record) []report.Record {
@@ -324,78 +334,30 @@ func dropSelf(h []report.Record) []report.Record {
 	return out
 }
 
-func list(env *cli.Env, o *options) error {
-	es, err := entries(env, o)
-	if err != nil {
-		return cli.Fail("message queues", err, "")
-	}
-	var rows []report.Record
-	for _, e := range es {
-		if o.Actions.Stale && !e.stale {
-			continue
-		}
-		r := e.rec
-		if !o.JSON {
-			// One NAME column for both families; MESSAGES and BYTES as
-			// ipcs -q's used-bytes and messages.
-			if e.posix == "" {
-				r = append(r, report.Field{Name: "name", Value: ipcname.FormatKey(e.key)},
-					report.Field{Name: "messages", Value: r.Get("qnum")}, report.Field{Name: "bytes", Value: r.Get("cbytes")})
-			} else {
-				r = append(r, report.Field{Name: "messages", Value: r.Get("curmsgs")}, report.Field{Name: "bytes", Value: r.Get("qsize")})
-			}
-		}
-		rows = append(rows, r)
-	}
-	return cli.Output(report.List(env.Stdout, o.JSON, listColumns, rows))
-}
-
-func remove(name ipcname.Name, obj string) error {
+// Remove removes the named queue.
+func Remove(name ipcname.Name, obj string) error {
 	name, err := name.Resolve()
 	if err != nil {
 		return cli.Fail(obj, err, "")
 	}
-	q := &queue{name: name, obj: obj, posix: name.Kind == ipcname.POSIX, id: name.ID}
-	if q.posix {
+	q := &Queue{Name: name, Obj: obj, POSIX: name.Kind == ipcname.POSIX, ID: name.ID}
+	if q.POSIX {
 		err = posixmq.Unlink(name.Path)
 	} else {
 		if name.Kind == ipcname.Key {
-			if q.id, err = sysvipc.MsgGet(name.Key, 0); err != nil {
+			if q.ID, err = sysvipc.MsgGet(name.Key, 0); err != nil {
 				return q.openErr(err)
 			}
 		}
-		err = sysvipc.MsgRemove(q.id)
+		err = sysvipc.MsgRemove(q.ID)
 	}
 	if err != nil {
 		if err == unix.EINVAL {
-			err = errNotExist
+			err = ErrNotExist
 		}
 		return q.openErr(err)
 	}
 	return nil
-}
-
-// removeStale removes the stale queues this user may remove (root: all;
-// others: their own), printing each as it goes.
-func removeStale(env *cli.Env, o *options) error {
-	es, err := entries(env, o)
-	if err != nil {
-		return cli.Fail("message queues", err, "")
-	}
-	var objs []cli.Stale
-	for _, e := range es {
-		if !e.stale {
-			continue
-		}
-		what, n := e.posix, ipcname.Name{Kind: ipcname.POSIX, Path: e.posix}
-		owners := []uint32{e.uid}
-		if e.posix == "" {
-			what, n = fmt.Sprintf("key %s id %d", ipcname.FormatKey(e.key), e.id), ipcname.Name{Kind: ipcname.ID, ID: e.id}
-			owners = append(owners, e.cuid)
-		}
-		objs = append(objs, cli.Stale{What: what, Owners: owners, Remove: func() error { return remove(n, what) }})
-	}
-	return env.Sweep("queues", o.DryRun, objs)
 }
 
 // scanErr says that a /proc walk stopped early: who holds or waits on a

@@ -1,0 +1,60 @@
+package scripttest
+
+import (
+	"io"
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// RoundTrips times request/reply round trips of 64 bytes through a relay
+// program (args), whose standard input and output are pipes of this
+// process: each op writes a request into its input and reads as many
+// bytes back from its output, which an echo at the far end (the
+// caller's) has sent back. It measures the delay a relay adds to each
+// message, which a bulk-throughput benchmark cannot see. The program is
+// ended (input closed) and waited for outside the timer.
+func RoundTrips(b *testing.B, args ...string) {
+	b.Helper()
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	inR.Close()
+	outW.Close()
+	defer func() {
+		inW.Close()
+		io.Copy(io.Discard, outR)
+		outR.Close()
+		cmd.Wait()
+	}()
+	req := make([]byte, 64)
+	for i := range req {
+		req[i] = 'a' + byte(i%26)
+	}
+	req[len(req)-1] = '\n'
+	got := make([]byte, len(req))
+	ping := func() {
+		if _, err := inW.Write(req); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(outR, got); err != nil {
+			b.Fatalf("%s: reading the reply: %v", args[0], err)
+		}
+	}
+	ping() // the first one waits for the far end to be up
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ping()
+	}
+	b.StopTimer()
+}
