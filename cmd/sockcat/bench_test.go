@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -222,4 +225,171 @@ func sampleHWM(stop <-chan struct{}, peak chan<- int64, pids ...int) {
 		case <-t.C:
 		}
 	}
+}
+
+// latencyRounds is how many request/reply round trips one op of a latency
+// benchmark makes; latencyMsg is each request's size.
+const (
+	latencyRounds = 1000
+	latencyMsg    = 64
+)
+
+// BenchmarkLatencyTCP times request/reply round trips through a client
+// over TCP loopback: the benchmark writes 64 bytes into the client's
+// standard input, an echo peer in this process sends them back, and the
+// benchmark reads them from the client's standard output before the next
+// request. OpenBSD nc, socat and sockcat, in that order, in the same run;
+// one op is latencyRounds round trips, ns/roundtrip is one of them, and
+// sockcat's x-nc is its time over nc's (the goal is at most 1.2).
+func BenchmarkLatencyTCP(b *testing.B) { benchLatency(b, false) }
+
+// BenchmarkLatencyUnix does the same over a Unix stream socket.
+func BenchmarkLatencyUnix(b *testing.B) { benchLatency(b, true) }
+
+func benchLatency(b *testing.B, unixSock bool) {
+	bin := scripttest.BuildTool(b, "sockcat")
+	dir := b.TempDir()
+	clients := []struct {
+		name string
+		args func(addr string) []string
+	}{
+		{"nc", func(a string) []string {
+			if unixSock {
+				return []string{"nc", "-U", a}
+			}
+			return []string{"nc", "127.0.0.1", a}
+		}},
+		{"socat", func(a string) []string {
+			if unixSock {
+				return []string{"socat", "STDIO", "UNIX-CONNECT:" + a}
+			}
+			return []string{"socat", "STDIO", "TCP:127.0.0.1:" + a}
+		}},
+		{"sockcat", func(a string) []string {
+			if unixSock {
+				return []string{bin, "-U", a}
+			}
+			return []string{bin, "127.0.0.1", a}
+		}},
+	}
+	var ncPer float64 // nc's ns per round trip, once measured
+	for _, c := range clients {
+		if _, err := exec.LookPath(c.args("x")[0]); err != nil {
+			continue // the peer is not installed; ours always is
+		}
+		b.Run(c.name, func(b *testing.B) {
+			seq++
+			per := roundTrips(b, c.args, unixSock, filepath.Join(dir, "e"+strconv.Itoa(seq)))
+			b.ReportMetric(per, "ns/roundtrip")
+			switch {
+			case c.name == "nc":
+				ncPer = per
+			case c.name == "sockcat" && ncPer > 0:
+				b.ReportMetric(per/ncPer, "x-nc")
+			}
+		})
+	}
+}
+
+// roundTrips runs one client against an echo peer and returns the mean
+// time of one round trip, in ns, over b.N ops of latencyRounds each.
+func roundTrips(b *testing.B, args func(string) []string, unixSock bool, path string) float64 {
+	b.StopTimer()
+	network, laddr := "tcp", "127.0.0.1:0"
+	if unixSock {
+		network, laddr = "unix", path
+	}
+	ln, err := net.Listen(network, laddr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	addr := path
+	if !unixSock {
+		addr = strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	}
+	echoed := make(chan error, 1)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			echoed <- err
+			return
+		}
+		defer conn.Close()
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				echoed <- nil // the client ended (EOF, or a reset at its kill)
+				return
+			}
+			if _, err := conn.Write(buf[:n]); err != nil {
+				echoed <- nil
+				return
+			}
+		}
+	}()
+
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer inW.Close()
+	defer outR.Close()
+	a := args(addr)
+	cmd := exec.Command(a[0], a[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	inR.Close()
+	outW.Close()
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+
+	msg := make([]byte, latencyMsg)
+	for i := range msg {
+		msg[i] = byte('a' + i%26)
+	}
+	got := make([]byte, latencyMsg)
+	trip := func() {
+		if _, err := inW.Write(msg); err != nil {
+			b.Fatalf("writing the request: %v", err)
+		}
+		if _, err := io.ReadFull(outR, got); err != nil {
+			b.Fatalf("reading the reply: %v", err)
+		}
+	}
+	for i := 0; i < 20; i++ { // connected, and warm
+		trip()
+	}
+	if !bytes.Equal(got, msg) {
+		b.Fatalf("reply %q; want %q", got, msg)
+	}
+	b.ResetTimer()
+	b.StartTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		for r := 0; r < latencyRounds; r++ {
+			trip()
+		}
+	}
+	el := time.Since(start)
+	b.StopTimer()
+	inW.Close()
+	select {
+	case err := <-echoed:
+		if err != nil {
+			b.Fatal(err)
+		}
+	case <-time.After(2 * time.Second):
+		// nc without -N never half-closes: the deferred kill ends it.
+	}
+	return float64(el.Nanoseconds()) / float64(b.N*latencyRounds)
 }
