@@ -130,25 +130,30 @@ func (c *copier) wait(fd int, events int16) error {
 // allowed, it reports errFallback.
 func (c *copier) splice(src, dst int, fallback bool) error {
 	first := true
+	inputReady := false // the last wait was for input, and it came
 	for {
 		n, err := unix.Splice(src, nil, dst, nil, BufSize, unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
 		switch {
 		case n > 0:
 			c.moved(int(n))
-			first = false
+			first, inputReady = false, false
 			continue
 		case err == nil: // n == 0: end of input
 			return nil
 		case err == unix.EINTR:
 			continue
 		case err == unix.EAGAIN:
-			// Either side may be the one not ready: wait for input, then for room.
-			if err := c.wait(src, unix.POLLIN); err != nil {
+			// Either side may be the one not ready. Input is the usual
+			// wait (one poll per message); only when input was ready
+			// and still nothing moved is it the output's room.
+			fd, ev := src, int16(unix.POLLIN)
+			if inputReady {
+				fd, ev = dst, unix.POLLOUT
+			}
+			if err := c.wait(fd, ev); err != nil {
 				return err
 			}
-			if err := c.wait(dst, unix.POLLOUT); err != nil {
-				return err
-			}
+			inputReady = !inputReady
 			continue
 		case first && fallback && (err == unix.EINVAL || err == unix.ENOSYS):
 			return errFallback
