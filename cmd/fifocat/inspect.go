@@ -41,20 +41,6 @@ func (f *fifo) judge(now time.Time, limit *cli.Idle) {
 
 func stTime(t unix.Timespec) time.Time { return time.Unix(t.Unix()) }
 
-// idleText renders an idle time as people read it: 42s, 5m10s, 3h20m, 2d4h.
-func idleText(d time.Duration) string {
-	s := int64(d / time.Second)
-	switch {
-	case s < 60:
-		return fmt.Sprintf("%ds", s)
-	case s < 3600:
-		return fmt.Sprintf("%dm%02ds", s/60, s%60)
-	case s < 86400:
-		return fmt.Sprintf("%dh%02dm", s/3600, s%3600/60)
-	}
-	return fmt.Sprintf("%dd%dh", s/86400, s%86400/3600)
-}
-
 func holders(hs []procfs.PipeHolder) []report.Record {
 	out := []report.Record{}
 	for _, h := range hs {
@@ -110,9 +96,9 @@ func (f *fifo) record() report.Record {
 		report.Field{Name: "writers", Value: holders(wr), Text: holderText(wr)},
 		report.Field{Name: "opening", Value: holders(f.opening), Text: holderText(f.opening)})
 	if f.st != nil {
-		r = append(r, report.Field{Name: "idle", Value: int64(f.idle / time.Second), Text: idleText(f.idle)})
+		r = append(r, report.Idle(f.idle))
 	} else {
-		r = append(r, report.Field{Name: "idle", Value: nil})
+		r = append(r, report.Idle(-1))
 	}
 	return append(r, report.Field{Name: "stale", Value: f.stale})
 }

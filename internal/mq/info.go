@@ -42,7 +42,7 @@ func sysvRecord(key uint32, id int, ds *sysvipc.MsqidDS, qbytes int64, stale boo
 		{Name: "stime", Value: unixTime(ds.Stime)},
 		{Name: "rtime", Value: unixTime(ds.Rtime)},
 		{Name: "ctime", Value: unixTime(ds.Ctime)},
-		idleField(cli.IdleFor(now, sysvTimes(ds)...)),
+		report.Idle(cli.IdleFor(now, sysvTimes(ds)...)),
 		{Name: "waiting", Value: waiters},
 		{Name: "stale", Value: stale},
 	}
@@ -123,15 +123,6 @@ func posixTimes(st *unix.Stat_t) []time.Time {
 	return []time.Time{time.Unix(st.Mtim.Unix()), time.Unix(st.Ctim.Unix())}
 }
 
-// idleField is how long a queue has gone unused, in whole seconds.
-func idleField(d time.Duration) report.Field {
-	if d == time.Duration(1<<63-1) {
-		return report.Field{Name: "idle", Value: nil, Text: "unknown"}
-	}
-	d = d.Truncate(time.Second)
-	return report.Field{Name: "idle", Value: int64(d / time.Second), Text: d.String()}
-}
-
 // posixInfo is what --stat and --list print of a POSIX queue. fd may be -1
 // when the queue could not be opened (then the attributes are unknown).
 func posixRecord(name string, fd int, st *unix.Stat_t, holders []report.Record, listed, stale bool, now time.Time) report.Record {
@@ -147,7 +138,7 @@ func posixRecord(name string, fd int, st *unix.Stat_t, holders []report.Record, 
 			report.Field{Name: "owner", Value: report.User(st.Uid)},
 			report.Field{Name: "group", Value: report.Group(st.Gid)},
 			report.Field{Name: "modified", Value: time.Unix(st.Mtim.Unix())},
-			idleField(cli.IdleFor(now, posixTimes(st)...)),
+			report.Idle(cli.IdleFor(now, posixTimes(st)...)),
 		)
 	}
 	if s, ok := posixmq.ReadStatus(name); ok {
