@@ -43,10 +43,12 @@ func build(dir string) int {
 	return 0
 }
 
-// TestStop drives every tool through a stop signal while its standard
-// output is stalled and while a transfer with --rm is under way: each
-// must exit 128+N within half a second, with --rm done and nothing left.
-func TestStop(t *testing.T) {
+// TestAllTools drives every tool through the same faults, one script per
+// tool and one per fault that all six share: a stop signal while standard
+// output is stalled and while a transfer with --rm is under way (exit
+// 128+N within half a second, --rm done, nothing left), and a tiny
+// descriptor limit (one line naming RLIMIT_NOFILE, never a crash dump).
+func TestAllTools(t *testing.T) {
 	p := scripttest.Params("testdata/script")
 	p.WorkdirRoot = t.TempDir()
 	setup := p.Setup
