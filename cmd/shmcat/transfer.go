@@ -8,16 +8,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/fault"
 	"github.com/ipcats/ipcats/internal/ipcname"
 	"github.com/ipcats/ipcats/internal/meter"
-	"github.com/ipcats/ipcats/internal/pipeout"
-	"github.com/ipcats/ipcats/internal/region"
 	"github.com/ipcats/ipcats/internal/relay"
 	"github.com/ipcats/ipcats/internal/shm"
+	win "github.com/ipcats/ipcats/internal/window"
 )
 
 // defaultCreateSize is the size -r -c gives a segment when -s is absent:
@@ -27,17 +24,7 @@ const defaultCreateSize = 4096
 // window returns the [lo, hi) byte range of a segment of size that -o and
 // -L select.
 func window(o *options, size int64, obj string) (lo, hi int64, err error) {
-	lo, hi = o.Offset.N, size
-	if lo > size {
-		return 0, 0, cli.Failf(obj, "", "offset %d is beyond the end of the %d-byte segment", lo, size)
-	}
-	if o.Length.Set {
-		if lo+o.Length.N > size {
-			return 0, 0, cli.Failf(obj, "", "window of %d bytes at offset %d runs past the end of the %d-byte segment", o.Length.N, lo, size)
-		}
-		hi = lo + o.Length.N
-	}
-	return lo, hi, nil
+	return win.Bounds(obj, "segment", o.Offset.N, o.Length.N, o.Length.Set, size)
 }
 
 // write copies standard input into the segment. Nothing is written unless
@@ -86,7 +73,7 @@ func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj
 	}
 
 	in := int(env.Stdin.Fd())
-	n := regularLeft(in) // -1 unless stdin is a regular file that says its size
+	n := win.RegularLeft(in) // -1 unless stdin is a regular file that says its size
 	if n < 0 {
 		limit := int64(-1)
 		if room >= 0 {
@@ -200,20 +187,6 @@ func sameSize(o *options, seg *shm.Segment, obj string) error {
 	return nil
 }
 
-// regularLeft is what remains to read of a regular file, or -1 for other
-// input and for files that do not know their size (/proc files say 0).
-func regularLeft(fd int) int64 {
-	var st unix.Stat_t
-	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size == 0 {
-		return -1
-	}
-	pos, err := unix.Seek(fd, 0, 1)
-	if err != nil {
-		return -1
-	}
-	return max(st.Size-pos, 0)
-}
-
 // where names the segment in -v lines: the name as given plus what the
 // kernel knows it by.
 func where(seg *shm.Segment, obj string) string {
@@ -272,16 +245,16 @@ func openForRead(ctx context.Context, o *options, name ipcname.Name, obj string)
 	}
 }
 
-// content returns the part of the window -r prints: up to the last
-// non-NUL byte (default), every byte (-a), or up to the first NUL (-z).
-func content(o *options, w []byte) []byte {
+// trim is the part of the window -r prints: up to the last non-NUL byte
+// (default), every byte (-a), or up to the first NUL (-z).
+func trim(o *options) win.Trim {
 	switch {
 	case o.All:
-		return w
+		return win.All
 	case o.CString:
-		return region.CString(w)
+		return win.ToNUL
 	}
-	return region.TrimNUL(w)
+	return win.LastNUL
 }
 
 // read copies the window to standard output, straight from the mapping.
@@ -297,99 +270,24 @@ func read(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj 
 	if err != nil {
 		return err
 	}
-	if !seg.POSIX() && seg.Mem != nil {
-		// Fault the attachment in with one call rather than one fault per
-		// page as write(2) walks it (kernels before 5.14 lack it; then the
-		// faults just happen).
-		unix.Madvise(seg.Mem, unix.MADV_POPULATE_READ)
+	src := seg.Fd() // POSIX: emit from the descriptor
+	if !seg.POSIX() {
+		src = -1
+		win.Populate(seg.Mem)
 	}
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	defer m.Stop()
 	var out []byte
-	if err := fault.Guard(func() error { out = content(o, seg.Mem[lo:hi]); return nil }); err != nil {
+	if err := fault.Guard(func() error { out = win.Content(trim(o), seg.Mem[lo:hi]); return nil }); err != nil {
 		return cli.Fail(obj, err, "")
 	}
-	if err := emit(ctx, env, seg, obj, lo, out, m); err != nil {
+	if err := win.EmitFrom(ctx, int(env.Stdout.Fd()), src, obj, lo, out, m); err != nil {
 		return err
 	}
 	if o.Verbose {
 		env.Warnf("%s", m.Summary("read", fmt.Sprintf("from %s at offset %d", where(seg, obj), lo)))
 	}
 	return nil
-}
-
-// emit writes b, a slice of the mapping starting at offset lo, to standard
-// output: for a POSIX object straight from its descriptor (splice(2) into
-// a pipe, sendfile(2) to anything else: page cache to output, no copy
-// through this process), otherwise by write(2) straight from the mapping.
-// Output that takes nothing (a pipe nobody reads) is waited for in
-// poll(2), where a signal reaches, never in a blocked write.
-func emit(ctx context.Context, env *cli.Env, seg *shm.Segment, obj string, lo int64, b []byte, m *meter.Meter) error {
-	out := int(env.Stdout.Fd())
-	if seg.POSIX() && len(b) > 0 {
-		sent, err := sendFrom(ctx, out, seg, lo, int64(len(b)), m)
-		if errors.Is(err, fault.ErrFault) {
-			return cli.Fail(obj, err, "")
-		}
-		if err != nil {
-			return err
-		}
-		b = b[sent:] // what the fast path left (it was refused): write it
-	}
-	pw := pipeout.New(ctx, out)
-	defer pw.Close()
-	err := fault.Guard(func() error { _, err := pw.Write(b); return err })
-	if errors.Is(err, fault.ErrFault) || errors.Is(err, unix.EFAULT) {
-		return cli.Fail(obj, fault.ErrFault, "")
-	}
-	if err != nil {
-		return cli.Output(err)
-	}
-	m.Add(len(b))
-	return nil
-}
-
-// sendFrom copies n bytes of the POSIX object at offset lo to out by
-// splice(2), non-blocking, when out is a pipe, else by sendfile(2). It
-// returns how many it copied: fewer than n only when the kernel refuses
-// the fast path before the end (the caller writes the rest).
-func sendFrom(ctx context.Context, out int, seg *shm.Segment, lo, n int64, m *meter.Meter) (int64, error) {
-	w := relay.NewWaiter(ctx)
-	defer w.Close()
-	pipe := relay.KindOf(out) == relay.Pipe
-	off, end := lo, lo+n
-	for off < end {
-		if err := ctx.Err(); err != nil {
-			return off - lo, err
-		}
-		want := int(min(end-off, 1<<30))
-		var k int
-		var err error
-		if pipe {
-			var k64 int64
-			k64, err = unix.Splice(seg.Fd(), &off, out, nil, want, unix.SPLICE_F_NONBLOCK)
-			k = int(k64)
-		} else {
-			k, err = unix.Sendfile(out, seg.Fd(), &off, want)
-		}
-		switch {
-		case err == unix.EINTR:
-			continue
-		case err == unix.EAGAIN:
-			if err := w.Wait(out, unix.POLLOUT); err != nil {
-				return off - lo, err
-			}
-			continue
-		case err == unix.EINVAL || err == unix.ENOSYS:
-			return off - lo, nil // no fast path to this output
-		case err != nil:
-			return off - lo, cli.Output(err)
-		case k == 0:
-			return off - lo, fault.ErrFault // the object ends before the window does
-		}
-		m.Add(k)
-	}
-	return n, nil
 }
 
 // follow prints the window now and each time it changes, like tail -f.
@@ -414,67 +312,27 @@ func follow(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, ob
 	}
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	defer m.Stop()
-	pw := pipeout.New(ctx, int(env.Stdout.Fd()))
-	defer pw.Close()
-	var prev []byte
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for first := true; ; first = false {
-		// Look at the mapping, and copy a new version out of it, only under
-		// the guard: another process may truncate a POSIX object at any
-		// moment, and then every touch of the mapping faults.
-		var cur []byte
-		changed := false
+	// Look at the mapping, and copy a new version out of it, only under
+	// the guard: another process may truncate a POSIX object at any
+	// moment, and then every touch of the mapping faults.
+	err = win.Follow(ctx, int(env.Stdout.Fd()), every, o.Nonblock, m, func() (cur []byte, _ bool, err error) {
 		if err := fault.Guard(func() error {
-			c := content(o, seg.Mem[lo:hi])
-			if changed = first || !bytes.Equal(c, prev); changed {
-				cur = append(cur, c...)
-			}
+			cur = bytes.Clone(win.Content(trim(o), seg.Mem[lo:hi]))
 			return nil
 		}); err != nil {
-			return cli.Fail(obj, err, "")
+			return nil, false, cli.Fail(obj, err, "")
 		}
-		// An empty version (all NULs) prints nothing, as tail -f prints
-		// nothing for an empty file.
-		if changed && len(cur) > 0 {
-			version := cur
-			if cur[len(cur)-1] != '\n' {
-				version = append(cur, '\n')
-			}
-			n, err := pw.Write(version)
-			m.Add(n)
-			switch {
-			case err != nil && errors.Is(err, context.DeadlineExceeded):
-				// -t ran out while the output was blocked: as below.
-			case err != nil && errors.Is(err, context.Canceled):
-				return cli.OutputGone(ctx, err)
-			case err != nil:
-				return cli.Output(err)
-			}
-		}
-		if changed {
-			prev = cur
-		}
-		stop := o.Nonblock // -n: print what is there and do not wait for changes
-		if !stop {
-			select {
-			case <-ctx.Done():
-				if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-					return cli.OutputGone(ctx, ctx.Err())
-				}
-				stop = true
-			case <-tick.C:
-			}
-		}
-		if stop {
-			if o.Verbose {
-				env.Warnf("%s", m.Summary("printed", "from "+where(seg, obj)))
-			}
-			if !m.Moved() {
-				// -t or -n ended a run that printed nothing: exit 3.
-				return cli.Nothing(obj, "segment is empty")
-			}
-			return nil
-		}
+		return cur, false, nil
+	})
+	if err != nil {
+		return err
 	}
+	if o.Verbose {
+		env.Warnf("%s", m.Summary("printed", "from "+where(seg, obj)))
+	}
+	if !m.Moved() {
+		// -t or -n ended a run that printed nothing: exit 3.
+		return cli.Nothing(obj, "segment is empty")
+	}
+	return nil
 }

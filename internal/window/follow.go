@@ -1,0 +1,69 @@
+package window
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"time"
+
+	"github.com/ipcats/ipcats/internal/cli"
+	"github.com/ipcats/ipcats/internal/meter"
+	"github.com/ipcats/ipcats/internal/relay"
+)
+
+// A Look returns the window's content now: a copy the caller owns, taken
+// under fault.Guard if it comes from a mapping. again asks for another
+// look at once (the object changed size between two calls).
+type Look func() (cur []byte, again bool, err error)
+
+// Follow prints the content look returns, now and each time it changes,
+// like tail -f, looking every interval; once (-n) stops after the first
+// look. An empty version prints nothing, as tail -f prints nothing for an
+// empty file; a version not ending in a newline gets one. It returns nil
+// when once or ctx's deadline (-t) ends the run; the caller tells
+// "printed nothing" by m. ctx should come from cli.WatchOutput, so that a
+// reader of standard output that goes ends the run at once (exit 141),
+// not at the next change.
+func Follow(ctx context.Context, out int, every time.Duration, once bool, m *meter.Meter, look Look) error {
+	var prev []byte
+	for first := true; ; {
+		cur, again, err := look()
+		if err != nil {
+			return err
+		}
+		if again {
+			continue
+		}
+		if (first || !bytes.Equal(cur, prev)) && len(cur) > 0 {
+			version := cur
+			if cur[len(cur)-1] != '\n' {
+				version = append(cur[:len(cur):len(cur)], '\n')
+			}
+			n, err := relay.Write(ctx, out, version)
+			m.Add(n)
+			switch {
+			case err == nil:
+			case errors.Is(err, context.DeadlineExceeded):
+				return nil // -t ran out while the output was blocked
+			case errors.Is(err, context.Canceled):
+				return cli.OutputGone(ctx, err)
+			default:
+				return cli.Output(err)
+			}
+		}
+		prev, first = cur, false
+		if once {
+			return nil
+		}
+		t := time.NewTimer(every)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return nil
+			}
+			return cli.OutputGone(ctx, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
