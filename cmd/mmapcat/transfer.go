@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,9 +16,9 @@ import (
 	"github.com/ipcats/ipcats/internal/fault"
 	"github.com/ipcats/ipcats/internal/mapfile"
 	"github.com/ipcats/ipcats/internal/meter"
-	"github.com/ipcats/ipcats/internal/region"
 	"github.com/ipcats/ipcats/internal/relay"
 	"github.com/ipcats/ipcats/internal/report"
+	win "github.com/ipcats/ipcats/internal/window"
 )
 
 // step is how far a streaming write maps and grows the file at a time: the
@@ -32,33 +31,10 @@ const step = 64 << 20
 // time while the data goes in.
 const windowChunk = 16 << 20
 
-// chunk is the most -r hands write(2) or vmsplice(2) at once, so that a
-// signal is noticed between chunks of a large file.
-const chunk = 1 << 20
-
 // window returns the [lo, hi) byte range of a file of size that -o and -L
 // select for reading.
 func window(o *options, size int64, path string) (lo, hi int64, err error) {
-	lo, hi = o.Offset.N, size
-	if lo > size {
-		return 0, 0, cli.Failf(path, "", "offset %d is beyond the end of the %d-byte file", lo, size)
-	}
-	if o.Length.Set {
-		if o.Length.N > size-lo {
-			return 0, 0, cli.Failf(path, "", "window of %d bytes at offset %d runs past the end of the %d-byte file", o.Length.N, lo, size)
-		}
-		hi = lo + o.Length.N
-	}
-	return lo, hi, nil
-}
-
-// faultErr reports a mapping that faulted or a read(2)/write(2) through it
-// that failed with EFAULT: the file shrank under us.
-func faultErr(path string, done, total int64, verb string) error {
-	if total >= 0 {
-		return cli.Fail(path, fault.ErrFault, fmt.Sprintf("%d of %d bytes were %s", done, total, verb))
-	}
-	return cli.Fail(path, fault.ErrFault, fmt.Sprintf("%d bytes were %s", done, verb))
+	return win.Bounds(path, "file", o.Offset.N, o.Length.N, o.Length.Set, size)
 }
 
 // headMax is how much of a piped input a streaming write collects before
@@ -210,7 +186,7 @@ func place(ctx context.Context, o *options, f *mapfile.File, written int64) erro
 // bytes written and left in the file.
 func transfer(ctx context.Context, o *options, f *mapfile.File, in int, n int64, m *meter.Meter) (int64, error) {
 	if n < 0 {
-		n = regularLeft(in)
+		n = win.RegularLeft(in)
 	}
 	if o.InPlace || o.Length.Set {
 		return writeWindow(ctx, o, f, in, n, m)
@@ -232,7 +208,7 @@ func storeErr(f *mapfile.File, need, done, total int64) error {
 		return cli.Failf(f.Path, fmt.Sprintf("%d bytes were written", done),
 			"the file system could not store a page of the mapping (out of space, or an I/O error; %s)", mapfile.SpaceLimit(f.Path))
 	}
-	return faultErr(f.Path, done, total, "written")
+	return win.FaultErr(f.Path, done, total, "written")
 }
 
 // streamStoreErr is storeErr for a streaming write, note saying what the
@@ -289,7 +265,7 @@ func stream(ctx context.Context, o *options, f *mapfile.File, in int, n int64, m
 	var stopped error // a signal that came while gathering
 	if n < 0 {
 		if relay.KindOf(in) == relay.Pipe {
-			growPipe(in) // fewer, larger reads into the mapping
+			win.GrowPipe(in) // fewer, larger reads into the mapping
 		}
 		var eof bool
 		head, eof, stopped = gatherHead(ctx, in, headMax, m)
@@ -726,20 +702,6 @@ func writeWindow(ctx context.Context, o *options, f *mapfile.File, in int, n int
 	return got, nil
 }
 
-// regularLeft is what remains to read of a regular file, or -1 for other
-// input and for files that do not know their size (/proc files say 0).
-func regularLeft(fd int) int64 {
-	var st unix.Stat_t
-	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size == 0 {
-		return -1
-	}
-	pos, err := unix.Seek(fd, 0, 1)
-	if err != nil {
-		return -1
-	}
-	return max(st.Size-pos, 0)
-}
-
 // openForRead opens the file, creating it with -c (empty, or as long as
 // the -o/-L window), or waiting for it to appear under -t.
 func openForRead(ctx context.Context, o *options, path string) (*mapfile.File, error) {
@@ -819,16 +781,16 @@ func removeOwn(f *mapfile.File) {
 	}
 }
 
-// content returns the part of the window -r prints: every byte (default),
-// up to the first NUL (-z), or up to the last non-NUL byte (--trim).
-func content(o *options, w []byte) []byte {
+// trim is the part of the window -r prints: every byte (default), up to
+// the first NUL (-z), or up to the last non-NUL byte (--trim).
+func trim(o *options) win.Trim {
 	switch {
 	case o.CString:
-		return region.CString(w)
+		return win.ToNUL
 	case o.Trim:
-		return region.TrimNUL(w)
+		return win.LastNUL
 	}
-	return w
+	return win.All
 }
 
 // read copies the window to standard output straight from the mapping
@@ -849,7 +811,7 @@ func read(ctx context.Context, env *cli.Env, o *options, path string) error {
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	defer m.Stop()
 	if size == 0 {
-		b, err := slurp(f)
+		b, err := win.Slurp(f.Fd(), f.Path)
 		if err != nil {
 			return err
 		}
@@ -857,7 +819,7 @@ func read(ctx context.Context, env *cli.Env, o *options, path string) error {
 		if err != nil {
 			return err
 		}
-		out := content(o, b[lo:hi])
+		out := win.Content(trim(o), b[lo:hi])
 		if err := relay.WriteAll(ctx, int(env.Stdout.Fd()), out); err != nil {
 			return cli.Output(err)
 		}
@@ -875,11 +837,11 @@ func read(ctx context.Context, env *cli.Env, o *options, path string) error {
 		w.Advise(unix.MADV_SEQUENTIAL)
 		out := w.Mem
 		if o.CString || o.Trim {
-			if err := fault.Guard(func() error { out = content(o, w.Mem); return nil }); err != nil {
-				return faultErr(path, 0, int64(len(w.Mem)), "printed")
+			if err := fault.Guard(func() error { out = win.Content(trim(o), w.Mem); return nil }); err != nil {
+				return win.FaultErr(path, 0, int64(len(w.Mem)), "printed")
 			}
 		}
-		if err := emit(ctx, int(env.Stdout.Fd()), path, out, m); err != nil {
+		if err := win.Emit(ctx, int(env.Stdout.Fd()), path, out, m); err != nil {
 			return err
 		}
 	}
@@ -889,143 +851,17 @@ func read(ctx context.Context, env *cli.Env, o *options, path string) error {
 	return nil
 }
 
-// preadAt reads n bytes of the file at off, fewer if the file is shorter
-// now.
-func preadAt(f *mapfile.File, off, n int64) ([]byte, error) {
-	buf := make([]byte, n)
-	got := int64(0)
-	for got < n {
-		k, err := unix.Pread(f.Fd(), buf[got:], off+got)
-		switch {
-		case err == unix.EINTR:
-			continue
-		case err != nil:
-			return nil, cli.Fail(f.Path, err, "")
-		case k == 0:
-			return buf[:got], nil
-		}
-		got += int64(k)
-	}
-	return buf, nil
-}
-
-// slurpMax bounds what is read of a file that says it is empty.
-const slurpMax = 64 << 20
-
-// slurp reads a file that reports size 0 (a /proc or /sys file) from its
-// start to its end with pread(2).
-func slurp(f *mapfile.File) ([]byte, error) {
-	buf := make([]byte, 0, 64<<10)
-	for {
-		if len(buf) == cap(buf) {
-			if len(buf) >= slurpMax {
-				return nil, cli.Failf(f.Path, "", "says it is empty but holds more than %d bytes", slurpMax)
-			}
-			buf = append(buf, make([]byte, len(buf))...)[:len(buf)]
-		}
-		n, err := unix.Pread(f.Fd(), buf[len(buf):cap(buf)], int64(len(buf)))
-		switch {
-		case err == unix.EINTR:
-			continue
-		case err != nil:
-			return nil, cli.Fail(f.Path, err, "")
-		case n == 0:
-			return buf, nil
-		}
-		buf = buf[:len(buf)+n]
-	}
-}
-
-// spliceMin is the least output that -r hands a pipe by vmsplice(2)
-// rather than write(2). Smaller windows (status records another program
-// keeps updating) are copied, so the reader sees them as they were when
-// read; large ones are not copied at all.
-const spliceMin = 1 << 20
-
-// pipeSize is what a smaller pipe on stdin (-w) or stdout (-r, large
-// output) is raised to: fewer, larger hand-overs (the unprivileged maximum).
-const pipeSize = 1 << 20
-
-// growPipe raises a pipe smaller than pipeSize to it; a refusal (the
-// per-user pipe limits) only costs speed.
-func growPipe(fd int) {
-	if cur, err := unix.FcntlInt(uintptr(fd), unix.F_GETPIPE_SZ, 0); err == nil && cur < pipeSize {
-		unix.FcntlInt(uintptr(fd), unix.F_SETPIPE_SZ, pipeSize)
-	}
-}
-
-// emit copies b, a slice of the mapping, to fd. Into a pipe, a large b is
-// handed over with vmsplice(2): the pipe takes references to the file's
-// pages, and nothing is copied until the reader reads. Otherwise write(2)
-// copies straight out of the mapping. Either way the kernel touches the
-// mapping, so a file truncated under us is EFAULT, reported as such, and
-// never SIGBUS.
-func emit(ctx context.Context, fd int, path string, b []byte, m *meter.Meter) error {
-	total := int64(len(b))
-	var done int64
-	splice := len(b) >= spliceMin && relay.KindOf(fd) == relay.Pipe
-	if splice {
-		growPipe(fd)
-	}
-	wait := relay.NewWaiter(ctx)
-	defer wait.Close()
-	for len(b) > 0 {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		var n int
-		var err error
-		if splice {
-			iov := []unix.Iovec{{Base: &b[0]}}
-			iov[0].SetLen(min(len(b), chunk))
-			n, err = unix.Vmsplice(fd, iov, unix.SPLICE_F_NONBLOCK)
-			if done == 0 && (err == unix.EINVAL || err == unix.ENOSYS || err == unix.EBADF) {
-				splice = false // not a pipe we may splice into: copy instead
-				continue
-			}
-		} else {
-			// relay.Write writes no more than a pipe has room for, after
-			// waiting for room in a way a signal ends.
-			n, err = relay.Write(ctx, fd, b[:min(len(b), chunk)])
-		}
-		if n > 0 {
-			b = b[n:]
-			done += int64(n)
-			m.Add(n)
-		}
-		switch {
-		case err == nil && n > 0:
-			continue
-		case err == unix.EINTR:
-			continue
-		case err == unix.EAGAIN:
-			// The pipe is full: wait for room, or for a signal.
-			if err := wait.Wait(fd, unix.POLLOUT); err != nil {
-				return err
-			}
-			continue
-		case errors.Is(err, unix.EFAULT):
-			return faultErr(path, done, total, "printed")
-		case ctx.Err() != nil:
-			return ctx.Err()
-		case err != nil:
-			return cli.Output(err)
-		}
-		return cli.Fail("standard output", fmt.Errorf("write accepted nothing"), "")
-	}
-	return nil
-}
-
 // follow prints the window now and each time it changes, like tail -f.
 // The file may grow or shrink meanwhile: each look re-reads its size and
 // reads the window with pread(2), so a writer that rewrites the file is
 // followed, not fatal, and the follower holds no mapping between looks
-// that would count as a mapper a shrinking -w must spare. An empty version prints nothing, as tail -f
-// prints nothing for an empty file. Between looks it watches standard
-// output: a pipe whose reader has gone ends the run at once (exit 141).
+// that would count as a mapper a shrinking -w must spare. A reader of
+// standard output that goes ends the run at once (exit 141).
 func follow(ctx context.Context, env *cli.Env, o *options, path string) error {
 	ctx, cancel := o.Wait.Deadline(ctx)
 	defer cancel()
+	ctx, stopWatch := cli.WatchOutput(ctx, int(env.Stdout.Fd()))
+	defer stopWatch()
 	f, err := openForRead(ctx, o, path)
 	if err != nil {
 		return err
@@ -1037,98 +873,36 @@ func follow(ctx context.Context, env *cli.Env, o *options, path string) error {
 	}
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	defer m.Stop()
-	out := int(env.Stdout.Fd())
-	k := relay.KindOf(out)
-	watch := k == relay.Pipe || k == relay.Socket
-	var prev []byte
-	for first := true; ; {
+	err = win.Follow(ctx, int(env.Stdout.Fd()), every, o.Nonblock, m, func() ([]byte, bool, error) {
 		size, err := f.Size()
 		if err != nil {
-			return cli.Fail(path, err, "")
+			return nil, false, cli.Fail(path, err, "")
 		}
-		var cur []byte
 		if size == 0 {
 			// Empty, or a /proc file that says so: read it.
-			b, err := slurp(f)
+			b, err := win.Slurp(f.Fd(), path)
 			if err != nil {
-				return err
+				return nil, false, err
 			}
-			lo, hi := min(o.Offset.N, int64(len(b))), int64(len(b))
-			if o.Length.Set {
-				hi = min(hi, lo+o.Length.N)
-			}
-			cur = content(o, b[lo:hi])
-		} else {
-			lo, hi := min(o.Offset.N, size), size
-			if o.Length.Set {
-				hi = min(hi, lo+o.Length.N)
-			}
-			b, err := preadAt(f, lo, hi-lo)
-			if err != nil {
-				return err
-			}
-			if int64(len(b)) < hi-lo {
-				continue // the file shrank between the size and the look
-			}
-			cur = content(o, b)
+			lo, hi := win.Clip(o.Offset.N, o.Length.N, o.Length.Set, int64(len(b)))
+			return win.Content(trim(o), b[lo:hi]), false, nil
 		}
-		if (first || !bytes.Equal(cur, prev)) && len(cur) > 0 {
-			version := cur
-			if cur[len(cur)-1] != '\n' {
-				version = append(cur[:len(cur):len(cur)], '\n')
-			}
-			if err := relay.WriteAll(ctx, out, version); err != nil {
-				return cli.Output(err)
-			}
-			m.Add(len(version))
+		lo, hi := win.Clip(o.Offset.N, o.Length.N, o.Length.Set, size)
+		b, err := win.ReadAt(f.Fd(), path, lo, hi-lo)
+		if err != nil || int64(len(b)) < hi-lo {
+			return nil, err == nil, err // shrank between the size and the look: again
 		}
-		prev, first = cur, false
-		stop := o.Nonblock // -n: print what is there and do not wait for changes
-		if !stop {
-			switch err := pause(ctx, out, watch, every); {
-			case errors.Is(err, context.DeadlineExceeded):
-				stop = true
-			case err != nil:
-				return err
-			}
-		}
-		if stop {
-			if o.Verbose {
-				env.Warnf("%s", m.Summary("printed", "from "+path))
-			}
-			if !m.Moved() {
-				// -t or -n ended a run that printed nothing: exit 3.
-				return cli.Nothing(path, "window is empty")
-			}
-			return nil
-		}
+		return win.Content(trim(o), b), false, nil
+	})
+	if err != nil {
+		return err
 	}
-}
-
-// pause waits d, or until ctx is done, or (watch) until the reader of
-// standard output has gone: the writing end of a pipe whose reader closed
-// reports POLLERR, a socket POLLHUP, as GNU tail -f notices.
-func pause(ctx context.Context, out int, watch bool, d time.Duration) error {
-	deadline := time.Now().Add(d)
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			return nil
-		}
-		if !watch {
-			select {
-			case <-ctx.Done():
-			case <-time.After(left):
-			}
-			continue
-		}
-		fds := []unix.PollFd{{Fd: int32(out)}}
-		ms := int(max(min(left, 50*time.Millisecond)/time.Millisecond, 1))
-		if n, _ := unix.Poll(fds, ms); n > 0 && fds[0].Revents&(unix.POLLERR|unix.POLLHUP) != 0 {
-			return cli.Output(unix.EPIPE)
-		}
+	if o.Verbose {
+		env.Warnf("%s", m.Summary("printed", "from "+path))
 	}
+	if !m.Moved() {
+		// -t or -n ended a run that printed nothing: exit 3.
+		return cli.Nothing(path, "window is empty")
+	}
+	return nil
 }
