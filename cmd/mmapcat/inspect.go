@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/mapfile"
@@ -33,8 +30,6 @@ func mappers(ms []procfs.Mapper) []report.Record {
 	return out
 }
 
-func timespec(ts unix.Timespec) time.Time { return time.Unix(ts.Sec, ts.Nsec) }
-
 // warnHidden says when some processes could not be inspected, so that an
 // empty mapper list is not taken for the whole truth.
 func warnHidden(env *cli.Env, sc procfs.Scan) {
@@ -46,14 +41,14 @@ func warnHidden(env *cli.Env, sc procfs.Scan) {
 // stat prints size, mode, owner, times, page-cache residency and the
 // processes that map the file.
 func stat(env *cli.Env, o *options, path string) error {
-	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
-		if errors.Is(err, unix.ENOENT) {
+	st, err := mapfile.StatPath(path, false)
+	if err != nil {
+		if errors.Is(err, mapfile.ErrNotExist) {
 			return cli.Fail(path, mapfile.ErrNotExist, "")
 		}
 		return openErr(path, err)
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+	if !st.Regular() {
 		return openErr(path, fmt.Errorf("%w (%s)", mapfile.ErrNotRegular, mapfile.TypeName(st.Mode)))
 	}
 	pages := (st.Size + mapfile.PageSize - 1) / mapfile.PageSize
@@ -95,11 +90,11 @@ func stat(env *cli.Env, o *options, path string) error {
 		{Name: "mode", Value: report.Mode(st.Mode)},
 		{Name: "owner", Value: report.User(st.Uid)},
 		{Name: "group", Value: report.Group(st.Gid)},
-		{Name: "device", Value: fmt.Sprintf("%d:%d", unix.Major(st.Dev), unix.Minor(st.Dev))},
+		{Name: "device", Value: st.Device()},
 		{Name: "inode", Value: st.Ino},
-		{Name: "accessed", Value: timespec(st.Atim)},
-		{Name: "modified", Value: timespec(st.Mtim)},
-		{Name: "changed", Value: timespec(st.Ctim)},
+		{Name: "accessed", Value: st.Accessed},
+		{Name: "modified", Value: st.Modified},
+		{Name: "changed", Value: st.Change},
 		{Name: "page_size", Value: mapfile.PageSize},
 		{Name: "pages", Value: pages},
 		resident,
@@ -133,14 +128,14 @@ func list(env *cli.Env, o *options) error {
 	rows := []report.Record{}
 	for _, f := range files {
 		size := any(nil)
-		var st unix.Stat_t
-		if !f.Deleted && unix.Stat(f.Path, &st) == nil && st.Ino == f.Ino ||
-			unix.Stat(f.MapFile, &st) == nil && st.Ino == f.Ino {
+		if st, err := mapfile.StatPath(f.Path, false); !f.Deleted && err == nil && st.Ino == f.Ino {
+			size = st.Size
+		} else if st, err := mapfile.StatPath(f.MapFile, false); err == nil && st.Ino == f.Ino {
 			size = st.Size // a deleted file through the mapping's map_files entry
 		}
 		rows = append(rows, report.Record{
 			{Name: "path", Value: f.Path},
-			{Name: "device", Value: fmt.Sprintf("%d:%d", unix.Major(f.Dev), unix.Minor(f.Dev))},
+			{Name: "device", Value: mapfile.Device(f.Dev)},
 			{Name: "inode", Value: f.Ino},
 			{Name: "size", Value: size},
 			{Name: "deleted", Value: f.Deleted},
@@ -157,14 +152,14 @@ func list(env *cli.Env, o *options) error {
 // remove unlinks path, and only if it is a regular file (a symbolic link,
 // even to a regular file, is left alone).
 func remove(env *cli.Env, o *options, path string) error {
-	var st unix.Stat_t
-	if err := unix.Lstat(path, &st); err != nil {
-		if errors.Is(err, unix.ENOENT) {
+	st, err := mapfile.StatPath(path, true)
+	if err != nil {
+		if errors.Is(err, mapfile.ErrNotExist) {
 			return cli.Fail(path, mapfile.ErrNotExist, "")
 		}
 		return openErr(path, err)
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+	if !st.Regular() {
 		return cli.Failf(path, "--rm removes regular files only", "%s; not removed", mapfile.TypeName(st.Mode))
 	}
 	if err := os.Remove(path); err != nil {

@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/fault"
 	"github.com/ipcats/ipcats/internal/mapfile"
@@ -141,12 +139,7 @@ func isDir(path string) bool {
 // notInput refuses to write a file into itself: cat's "input file is
 // output file".
 func notInput(in int, f *mapfile.File) error {
-	var a unix.Stat_t
-	b, err := f.Stat()
-	if err != nil || unix.Fstat(in, &a) != nil {
-		return nil
-	}
-	if a.Dev == b.Dev && a.Ino == b.Ino {
+	if f.SameAs(in) {
 		return cli.Failf(f.Path, "copy it elsewhere first", "standard input is this same file; nothing written")
 	}
 	return nil
@@ -173,7 +166,7 @@ func place(ctx context.Context, o *options, f *mapfile.File, written int64) erro
 		return openErr(f.Path, fmt.Errorf("%w (it appeared while mmapcat wrote); %s", err, lost))
 	}
 	defer theirs.Close()
-	if _, err := unix.Seek(f.Fd(), o.Offset.N, io.SeekStart); err != nil {
+	if err := f.SeekTo(o.Offset.N); err != nil {
 		return cli.Fail(f.Path, err, lost)
 	}
 	// The data is already in; a signal now would lose it.
@@ -227,7 +220,7 @@ func streamInputErr(err error, path, note string) error {
 	switch {
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		return err
-	case errors.Is(err, unix.EFAULT):
+	case mapfile.IsEFAULT(err):
 		return cli.Fail(path, fault.ErrFault, note)
 	}
 	return cli.Fail("standard input", err, note+" ("+path+")")
@@ -309,7 +302,7 @@ func stream(ctx context.Context, o *options, f *mapfile.File, in int, n int64, m
 		head = head[:protect]
 	} else {
 		buf := make([]byte, 64<<10)
-		k, err := readSome(ctx, in, buf)
+		k, err := win.ReadSome(ctx, in, buf)
 		if err != nil {
 			if ctx.Err() != nil {
 				return 0, ctx.Err()
@@ -497,11 +490,11 @@ func pour(ctx context.Context, o *options, f *mapfile.File, src int, head []byte
 		for i < len(w.Mem) && !eof {
 			// read(2) stores into the mapping in the kernel: a file
 			// truncated under us is EFAULT there, never SIGBUS here.
-			k, err := readSome(ctx, src, w.Mem[i:])
+			k, err := win.ReadSome(ctx, src, w.Mem[i:])
 			if err != nil {
 				w.Unmap()
 				pos = base + int64(i)
-				if errors.Is(err, unix.EFAULT) {
+				if mapfile.IsEFAULT(err) {
 					return finish(streamStoreErr(f, base+want, note(total)))
 				}
 				return finish(streamInputErr(err, f.Path, note(total)))
@@ -548,7 +541,7 @@ func gatherHead(ctx context.Context, fd int, max int, m *meter.Meter) ([]byte, b
 	buf := make([]byte, max)
 	n := 0
 	for n < max {
-		got, err := readSome(ctx, fd, buf[n:])
+		got, err := win.ReadSome(ctx, fd, buf[n:])
 		if err != nil {
 			if ctx.Err() != nil {
 				return buf[:n], false, err // what came before the signal
@@ -562,27 +555,6 @@ func gatherHead(ctx context.Context, fd int, max int, m *meter.Meter) ([]byte, b
 		m.Add(got)
 	}
 	return buf, false, nil
-}
-
-// readSome reads what is available from fd into b, waiting for input in a
-// way that a signal (ctx) can interrupt. Zero bytes and no error is the
-// end of input.
-func readSome(ctx context.Context, fd int, b []byte) (int, error) {
-	w := relay.NewWaiter(ctx)
-	defer w.Close()
-	for {
-		if err := w.Wait(fd, unix.POLLIN); err != nil {
-			return 0, err
-		}
-		n, err := unix.Read(fd, b)
-		switch {
-		case err == unix.EINTR || err == unix.EAGAIN:
-			continue
-		case err != nil:
-			return 0, err
-		}
-		return n, nil
-	}
 }
 
 // writeWindow writes the input, n bytes (-1: unknown), into a fixed
@@ -673,9 +645,9 @@ func writeWindow(ctx context.Context, o *options, f *mapfile.File, in int, n int
 			m.Add(r)
 		}
 		switch {
-		case errors.Is(err, unix.EFAULT):
+		case mapfile.IsEFAULT(err):
 			return got, storeErr(f, lo+n, got, n)
-		case errors.Is(err, unix.EIO) || errors.Is(err, unix.ENOSPC):
+		case mapfile.IsStorage(err):
 			return got, cli.Fail(f.Path, err, fmt.Sprintf("%d bytes were written", got))
 		case err != nil:
 			return got, cli.Fail("standard input", err, fmt.Sprintf("%d bytes were written to %s", got, f.Path))
@@ -695,7 +667,7 @@ func writeWindow(ctx context.Context, o *options, f *mapfile.File, in int, n int
 	}
 	if o.Sync {
 		// The zeroed range went through fallocate(2), not the mapping.
-		if err := unix.Fdatasync(f.Fd()); err != nil {
+		if err := f.Sync(); err != nil {
 			return got, cli.Fail(f.Path, err, "")
 		}
 	}
@@ -761,7 +733,7 @@ func createForRead(o *options, path string) error {
 	if created && size > 0 {
 		if err := f.Truncate(size); err != nil {
 			if !f.Unnamed() {
-				removeOwn(f)
+				f.RemoveOwn()
 			}
 			return cli.Fail(path, err, "nothing created")
 		}
@@ -770,15 +742,6 @@ func createForRead(o *options, path string) error {
 		return openErr(path, err)
 	}
 	return nil
-}
-
-// removeOwn unlinks the file f made at its path, if the path still names it.
-func removeOwn(f *mapfile.File) {
-	var st unix.Stat_t
-	mine, err := f.Stat()
-	if err == nil && unix.Lstat(f.Path, &st) == nil && st.Dev == mine.Dev && st.Ino == mine.Ino {
-		unix.Unlink(f.Path)
-	}
 }
 
 // trim is the part of the window -r prints: every byte (default), up to
@@ -834,7 +797,7 @@ func read(ctx context.Context, env *cli.Env, o *options, path string) error {
 			return cli.Fail(path, err, "")
 		}
 		defer w.Unmap()
-		w.Advise(unix.MADV_SEQUENTIAL)
+		w.AdviseSequential()
 		out := w.Mem
 		if o.CString || o.Trim {
 			if err := fault.Guard(func() error { out = win.Content(trim(o), w.Mem); return nil }); err != nil {

@@ -1,7 +1,10 @@
 package window
 
 import (
+	"context"
+
 	"github.com/ipcats/ipcats/internal/cli"
+	"github.com/ipcats/ipcats/internal/relay"
 
 	"golang.org/x/sys/unix"
 )
@@ -50,5 +53,26 @@ func Slurp(fd int, path string) ([]byte, error) {
 			return buf, nil
 		}
 		buf = buf[:len(buf)+n]
+	}
+}
+
+// ReadSome reads what is available from fd into b, waiting for input in a
+// way that a signal (ctx) can interrupt. Zero bytes and no error is the
+// end of input.
+func ReadSome(ctx context.Context, fd int, b []byte) (int, error) {
+	w := relay.NewWaiter(ctx)
+	defer w.Close()
+	for {
+		if err := w.Wait(fd, unix.POLLIN); err != nil {
+			return 0, err
+		}
+		n, err := unix.Read(fd, b)
+		switch {
+		case err == unix.EINTR || err == unix.EAGAIN:
+			continue
+		case err != nil:
+			return 0, err
+		}
+		return n, nil
 	}
 }
