@@ -12,7 +12,6 @@ import (
 	"github.com/ipcats/ipcats/internal/fault"
 	"github.com/ipcats/ipcats/internal/ipcname"
 	"github.com/ipcats/ipcats/internal/meter"
-	"github.com/ipcats/ipcats/internal/procfs"
 	"github.com/ipcats/ipcats/internal/report"
 	"github.com/ipcats/ipcats/internal/ring"
 	"github.com/ipcats/ipcats/internal/shm"
@@ -300,72 +299,6 @@ func pause(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// ringFields returns what --stat adds for a ring, or nil when the segment
-// is not one. The segment is attached read-only for the look; one too
-// small to hold a ring is not touched.
-func ringFields(name ipcname.Name, size int64) report.Record {
-	if size < ring.Size(ring.MinCapacity) {
-		return nil
-	}
-	seg, err := shm.Open(name, false)
-	if err != nil {
-		return nil
-	}
-	defer seg.Close()
-	var h ring.Header
-	if fault.Guard(func() error { h, err = ring.Validate(seg.Mem); return err }) != nil {
-		return nil
-	}
-	rec := report.Record{
-		{Name: "ring", Value: true},
-		{Name: "ring_capacity", Value: h.Capacity},
-		{Name: "ring_fill", Value: h.Fill(), Text: fmt.Sprintf("%d (%d%%)", h.Fill(), h.Fill()*100/h.Capacity)},
-		{Name: "ring_state", Value: state(h)},
-		{Name: "ring_written", Value: h.Head},
-		{Name: "ring_read", Value: h.Tail},
-	}
-	rec = append(rec, peerField("ring_writer", h.WriterPID), peerField("ring_reader", h.ReaderPID))
-	return rec
-}
-
-// state names what a ring is doing, for --stat.
-func state(h ring.Header) string {
-	f := h.Flags
-	switch {
-	case f&ring.FlagReaderClosed != 0:
-		return "closed by its reader"
-	case f&ring.FlagDone != 0 && h.WriterPID == 0:
-		return "finished"
-	case f&ring.FlagDone == 0 && f&(ring.FlagEOF|ring.FlagWriterAbort) != 0:
-		s := "ended"
-		if f&ring.FlagEOF == 0 {
-			s = "writer stopped early"
-		}
-		if h.ReaderPID == 0 {
-			return s + "; waiting for a reader to drain it"
-		}
-		return s + "; the reader is draining it"
-	case h.WriterPID != 0 && h.ReaderPID != 0:
-		return "streaming"
-	case h.WriterPID != 0:
-		return "waiting for a reader"
-	case h.ReaderPID != 0:
-		return "waiting for a writer"
-	}
-	return "idle"
-}
-
-// peerField shows a side's pid and command, or none.
-func peerField(name string, pid int32) report.Field {
-	switch {
-	case pid == 0:
-		return report.Field{Name: name, Value: nil, Text: "none"}
-	case !ring.Alive(pid):
-		return report.Field{Name: name, Value: pid, Text: fmt.Sprintf("%d (dead)", pid)}
-	}
-	return report.Field{Name: name, Value: pid, Text: fmt.Sprintf("%d (%s)", pid, procfs.Comm(int(pid)))}
-}
-
 // statRing is --stat: the segment's attributes, and the ring's when it
 // holds one. With --stream, a segment that is not a ring is an error.
 func statRing(env *cli.Env, o *options, name ipcname.Name, obj string) error {
@@ -374,7 +307,7 @@ func statRing(env *cli.Env, o *options, name ipcname.Name, obj string) error {
 		return openErr(obj, err)
 	}
 	rec := withIdle(o, time.Now(), i)
-	extra := ringFields(name, i.Size)
+	extra := ring.StatFields(name, i.Size)
 	if extra == nil && o.Stream {
 		return cli.Fail(obj, ring.ErrNotRing, "leave out --stream to see the segment")
 	}
