@@ -31,6 +31,9 @@ func window(o *options, size int64, obj string) (lo, hi int64, err error) {
 // all of the input fits: a regular file is measured first and read straight
 // into the segment; other input (a pipe, a terminal) is spooled first into
 // an anonymous memory file, at most one byte more than the room.
+//
+// (Over 80 lines: the room, the input and the segment are settled in
+// one sequence, since a segment this run makes must go again on failure.)
 func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) (err error) {
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	defer m.Stop()

@@ -119,7 +119,8 @@ func streamInputErr(err error, path, note string) error {
 //     reserved before anything was written. A failure before that cuts
 //     the file back to its old size, which leaves it as it was.
 //
-// It returns the bytes written and left in the file.
+// It returns the bytes written and left in the file. (One function, over
+// 80 lines: the two parts share the held-back input and one undo path.)
 func stream(ctx context.Context, o *Options, f *mapfile.File, in int, n int64, m *meter.Meter) (int64, error) {
 	off := o.Offset
 	size0, err := f.Size()
@@ -313,7 +314,7 @@ func putFront(o *Options, f *mapfile.File, off int64, head []byte, spool *os.Fil
 // byte written. A file another process cuts meanwhile is never grown back:
 // cut reports it, with the file as that process left it. note says what a
 // failure left in the file. It returns the position reached and the bytes
-// written.
+// written. (Over 80 lines: reserve, map, fill and cut share one position.)
 func pour(ctx context.Context, o *Options, f *mapfile.File, src int, head []byte, pos, limit int64, m *meter.Meter, count bool, note func(total int64) string) (_, total int64, cut bool, _ error) {
 	started := false // the file has been reserved up to pos at least
 	finish := func(err error) (int64, int64, bool, error) {
@@ -442,6 +443,9 @@ func gatherHead(ctx context.Context, fd int, max int, m *meter.Meter) ([]byte, b
 // Blocks are reserved for the data only: the rest of the window is made
 // to read as zeros without filling holes (mapfile.Zero), so a sparse file
 // stays sparse. It returns the bytes written.
+//
+// (Over 80 lines: measure, reserve, copy and clear are one sequence with
+// one all-or-nothing exit.)
 func writeWindow(ctx context.Context, o *Options, f *mapfile.File, in int, n int64, m *meter.Meter) (int64, error) {
 	size, err := f.Size()
 	if err != nil {
