@@ -17,10 +17,6 @@ import (
 	"github.com/ipcats/ipcats/internal/shm"
 )
 
-// initWait is how long a side that found a ring just created by the other
-// waits for its header to be published before calling it foreign.
-const initWait = 2 * time.Second
-
 // checkStream refuses options that mean nothing with --stream.
 func checkStream(act cli.Action, o *options) error {
 	switch {
@@ -177,88 +173,40 @@ func receiveResult(err error, obj string, n int64) (ring.Outcome, error) {
 	return ring.Abort, err
 }
 
-// openRing opens the ring, creating it when absent. When two sides start
-// at once, the exclusive create lets exactly one of them make the segment
-// and write its header; the other waits for the header to be published.
+// openRing opens the ring, creating it when absent (ring.Join), and says
+// what went wrong in shmcat's words.
 func openRing(ctx context.Context, o *options, act cli.Action, name ipcname.Name, obj string) (*shm.Segment, *ring.Ring, error) {
 	capacity := int64(ring.DefaultCapacity)
 	if o.Size.Set {
 		capacity = o.Size.N
 	}
-	excl := act == cli.ActWrite && o.Excl
-	var deadline time.Time
-	for {
-		if !excl {
-			seg, err := shm.Open(name, true)
-			if err == nil {
-				r, err := ring.Attach(seg.Mem)
-				if errors.Is(err, ring.ErrUninitialised) {
-					seg.Close()
-					if deadline.IsZero() {
-						deadline = time.Now().Add(initWait)
-					}
-					if time.Now().After(deadline) {
-						return nil, nil, cli.Failf(obj, "it is not a ring; remove it with shmcat --rm, or read it without --stream",
-							"segment is all zeros where a ring header should be")
-					}
-					if err := pause(ctx, 5*time.Millisecond); err != nil {
-						return nil, nil, err
-					}
-					continue
-				}
-				if err != nil {
-					seg.Close()
-					return nil, nil, ringErr(obj, err)
-				}
-				if o.Size.Set && o.Size.N != r.Capacity() {
-					seg.Close()
-					return nil, nil, cli.Failf(obj, "leave out -s to join it", "ring holds %d bytes, not %d (-s)", r.Capacity(), o.Size.N)
-				}
-				return seg, r, nil
-			}
-			if !errors.Is(err, shm.ErrNotExist) || name.Kind == ipcname.ID {
-				return nil, nil, openErr(obj, err)
-			}
-		}
-		seg, err := shm.Create(name, ring.Size(capacity), o.Mode.Or(0o600))
-		if errors.Is(err, shm.ErrExist) && !excl {
-			continue // the other side created it first: join it
-		}
-		if err != nil {
-			return nil, nil, openErr(obj, err)
-		}
-		if err := initRing(seg, capacity, obj); err != nil {
-			seg.Close()
-			shm.Remove(name) // what a failed run made, it removes
-			return nil, nil, err
-		}
-		r, err := ring.Attach(seg.Mem)
-		if err != nil {
-			seg.Close()
-			shm.Remove(name)
-			return nil, nil, ringErr(obj, err)
-		}
-		return seg, r, nil
+	seg, r, err := ring.Join(ctx, name, capacity, o.Mode.Or(0o600), act == cli.ActWrite && o.Excl)
+	var oe *ring.OpenError
+	var ie *ring.InitError
+	var se *shm.SpaceError
+	switch {
+	case err == nil:
+	case errors.Is(err, ring.ErrNoHeader):
+		return nil, nil, cli.Failf(obj, "it is not a ring; remove it with shmcat --rm, or read it without --stream", "%v", err)
+	case errors.As(err, &oe):
+		return nil, nil, openErr(obj, oe.Err)
+	case errors.As(err, &ie) && ie.Reserve && errors.As(ie.Err, &se):
+		se.What = "a " + meter.Bytes(capacity) + " ring"
+		return nil, nil, cli.Fail(obj, se, shm.SpaceHint+", or use a smaller -s")
+	case errors.As(err, &ie) && ie.Reserve:
+		return nil, nil, cli.Fail(obj, ie.Err, "")
+	case errors.As(err, &ie):
+		return nil, nil, spaceErr(obj, ie.Err, "")
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return nil, nil, err
+	default:
+		return nil, nil, ringErr(obj, err)
 	}
-}
-
-// initRing writes the header of a ring just created. A POSIX ring is
-// first given all its pages: /dev/shm is a tmpfs, and a full one would
-// otherwise fault in the middle of the stream.
-func initRing(seg *shm.Segment, capacity int64, obj string) error {
-	if err := seg.Reserve(0, seg.Size); err != nil {
-		var se *shm.SpaceError
-		if errors.As(err, &se) {
-			se.What = "a " + meter.Bytes(capacity) + " ring"
-			return cli.Fail(obj, se, shm.SpaceHint+", or use a smaller -s")
-		}
-		return cli.Fail(obj, err, "")
+	if o.Size.Set && o.Size.N != r.Capacity() {
+		seg.Close()
+		return nil, nil, cli.Failf(obj, "leave out -s to join it", "ring holds %d bytes, not %d (-s)", r.Capacity(), o.Size.N)
 	}
-	err := fault.Guard(func() error { return ring.Init(seg.Mem, capacity) })
-	if shm.IsFault(err) {
-		err = seg.Fault()
-	}
-	return spaceErr(obj, err, "")
+	return seg, r, nil
 }
 
 // spaceErr makes err, from a write into the segment, the run's error,
@@ -288,15 +236,6 @@ func ringErr(obj string, err error) error {
 		return cli.Fail(obj, err, "remove it with shmcat --rm")
 	}
 	return cli.Fail(obj, err, "")
-}
-
-func pause(ctx context.Context, d time.Duration) error {
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(d):
-		return nil
-	}
 }
 
 // statRing is --stat: the segment's attributes, and the ring's when it
