@@ -5,8 +5,10 @@
 // the fault guard.
 //
 // Syscalls owned here: fstat(2)/lseek(2) (RegularLeft), pread(2) (ReadAt,
-// Slurp), vmsplice(2), splice(2), sendfile(2), fcntl(F_[GS]ETPIPE_SZ),
-// madvise(2) (Populate).
+// Slurp), read(2) (ReadSome, after relay.Waiter), vmsplice(2) (Emit),
+// splice(2)/sendfile(2) (EmitFrom), fcntl(F_[GS]ETPIPE_SZ) (GrowPipe),
+// madvise(MADV_POPULATE_READ) (Populate). Waits are relay.Waiter's; the
+// write(2) fallback is relay.Write or pipeout.
 package window
 
 import (
