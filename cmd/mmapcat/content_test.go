@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"testing"
+
+	win "github.com/ipcats/ipcats/internal/window"
+)
 
 func TestContent(t *testing.T) {
 	tests := []struct {
@@ -20,7 +24,7 @@ func TestContent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		o := &options{CString: tt.z, Trim: tt.trim}
-		if got := content(o, []byte(tt.in)); string(got) != tt.want {
+		if got := win.Content(trim(o), []byte(tt.in)); string(got) != tt.want {
 			t.Errorf("content(%q, -z=%v, --trim=%v) = %q; want %q", tt.in, tt.z, tt.trim, got, tt.want)
 		}
 	}

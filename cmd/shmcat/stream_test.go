@@ -6,31 +6,7 @@ import (
 
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/ipcname"
-	"github.com/ipcats/ipcats/internal/ring"
 )
-
-func TestState(t *testing.T) {
-	tests := []struct {
-		h    ring.Header
-		want string
-	}{
-		{ring.Header{}, "idle"},
-		{ring.Header{ReaderPID: 7}, "waiting for a writer"},
-		{ring.Header{WriterPID: 7}, "waiting for a reader"},
-		{ring.Header{WriterPID: 7, ReaderPID: 8}, "streaming"},
-		{ring.Header{Flags: ring.FlagEOF}, "ended; waiting for a reader to drain it"},
-		{ring.Header{Flags: ring.FlagEOF, ReaderPID: 8}, "ended; the reader is draining it"},
-		{ring.Header{Flags: ring.FlagWriterAbort}, "writer stopped early; waiting for a reader to drain it"},
-		{ring.Header{Flags: ring.FlagEOF | ring.FlagDone}, "finished"},
-		{ring.Header{Flags: ring.FlagEOF | ring.FlagDone, WriterPID: 7}, "waiting for a reader"},
-		{ring.Header{Flags: ring.FlagReaderClosed, WriterPID: 7}, "closed by its reader"},
-	}
-	for _, tt := range tests {
-		if got := state(tt.h); got != tt.want {
-			t.Errorf("state(%+v) = %q; want %q", tt.h, got, tt.want)
-		}
-	}
-}
 
 func TestCheckStream(t *testing.T) {
 	size := func(n int64) ipcname.Size { return ipcname.Size{N: n, Set: true} }
