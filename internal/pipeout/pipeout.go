@@ -12,7 +12,6 @@ package pipeout
 
 import (
 	"context"
-	"io"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -89,35 +88,8 @@ func (o *Writer) Limit(n int) int {
 func (o *Writer) Wait() error { return o.w.Wait(o.fd, unix.POLLOUT) }
 
 // Write writes all of b, waiting for room as needed; it stops early with
-// the context's error, or the write's.
+// the context's error, or the write's. It is relay.Write on Fd: on the
+// non-blocking twin a write takes what fits and never sleeps.
 func (o *Writer) Write(b []byte) (written int, err error) {
-	for len(b) > 0 {
-		if err := o.ctx.Err(); err != nil {
-			return written, err
-		}
-		k := o.Limit(len(b))
-		if k == 0 {
-			if err := o.Wait(); err != nil {
-				return written, err
-			}
-			continue
-		}
-		n, err := unix.Write(o.fd, b[:k])
-		switch {
-		case err == unix.EINTR:
-			continue
-		case err == unix.EAGAIN:
-			if err := o.Wait(); err != nil {
-				return written, err
-			}
-			continue
-		case err != nil:
-			return written, err
-		case n == 0:
-			return written, io.ErrShortWrite
-		}
-		b = b[n:]
-		written += n
-	}
-	return written, nil
+	return relay.Write(o.ctx, o.fd, b)
 }
