@@ -54,11 +54,9 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	if err := checkFlags(act, o); err != nil {
 		return err
 	}
-	if err := env.NeedFor(act); err != nil {
+	// (PATH is checked below: --list and --rm --stale take a directory.)
+	if err := env.Begin(act, "", ""); err != nil {
 		return err
-	}
-	if len(env.Args) > 0 {
-		return cli.Usagef("unexpected argument %q", env.Args[0])
 	}
 	path := o.Args.Path
 	switch act {

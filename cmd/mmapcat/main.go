@@ -77,16 +77,10 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	if act == cli.ActList && o.Args.File != "" {
 		return cli.Usagef("%q: --list takes no file", o.Args.File)
 	}
-	if err := act.Object(o.Args.File, "FILE: the file to map"); err != nil {
+	if err := env.Begin(act, o.Args.File, "FILE: the file to map"); err != nil {
 		return err
-	}
-	if len(env.Args) > 0 {
-		return cli.Usagef("unexpected argument %q", env.Args[0])
 	}
 	path := o.Args.File
-	if err := env.NeedFor(act); err != nil {
-		return err
-	}
 	switch act {
 	case cli.ActList:
 		return list(env, o)

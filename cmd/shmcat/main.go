@@ -55,16 +55,7 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	if err := checkFlags(act, o); err != nil {
 		return err
 	}
-	if err := act.Object(o.Args.Object, "KEY|/NAME: the segment to use (a System V key such as 7777, or a POSIX /name)"); err != nil {
-		return err
-	}
-	if len(env.Args) > 0 {
-		return cli.Usagef("unexpected argument %q", env.Args[0])
-	}
-	// A standard descriptor the shell closed is an error before anything
-	// is made or removed: -w would make an empty segment, -r --rm destroy
-	// one unread.
-	if err := env.NeedFor(act); err != nil {
+	if err := env.Begin(act, o.Args.Object, "KEY|/NAME: the segment to use (a System V key such as 7777, or a POSIX /name)"); err != nil {
 		return err
 	}
 	switch act {

@@ -76,3 +76,21 @@ type Creation struct {
 	Create bool `short:"c" long:"create" description:"With -r, create the object if it is absent"`
 	Excl   bool `short:"x" long:"excl" description:"With -w, fail if the object already exists"`
 }
+
+// Begin checks, in one order, what every object tool checks before it
+// acts: the object argument against the action (form describes it for
+// the message; "" when the tool checks its own), no argument left over,
+// and no closed standard descriptor that the action uses (NeedFor): a
+// closed stdin would make -w an empty object, a closed stdout would make
+// -r --rm destroy one unread.
+func (e *Env) Begin(act Action, arg, form string) error {
+	if form != "" {
+		if err := act.Object(arg, form); err != nil {
+			return err
+		}
+	}
+	if len(e.Args) > 0 {
+		return Usagef("unexpected argument %q", e.Args[0])
+	}
+	return e.NeedFor(act)
+}
