@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"io"
 	"net"
 	"os"
@@ -227,19 +226,12 @@ func sampleHWM(stop <-chan struct{}, peak chan<- int64, pids ...int) {
 	}
 }
 
-// latencyRounds is how many request/reply round trips one op of a latency
-// benchmark makes; latencyMsg is each request's size.
-const (
-	latencyRounds = 1000
-	latencyMsg    = 64
-)
-
 // BenchmarkLatencyTCP times request/reply round trips through a client
 // over TCP loopback: the benchmark writes 64 bytes into the client's
 // standard input, an echo peer in this process sends them back, and the
 // benchmark reads them from the client's standard output before the next
 // request. OpenBSD nc, socat and sockcat, in that order, in the same run;
-// one op is latencyRounds round trips, ns/roundtrip is one of them, and
+// one op is 1000 round trips of 64 bytes (scripttest.RoundTrips), ns/roundtrip is one of them, and
 // sockcat's x-nc is its time over nc's (the goal is at most 1.2).
 func BenchmarkLatencyTCP(b *testing.B) { benchLatency(b, false) }
 
@@ -280,7 +272,6 @@ func benchLatency(b *testing.B, unixSock bool) {
 		b.Run(c.name, func(b *testing.B) {
 			seq++
 			per := roundTrips(b, c.args, unixSock, filepath.Join(dir, "e"+strconv.Itoa(seq)))
-			b.ReportMetric(per, "ns/roundtrip")
 			switch {
 			case c.name == "nc":
 				ncPer = per
@@ -291,8 +282,9 @@ func benchLatency(b *testing.B, unixSock bool) {
 	}
 }
 
-// roundTrips runs one client against an echo peer and returns the mean
-// time of one round trip, in ns, over b.N ops of latencyRounds each.
+// roundTrips runs one client against an echo peer (a listener of this
+// process at path, or a loopback port) through scripttest.RoundTrips and
+// returns the mean time of one round trip, in ns.
 func roundTrips(b *testing.B, args func(string) []string, unixSock bool, path string) float64 {
 	b.StopTimer()
 	network, laddr := "tcp", "127.0.0.1:0"
@@ -308,88 +300,13 @@ func roundTrips(b *testing.B, args func(string) []string, unixSock bool, path st
 	if !unixSock {
 		addr = strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	}
-	echoed := make(chan error, 1)
 	go func() {
 		conn, err := ln.Accept()
 		if err != nil {
-			echoed <- err
 			return
 		}
 		defer conn.Close()
-		buf := make([]byte, 64<<10)
-		for {
-			n, err := conn.Read(buf)
-			if err != nil {
-				echoed <- nil // the client ended (EOF, or a reset at its kill)
-				return
-			}
-			if _, err := conn.Write(buf[:n]); err != nil {
-				echoed <- nil
-				return
-			}
-		}
+		io.Copy(conn, conn) // until the client ends (EOF, or a reset at its kill)
 	}()
-
-	inR, inW, err := os.Pipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer inW.Close()
-	defer outR.Close()
-	a := args(addr)
-	cmd := exec.Command(a[0], a[1:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, os.Stderr
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	inR.Close()
-	outW.Close()
-	defer func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	}()
-
-	msg := make([]byte, latencyMsg)
-	for i := range msg {
-		msg[i] = byte('a' + i%26)
-	}
-	got := make([]byte, latencyMsg)
-	trip := func() {
-		if _, err := inW.Write(msg); err != nil {
-			b.Fatalf("writing the request: %v", err)
-		}
-		if _, err := io.ReadFull(outR, got); err != nil {
-			b.Fatalf("reading the reply: %v", err)
-		}
-	}
-	for i := 0; i < 20; i++ { // connected, and warm
-		trip()
-	}
-	if !bytes.Equal(got, msg) {
-		b.Fatalf("reply %q; want %q", got, msg)
-	}
-	b.ResetTimer()
-	b.StartTimer()
-	start := time.Now()
-	for i := 0; i < b.N; i++ {
-		for r := 0; r < latencyRounds; r++ {
-			trip()
-		}
-	}
-	el := time.Since(start)
-	b.StopTimer()
-	inW.Close()
-	select {
-	case err := <-echoed:
-		if err != nil {
-			b.Fatal(err)
-		}
-	case <-time.After(2 * time.Second):
-		// nc without -N never half-closes: the deferred kill ends it.
-	}
-	return float64(el.Nanoseconds()) / float64(b.N*latencyRounds)
+	return scripttest.RoundTrips(b, args(addr)...)
 }

@@ -13,9 +13,11 @@ import (
 // process: each op writes a request into its input and reads as many
 // bytes back from its output, which an echo at the far end (the
 // caller's) has sent back. It measures the delay a relay adds to each
-// message, which a bulk-throughput benchmark cannot see. The program is
-// ended (input closed) and waited for outside the timer.
-func RoundTrips(b *testing.B, args ...string) {
+// message, which a bulk-throughput benchmark cannot see. It reports and
+// returns the mean ns per round trip. The program is ended outside the
+// timer: its input closed, then killed if it has not gone within 2 s (nc
+// without -N never ends at its input's end).
+func RoundTrips(b *testing.B, args ...string) float64 {
 	b.Helper()
 	inR, inW, err := os.Pipe()
 	if err != nil {
@@ -34,9 +36,11 @@ func RoundTrips(b *testing.B, args ...string) {
 	outW.Close()
 	defer func() {
 		inW.Close()
+		t := time.AfterFunc(2*time.Second, func() { cmd.Process.Kill() })
 		io.Copy(io.Discard, outR)
 		outR.Close()
 		cmd.Wait()
+		t.Stop()
 	}()
 	req := make([]byte, 64)
 	for i := range req {
@@ -52,7 +56,12 @@ func RoundTrips(b *testing.B, args ...string) {
 			b.Fatalf("%s: reading the reply: %v", args[0], err)
 		}
 	}
-	ping() // the first one waits for the far end to be up
+	for i := 0; i < 20; i++ { // the far end is up, and warm
+		ping()
+	}
+	if string(got) != string(req) {
+		b.Fatalf("%s: reply %q; want %q", args[0], got, req)
+	}
 	// An op is perOp round trips, so that make bench's -benchtime 3x
 	// still times thousands; ns/roundtrip is the figure to compare.
 	const perOp = 1000
@@ -64,5 +73,7 @@ func RoundTrips(b *testing.B, args ...string) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(time.Since(start).Nanoseconds())/float64(b.N*perOp), "ns/roundtrip")
+	per := float64(time.Since(start).Nanoseconds()) / float64(b.N*perOp)
+	b.ReportMetric(per, "ns/roundtrip")
+	return per
 }
