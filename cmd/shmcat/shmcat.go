@@ -622,35 +622,30 @@ func record(i shm.Info) report.Record {
 	for _, h := range i.Holders {
 		holders = append(holders, report.Record{{Name: "pid", Value: h.PID}, {Name: "command", Value: h.Comm, Text: "(" + h.Comm + ")"}})
 	}
-	if i.POSIX {
-		return report.Record{
-			{Name: "type", Value: "posix"},
-			{Name: "name", Value: i.Name},
-			{Name: "path", Value: shm.Dir + i.Name},
-			{Name: "size", Value: i.Size},
-			{Name: "mode", Value: report.Mode(i.Mode)},
-			{Name: "owner", Value: report.User(i.UID)},
-			{Name: "group", Value: report.Group(i.GID)},
-			{Name: "uid", Value: i.UID},
-			{Name: "gid", Value: i.GID},
-			{Name: "nattch", Value: i.Nattch},
-			{Name: "accessed", Value: i.Atime},
-			{Name: "modified", Value: i.Mtime},
-			{Name: "changed", Value: i.Ctime},
-			{Name: "holders", Value: holders},
-			{Name: "stale", Value: i.Stale},
-		}
-	}
-	return report.Record{
-		{Name: "type", Value: "sysv"},
-		{Name: "key", Value: i.Key, Text: ipcname.FormatKey(i.Key)},
-		{Name: "id", Value: i.ID},
+	// Owner and permissions, in the same words for both families.
+	perm := report.Record{
 		{Name: "size", Value: i.Size},
 		{Name: "mode", Value: report.Mode(i.Mode)},
 		{Name: "owner", Value: report.User(i.UID)},
 		{Name: "group", Value: report.Group(i.GID)},
 		{Name: "uid", Value: i.UID},
 		{Name: "gid", Value: i.GID},
+	}
+	tail := report.Record{{Name: "holders", Value: holders}, {Name: "stale", Value: i.Stale}}
+	if i.POSIX {
+		r := report.Record{{Name: "type", Value: "posix"}, {Name: "name", Value: i.Name}, {Name: "path", Value: shm.Dir + i.Name}}
+		r = append(r, perm...)
+		r = append(r, report.Record{
+			{Name: "nattch", Value: i.Nattch},
+			{Name: "accessed", Value: i.Atime},
+			{Name: "modified", Value: i.Mtime},
+			{Name: "changed", Value: i.Ctime},
+		}...)
+		return append(r, tail...)
+	}
+	r := report.Record{{Name: "type", Value: "sysv"}, {Name: "key", Value: i.Key, Text: ipcname.FormatKey(i.Key)}, {Name: "id", Value: i.ID}}
+	r = append(r, perm...)
+	r = append(r, report.Record{
 		{Name: "creator", Value: report.User(i.CUID)},
 		{Name: "creator_group", Value: report.Group(i.CGID)},
 		{Name: "cuid", Value: i.CUID},
@@ -662,9 +657,8 @@ func record(i shm.Info) report.Record {
 		{Name: "detached", Value: i.Dtime},
 		{Name: "changed", Value: i.Ctime},
 		{Name: "destroy", Value: i.Destroy},
-		{Name: "holders", Value: holders},
-		{Name: "stale", Value: i.Stale},
-	}
+	}...)
+	return append(r, tail...)
 }
 
 // listColumns are the --list columns: ipcs -m's, with the family and staleness.
