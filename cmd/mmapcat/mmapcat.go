@@ -190,12 +190,8 @@ func openForRead(ctx context.Context, o *options, path string) (*mapfile.File, e
 				return nil, err
 			}
 			continue // reopen read-only, as a reader
-		case o.Nonblock:
-			return nil, cli.Nothing(path, "no such file")
-		case !o.Timeout.Set:
-			return nil, cli.Fail(path, mapfile.ErrNotExist, "use -c to create it, or -t to wait for it")
 		}
-		if err := cli.Appear(ctx, path, "file"); err != nil {
+		if err := cli.Missing(ctx, path, "file", o.Nonblock, o.Timeout.Set, mapfile.ErrNotExist); err != nil {
 			return nil, err
 		}
 	}

@@ -239,12 +239,8 @@ func openForRead(ctx context.Context, o *options, name ipcname.Name, obj string)
 			}
 			seg.Close()
 			continue // reopen read-only, as a reader
-		case o.Nonblock:
-			return nil, cli.Nothing(obj, "no such segment")
-		case !o.Timeout.Set:
-			return nil, cli.Fail(obj, shm.ErrNotExist, "use -c to create it, or -t to wait for it")
 		}
-		if err := cli.Appear(ctx, obj, "segment"); err != nil {
+		if err := cli.Missing(ctx, obj, "segment", o.Nonblock, o.Timeout.Set, shm.ErrNotExist); err != nil {
 			return nil, err
 		}
 	}

@@ -204,6 +204,20 @@ func OneOf(flagsGiven ...any) error {
 	return nil
 }
 
+// Missing is what shmcat and mmapcat do when the object a read names is
+// not there (after -c had its chance): -n ends the run, exit 3 ("no such
+// THING"); without -t it is not found (exit 1, hinting at -c and -t);
+// with -t it pauses (Appear) before the caller looks again.
+func Missing(ctx context.Context, object, thing string, nonblock, wait bool, notExist error) error {
+	switch {
+	case nonblock:
+		return Nothing(object, "no such "+thing)
+	case !wait:
+		return Fail(object, notExist, "use -c to create it, or -t to wait for it")
+	}
+	return Appear(ctx, object, thing)
+}
+
 // Appear pauses before a tool looks again for an object that does not
 // exist yet (-t waiting for it to appear): nil after a short interval, a
 // timeout (exit 3) "waiting for the THING to appear" once -t has expired,
