@@ -113,7 +113,9 @@ type pumped struct {
 
 // Run relays until both pumps are done or one fails. The error is nil
 // (both directions ended cleanly, or Linger expired), ctx's error, ErrIdle,
-// or a *PumpError.
+// or a *PumpError. (Over 80 lines: one select owns both pumps' ends and
+// every timer, linger, idle, flush and quiet, which each end changes; cut
+// in parts, they would share all of that state through a struct.)
 func (d *Duplex) Run(ctx context.Context) (Result, error) {
 	var res Result
 	m := d.Meter
