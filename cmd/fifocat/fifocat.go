@@ -15,18 +15,6 @@ import (
 	"github.com/ipcats/ipcats/internal/report"
 )
 
-// ended turns the end of a bounded run into SPEC's rule: stopped by -t,
-// exit 0 if data moved and 3 if none did.
-func ended(ctx context.Context, err error, m *meter.Meter, path, what string) error {
-	if err != nil && fifo.Idled(ctx) {
-		if m.Moved() {
-			return nil
-		}
-		return cli.Timeout(path, what)
-	}
-	return err
-}
-
 // read copies the FIFO to standard output until the last writer closes,
 // or with -k until a signal or -t of idle time.
 func read(ctx context.Context, env *cli.Env, o *options, path string) error {
@@ -44,7 +32,7 @@ func read(ctx context.Context, env *cli.Env, o *options, path string) error {
 	}
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	defer m.Stop()
-	ctx, cancel := fifo.Watch(ctx, o.Timeout, m)
+	ctx, cancel := cli.Bound(ctx, o.Timeout, m)
 	defer cancel()
 
 	if o.Nonblock {
@@ -57,7 +45,7 @@ func read(ctx context.Context, env *cli.Env, o *options, path string) error {
 				if ctx.Err() == nil {
 					return cli.Fail(path, err, "")
 				}
-				return ended(ctx, err, m, path, "waiting for a writer")
+				return cli.Ended(ctx, err, m, path, "waiting for a writer")
 			}
 		}
 		_, err = relay.Copy(ctx, out, end.FD, m)
@@ -65,7 +53,7 @@ func read(ctx context.Context, env *cli.Env, o *options, path string) error {
 	if m.Moved() {
 		end.Touch()
 	}
-	if err = ended(ctx, err, m, path, "waiting for a writer"); err != nil {
+	if err = cli.Ended(ctx, err, m, path, "waiting for a writer"); err != nil {
 		var we *relay.WriteError
 		if errors.As(err, &we) {
 			return cli.Output(we.Err)
@@ -87,11 +75,11 @@ func read(ctx context.Context, env *cli.Env, o *options, path string) error {
 func write(ctx context.Context, env *cli.Env, o *options, path string) error {
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	defer m.Stop()
-	ctx, cancel := fifo.Watch(ctx, o.Timeout, m)
+	ctx, cancel := cli.Bound(ctx, o.Timeout, m)
 	defer cancel()
 	end, err := fifo.OpenWriter(ctx, path, o.Nonblock)
 	if err != nil {
-		return ended(ctx, openErr(path, err), m, path, "waiting for a reader")
+		return cli.Ended(ctx, openErr(path, err), m, path, "waiting for a reader")
 	}
 	defer end.Close()
 	in := int(env.Stdin.Fd())
@@ -107,7 +95,7 @@ func write(ctx context.Context, env *cli.Env, o *options, path string) error {
 	if m.Moved() {
 		end.Touch()
 	}
-	if fifo.Idled(ctx) && err != nil {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) && err != nil {
 		if !m.Moved() {
 			return cli.Timeout(path, "waiting for the reader to take data")
 		}

@@ -356,22 +356,3 @@ func TestStale(t *testing.T) {
 		t.Error("Forget left a FIFO only this process holds")
 	}
 }
-
-func TestWatch(t *testing.T) {
-	m := meter.New("test", nil, false)
-	ctx, cancel := Watch(context.Background(), cli.Duration{D: 30 * time.Millisecond, Set: true}, m)
-	defer cancel()
-	select {
-	case <-ctx.Done():
-		if !Idled(ctx) {
-			t.Errorf("cause %v; want ErrIdle", context.Cause(ctx))
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("-t 30ms did not end an idle run")
-	}
-	ctx, cancel = Watch(context.Background(), cli.Duration{}, m)
-	cancel()
-	if Idled(ctx) {
-		t.Error("no -t: stopped as idle")
-	}
-}

@@ -1,7 +1,6 @@
 package fifo
 
 import (
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -150,45 +149,13 @@ func (i *Info) Record() report.Record {
 	r = append(r,
 		report.Field{Name: "capacity", Value: capacity},
 		report.Field{Name: "queued", Value: queued},
-		report.Field{Name: "readers", Value: holders(rd), Text: holderText(rd)},
-		report.Field{Name: "writers", Value: holders(wr), Text: holderText(wr)},
-		report.Field{Name: "opening", Value: holders(i.Opening), Text: holderText(i.Opening)})
+		report.Field{Name: "readers", Value: procfs.HolderRecords(rd), Text: procfs.HolderText(rd, 0)},
+		report.Field{Name: "writers", Value: procfs.HolderRecords(wr), Text: procfs.HolderText(wr, 0)},
+		report.Field{Name: "opening", Value: procfs.HolderRecords(i.Opening), Text: procfs.HolderText(i.Opening, 0)})
 	if i.File != nil {
 		r = append(r, report.Idle(i.idle))
 	} else {
 		r = append(r, report.Idle(-1))
 	}
 	return append(r, report.Field{Name: "stale", Value: i.Stale})
-}
-
-func holders(hs []procfs.PipeHolder) []report.Record {
-	out := []report.Record{}
-	for _, h := range hs {
-		var fd any = h.FD
-		if h.FD < 0 {
-			fd = nil // blocked in open(2): no descriptor yet
-		}
-		out = append(out, report.Record{
-			{Name: "pid", Value: h.PID},
-			{Name: "command", Value: h.Comm, Text: "(" + h.Comm + ")"},
-			{Name: "fd", Value: fd},
-		})
-	}
-	return out
-}
-
-// holderText renders holders as "pid (comm)" lists, each process once.
-func holderText(hs []procfs.PipeHolder) string {
-	var parts []string
-	seen := map[int]bool{}
-	for _, h := range hs {
-		if !seen[h.PID] {
-			seen[h.PID] = true
-			parts = append(parts, fmt.Sprintf("%d (%s)", h.PID, h.Comm))
-		}
-	}
-	if len(parts) == 0 {
-		return "none"
-	}
-	return strings.Join(parts, ", ")
 }
