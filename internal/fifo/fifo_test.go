@@ -356,3 +356,33 @@ func TestStale(t *testing.T) {
 		t.Error("Forget left a FIFO only this process holds")
 	}
 }
+
+// TestOpeningTarget tells which FIFO a blocked open(2) waits on from the
+// path it passed: absolute or relative to its working directory; a path
+// that leads to no FIFO any more (removed meanwhile) counts for none.
+func TestOpeningTarget(t *testing.T) {
+	p := mkfifoT(t)
+	q := mkfifoT(t)
+	a := child(t, "/", "exec 3>"+p)
+	b := child(t, filepath.Dir(q), "exec 3<f")
+	fp, _ := Look(p)
+	fq, _ := Look(q)
+	eventually(t, "both children block opening", func() bool {
+		u := Scan(os.Getpid())
+		return len(u.Opening[fp.Key]) == 1 && len(u.Opening[fq.Key]) == 1
+	})
+	u := Scan(os.Getpid())
+	if u.Opening[fp.Key][0].PID != a.Process.Pid || u.Opening[fq.Key][0].PID != b.Process.Pid {
+		t.Errorf("openers %+v, %+v; want %d and %d", u.Opening[fp.Key], u.Opening[fq.Key], a.Process.Pid, b.Process.Pid)
+	}
+	os.Remove(p)
+	u = Scan(os.Getpid())
+	if len(u.Opening[fp.Key]) != 0 {
+		t.Errorf("a removed FIFO still has openers: %+v", u.Opening[fp.Key])
+	}
+	for _, pid := range u.Unknown {
+		if pid == a.Process.Pid {
+			t.Errorf("the opener of a removed FIFO is unknown, not opening none")
+		}
+	}
+}
