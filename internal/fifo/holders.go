@@ -30,19 +30,11 @@ type Use struct {
 // Others tells whether a process other than pid holds the FIFO or is
 // opening it.
 func (u *Use) Others(k procfs.PipeKey, pid int) bool {
+	var held []procfs.PipeHolder
 	if p := u.Pipes[k]; p != nil {
-		for _, h := range p.Holders() {
-			if h.PID != pid {
-				return true
-			}
-		}
+		held = p.Holders()
 	}
-	for _, h := range u.Opening[k] {
-		if h.PID != pid {
-			return true
-		}
-	}
-	return false
+	return len(procfs.Without(held, pid)) > 0 || len(procfs.Without(u.Opening[k], pid)) > 0
 }
 
 // Scan walks /proc. self is left out of the openers (a -w -t run that
