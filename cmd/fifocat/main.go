@@ -6,9 +6,8 @@ import (
 	"context"
 	"os"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/ipcats/ipcats/internal/cli"
+	"github.com/ipcats/ipcats/internal/fifo"
 	"github.com/ipcats/ipcats/internal/ipcname"
 )
 
@@ -72,15 +71,11 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	case cli.ActStat:
 		return stat(env, o, path)
 	case cli.ActRemove:
-		return remove(path)
+		return fifo.Remove(path)
 	}
-	created, err := prepare(o, path)
+	f, created, err := fifo.Ensure(path, o.Mode.Or(0o600), o.Excl)
 	if err != nil {
 		return err
-	}
-	var st unix.Stat_t
-	if err := unix.Lstat(path, &st); err != nil {
-		return cli.Fail(path, err, "")
 	}
 	if rmAfter {
 		// --rm with -r/-w: remove once the transfer is done, also when a
@@ -88,7 +83,7 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 		// with env, so that a second signal or the stop watchdog does it
 		// too.
 		var rmErr error
-		rm := env.Cleanup(func() { rmErr = removeSame(path, &st) })
+		rm := env.Cleanup(func() { rmErr = f.RemoveAfter() })
 		defer func() {
 			if err == nil || ctx.Err() != nil {
 				rm()
@@ -106,7 +101,7 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 		// did not ask for its removal.
 		defer func() {
 			if err != nil && ctx.Err() == nil {
-				forget(path, &st)
+				f.Forget()
 			}
 		}()
 	}
