@@ -78,20 +78,7 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 		return err
 	}
 	if rmAfter {
-		// --rm with -r/-w: remove once the transfer is done, also when a
-		// signal ended it (SPEC: clean up, then exit 128+N); registered
-		// with env, so that a second signal or the stop watchdog does it
-		// too.
-		var rmErr error
-		rm := env.Cleanup(func() { rmErr = f.RemoveAfter() })
-		defer func() {
-			if err == nil || ctx.Err() != nil {
-				rm()
-				if err == nil {
-					err = rmErr
-				}
-			}
-		}()
+		defer env.RemoveAfter(ctx, func() error { return f.RemoveAfter() })(&err)
 	}
 	if created {
 		// What a failed run created, it removes: after -n or -t found

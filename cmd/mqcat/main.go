@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -128,19 +127,7 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 		return mq.Remove(name, obj)
 	}
 	if rmAfter {
-		// --rm with -r/-w: remove once the transfer is done, also when a
-		// signal ended it (SPEC: clean up, then exit 128+N), and also
-		// when cli's watchdog or a second signal ends the process first.
-		var rerr error
-		rm := env.Cleanup(func() { rerr = mq.Remove(name, obj) })
-		defer func() {
-			if err == nil || errors.Is(err, context.Canceled) {
-				rm()
-				if rerr != nil && err == nil {
-					err = rerr
-				}
-			}
-		}()
+		defer env.RemoveAfter(ctx, func() error { return mq.Remove(name, obj) })(&err)
 	}
 	if act == cli.ActWrite {
 		return write(ctx, env, o, name, obj)
