@@ -45,24 +45,16 @@ func main() {
 }
 
 func run(ctx context.Context, env *cli.Env, o *options) (err error) {
-	acts := cli.Actions{Read: o.Read, Write: o.Write, Stat: o.Stat, List: o.List, Rm: o.Rm, Stale: o.Stale, DryRun: o.DryRun}
-	act, rmAfter, err := acts.Resolve()
-	if err != nil {
-		return err
-	}
-	if err := checkFlags(act, o); err != nil {
-		return err
-	}
-	// (PATH is checked below: --list and --rm --stale take a directory.)
-	if err := env.Begin(act, "", ""); err != nil {
-		return err
-	}
 	path := o.Args.Path
-	switch act {
-	case cli.ActList:
-		return list(env, o, path)
-	case cli.ActRemoveStale:
-		return removeStale(env, o, path)
+	// (PATH is checked below: --list and --rm --stale take a directory.)
+	act, rmAfter, done, err := env.Start(cli.Start{
+		Actions:     &cli.Actions{Read: o.Read, Write: o.Write, Stat: o.Stat, List: o.List, Rm: o.Rm, Stale: o.Stale, DryRun: o.DryRun},
+		Check:       func(act cli.Action) error { return checkFlags(act, o) },
+		List:        func() error { return list(env, o, path) },
+		RemoveStale: func() error { return removeStale(env, o, path) },
+	})
+	if done {
+		return err
 	}
 	if path == "" {
 		return cli.Usagef("missing PATH: the FIFO to use")

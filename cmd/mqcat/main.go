@@ -96,21 +96,15 @@ func main() {
 }
 
 func run(ctx context.Context, env *cli.Env, o *options) (err error) {
-	act, rmAfter, err := o.Actions.Resolve()
-	if err != nil {
+	act, rmAfter, done, err := env.Start(cli.Start{
+		Actions: &o.Actions,
+		Check:   func(act cli.Action) error { return checkFlags(act, o) },
+		Arg:     o.Args.Object, Form: "KEY|/NAME: the queue to use (a System V key such as 7777, or a POSIX /name)",
+		List:        func() error { return list(env, o) },
+		RemoveStale: func() error { return removeStale(env, o) },
+	})
+	if done {
 		return err
-	}
-	if err := checkFlags(act, o); err != nil {
-		return err
-	}
-	if err := env.Begin(act, o.Args.Object, "KEY|/NAME: the queue to use (a System V key such as 7777, or a POSIX /name)"); err != nil {
-		return err
-	}
-	switch act {
-	case cli.ActList:
-		return list(env, o)
-	case cli.ActRemoveStale:
-		return removeStale(env, o)
 	}
 	name, err := ipcname.Parse(o.Args.Object)
 	if err != nil {
