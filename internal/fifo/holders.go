@@ -161,16 +161,11 @@ func openTarget(pid int, tdir string) (procfs.PipeKey, int) {
 	if err != nil {
 		return procfs.PipeKey{}, targetUnknown
 	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
+	c, ok := procfs.ParseCall(string(b))
+	if !ok || len(c.Args) < 2 {
 		return procfs.PipeKey{}, targetNone // "running", or no system call: done opening
 	}
-	nr, err1 := strconv.ParseInt(f[0], 10, 64)
-	a0, err2 := strconv.ParseUint(f[1], 0, 64)
-	a1, err3 := strconv.ParseUint(f[2], 0, 64)
-	if err1 != nil || err2 != nil || err3 != nil {
-		return procfs.PipeKey{}, targetUnknown
-	}
+	nr, a0, a1 := c.Nr, c.Args[0], c.Args[1]
 	dirfd, ptr := int64(int32(a0)), a1
 	switch nr {
 	case unix.SYS_OPENAT, unix.SYS_OPENAT2:
