@@ -7,15 +7,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/ipcats/ipcats/internal/cli"
-	"github.com/ipcats/ipcats/internal/fault"
 	"github.com/ipcats/ipcats/internal/mapfile"
 	"github.com/ipcats/ipcats/internal/mapwrite"
 	"github.com/ipcats/ipcats/internal/meter"
 	"github.com/ipcats/ipcats/internal/procfs"
-	"github.com/ipcats/ipcats/internal/relay"
 	"github.com/ipcats/ipcats/internal/report"
 	win "github.com/ipcats/ipcats/internal/window"
 )
@@ -24,12 +21,6 @@ import (
 func wopts(o *options) *mapwrite.Options {
 	return &mapwrite.Options{Offset: o.Offset.N, Length: o.Length.N, LengthSet: o.Length.Set,
 		InPlace: o.InPlace, NoClear: o.NoClear, Sync: o.Sync, Force: o.Force}
-}
-
-// window returns the [lo, hi) byte range of a file of size that -o and -L
-// select for reading.
-func window(o *options, size int64, path string) (lo, hi int64, err error) {
-	return win.Bounds(path, "file", o.Offset.N, o.Length.N, o.Length.Set, size)
 }
 
 // write copies standard input into the file through a shared mapping.
@@ -231,130 +222,48 @@ func createForRead(o *options, path string) error {
 	return nil
 }
 
-// trim is the part of the window -r prints: every byte (default), up to
-// the first NUL (-z), or up to the last non-NUL byte (--trim).
-func trim(o *options) win.Trim {
-	switch {
-	case o.CString:
-		return win.ToNUL
-	case o.Trim:
-		return win.LastNUL
-	}
-	return win.All
+// reader is the frame of a -r or -f run: -t, --progress, -v and -i.
+func reader(env *cli.Env, o *options) *win.Run {
+	return &win.Run{Env: env, Wait: o.Wait, Progress: o.Progress, Verbose: o.Verbose, Interval: o.Interval, Offset: o.Offset.N}
 }
 
-// read copies the window to standard output straight from the mapping
-// (see emit). A file that says it is empty is read to its end with
-// read(2) instead, as cat reads it: /proc and /sys files have size 0.
+// span is the window -o and -L select; trim the part of it -r prints:
+// every byte (default), up to the first NUL (-z), or up to the last
+// non-NUL byte (--trim).
+func span(o *options) (win.Span, win.Trim) {
+	return win.Span{Offset: o.Offset.N, Length: o.Length.N, LengthSet: o.Length.Set}, win.Pick(win.All, false, o.CString, o.Trim)
+}
+
+// read copies the window to standard output straight from the mapping; a
+// file that says it is empty (/proc, /sys) is read to its end instead.
 func read(ctx context.Context, env *cli.Env, o *options, path string) error {
-	ctx, cancel := o.Wait.Deadline(ctx)
-	defer cancel()
-	f, err := openForRead(ctx, o, path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	size, err := f.Size()
-	if err != nil {
-		return cli.Fail(path, err, "")
-	}
-	m := meter.New(env.Tool, env.Stderr, o.Progress)
-	defer m.Stop()
-	if size == 0 {
-		b, err := win.Slurp(f.Fd(), f.Path)
+	return reader(env, o).Read(ctx, func(ctx context.Context) (*win.Source, error) {
+		f, err := openForRead(ctx, o, path)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		lo, hi, err := window(o, int64(len(b)), path)
-		if err != nil {
-			return err
-		}
-		out := win.Content(trim(o), b[lo:hi])
-		if err := relay.WriteAll(ctx, int(env.Stdout.Fd()), out); err != nil {
-			return cli.Output(err)
-		}
-		m.Add(len(out))
-	} else {
-		lo, hi, err := window(o, size, path)
-		if err != nil {
-			return err
-		}
-		w, err := f.Map(lo, hi-lo, false)
-		if err != nil {
-			return cli.Fail(path, err, "")
-		}
-		defer w.Unmap()
-		w.AdviseSequential()
-		out := w.Mem
-		if o.CString || o.Trim {
-			if err := fault.Guard(func() error { out = win.Content(trim(o), w.Mem); return nil }); err != nil {
-				return win.FaultErr(path, 0, int64(len(w.Mem)), "printed")
-			}
-		}
-		if err := win.Emit(ctx, int(env.Stdout.Fd()), path, out, m); err != nil {
-			return err
-		}
-	}
-	if o.Verbose {
-		env.Warnf("%s", m.Summary("read", fmt.Sprintf("from %s at offset %d", path, o.Offset.N)))
-	}
-	return nil
-}
-
-// follow prints the window now and each time it changes, like tail -f.
-// The file may grow or shrink meanwhile: each look re-reads its size and
-// reads the window with pread(2), so a writer that rewrites the file is
-// followed, not fatal, and the follower holds no mapping between looks
-// that would count as a mapper a shrinking -w must spare. A reader of
-// standard output that goes ends the run at once (exit 141).
-func follow(ctx context.Context, env *cli.Env, o *options, path string) error {
-	ctx, cancel := o.Wait.Deadline(ctx)
-	defer cancel()
-	ctx, stopWatch := cli.WatchOutput(ctx, int(env.Stdout.Fd()))
-	defer stopWatch()
-	f, err := openForRead(ctx, o, path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	every := 100 * time.Millisecond
-	if o.Interval.Set {
-		every = o.Interval.D
-	}
-	m := meter.New(env.Tool, env.Stderr, o.Progress)
-	defer m.Stop()
-	err = win.Follow(ctx, int(env.Stdout.Fd()), every, o.Nonblock, m, func() ([]byte, bool, error) {
 		size, err := f.Size()
 		if err != nil {
-			return nil, false, cli.Fail(path, err, "")
+			f.Close()
+			return nil, cli.Fail(path, err, "")
 		}
-		if size == 0 {
-			// Empty, or a /proc file that says so: read it.
-			b, err := win.Slurp(f.Fd(), path)
-			if err != nil {
-				return nil, false, err
-			}
-			lo, hi := win.Clip(o.Offset.N, o.Length.N, o.Length.Set, int64(len(b)))
-			return win.Content(trim(o), b[lo:hi]), false, nil
-		}
-		lo, hi := win.Clip(o.Offset.N, o.Length.N, o.Length.Set, size)
-		b, err := win.ReadAt(f.Fd(), path, lo, hi-lo)
-		if err != nil || int64(len(b)) < hi-lo {
-			return nil, err == nil, err // shrank between the size and the look: again
-		}
-		return win.Content(trim(o), b), false, nil
+		s, t := span(o)
+		return &win.Source{Where: path, Print: win.PrintFile(f, size, s, t), Close: func() { f.Close() }}, nil
 	})
-	if err != nil {
-		return err
-	}
-	if o.Verbose {
-		env.Warnf("%s", m.Summary("printed", "from "+path))
-	}
-	if !m.Moved() {
-		// -t or -n ended a run that printed nothing: exit 3.
-		return cli.Nothing(path, "window is empty")
-	}
-	return nil
+}
+
+// follow prints the window now and each time it changes, like tail -f,
+// reading it with pread(2) at each look (win.FileLook): the file may grow,
+// shrink or be rewritten meanwhile.
+func follow(ctx context.Context, env *cli.Env, o *options, path string) error {
+	return reader(env, o).Follow(ctx, path, "window is empty", func(ctx context.Context) (*win.Source, error) {
+		f, err := openForRead(ctx, o, path)
+		if err != nil {
+			return nil, err
+		}
+		s, t := span(o)
+		return &win.Source{Where: path, Look: win.FileLook(f, s, t), Close: func() { f.Close() }}, nil
+	})
 }
 
 // mappers turns the processes mapping a file into --stat/--list fields.

@@ -246,101 +246,52 @@ func openForRead(ctx context.Context, o *options, name ipcname.Name, obj string)
 	}
 }
 
+// reader is the frame of a -r or -f run: -t, --progress, -v and -i.
 // trim is the part of the window -r prints: up to the last non-NUL byte
 // (default), every byte (-a), or up to the first NUL (-z).
-func trim(o *options) win.Trim {
-	switch {
-	case o.All:
-		return win.All
-	case o.CString:
-		return win.ToNUL
-	}
-	return win.LastNUL
+func reader(env *cli.Env, o *options) (*win.Run, win.Trim) {
+	return &win.Run{Env: env, Wait: o.Wait, Progress: o.Progress, Verbose: o.Verbose, Interval: o.Interval, Offset: o.Offset.N},
+		win.Pick(win.LastNUL, o.All, o.CString, false)
 }
 
-// read copies the window to standard output, straight from the mapping.
+// read copies the window to standard output, straight from the mapping;
+// follow prints it now and each time it changes, like tail -f.
 func read(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) error {
-	ctx, cancel := o.Wait.Deadline(ctx)
-	defer cancel()
-	seg, err := openForRead(ctx, o, name, obj)
-	if err != nil {
-		return err
+	r, t := reader(env, o)
+	if o.Follow {
+		return r.Follow(ctx, obj, "segment is empty", func(ctx context.Context) (*win.Source, error) {
+			seg, lo, hi, err := openWindow(ctx, o, name, obj)
+			if err != nil {
+				return nil, err
+			}
+			return &win.Source{Where: where(seg, obj), Look: win.MapLook(ctx, obj, t, seg.Mem[lo:hi]), Close: func() { seg.Close() }}, nil
+		})
 	}
-	defer seg.Close()
-	lo, hi, err := window(o, seg.Size, obj)
-	if err != nil {
-		return err
-	}
-	src := seg.Fd() // POSIX: emit from the descriptor
-	if !seg.POSIX() {
-		src = -1
-		win.Populate(seg.Mem)
-	}
-	m := meter.New(env.Tool, env.Stderr, o.Progress)
-	defer m.Stop()
-	var out []byte
-	if err := fault.Guard(func() error { out = win.Content(trim(o), seg.Mem[lo:hi]); return nil }); err != nil {
-		return cli.Fail(obj, err, "")
-	}
-	if err := win.EmitFrom(ctx, int(env.Stdout.Fd()), src, obj, lo, out, m); err != nil {
-		return err
-	}
-	if o.Verbose {
-		env.Warnf("%s", m.Summary("read", fmt.Sprintf("from %s at offset %d", where(seg, obj), lo)))
-	}
-	return nil
+	return r.Read(ctx, func(ctx context.Context) (*win.Source, error) {
+		seg, lo, hi, err := openWindow(ctx, o, name, obj)
+		if err != nil {
+			return nil, err
+		}
+		fd := seg.Fd() // POSIX: emit from the descriptor
+		if !seg.POSIX() {
+			fd = -1
+		}
+		return &win.Source{Where: where(seg, obj), Print: win.PrintMapped(obj, t, seg.Mem, fd, lo, hi), Close: func() { seg.Close() }}, nil
+	})
 }
 
-// follow prints the window now and each time it changes, like tail -f.
-func follow(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) error {
-	ctx, cancel := o.Wait.Deadline(ctx)
-	defer cancel()
-	// Stop as soon as our reader goes (| head), not at the next change.
-	ctx, stopWatch := cli.WatchOutput(ctx, int(env.Stdout.Fd()))
-	defer stopWatch()
+// openWindow opens the segment to read (openForRead) and finds the window.
+func openWindow(ctx context.Context, o *options, name ipcname.Name, obj string) (*shm.Segment, int64, int64, error) {
 	seg, err := openForRead(ctx, o, name, obj)
 	if err != nil {
-		return err
+		return nil, 0, 0, err
 	}
-	defer seg.Close()
 	lo, hi, err := window(o, seg.Size, obj)
 	if err != nil {
-		return err
+		seg.Close()
+		return nil, 0, 0, err
 	}
-	every := 100 * time.Millisecond
-	if o.Interval.Set {
-		every = o.Interval.D
-	}
-	m := meter.New(env.Tool, env.Stderr, o.Progress)
-	defer m.Stop()
-	// Look at the mapping, and copy a new version out of it, only under
-	// the guard: another process may truncate a POSIX object at any
-	// moment, and then every touch of the mapping faults.
-	// Two buffers in turn: Follow keeps the previous look to compare.
-	var bufs [2][]byte
-	turn := 0
-	err = win.Follow(ctx, int(env.Stdout.Fd()), every, o.Nonblock, m, func() (cur []byte, _ bool, err error) {
-		if err := fault.Guard(func() error {
-			turn ^= 1
-			bufs[turn] = win.CopyBy(ctx, bufs[turn], win.Content(trim(o), seg.Mem[lo:hi]))
-			cur = bufs[turn]
-			return nil
-		}); err != nil {
-			return nil, false, cli.Fail(obj, err, "")
-		}
-		return cur, false, nil
-	})
-	if err != nil {
-		return err
-	}
-	if o.Verbose {
-		env.Warnf("%s", m.Summary("printed", "from "+where(seg, obj)))
-	}
-	if !m.Moved() {
-		// -t or -n ended a run that printed nothing: exit 3.
-		return cli.Nothing(obj, "segment is empty")
-	}
-	return nil
+	return seg, lo, hi, nil
 }
 
 // checkStream refuses options that mean nothing with --stream.
