@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync/atomic"
 	"time"
 
@@ -323,131 +322,100 @@ func stream(ctx context.Context, env *cli.Env, o *options, act cli.Action, rmAft
 	return err
 }
 
-func streamRing(ctx context.Context, env *cli.Env, o *options, act cli.Action, rmAfter bool, name ipcname.Name, obj string) (err error) {
+func streamRing(ctx context.Context, env *cli.Env, o *options, act cli.Action, rmAfter bool, name ipcname.Name, obj string) error {
 	seg, r, err := openRing(ctx, o, act, name, obj)
 	if err != nil {
 		return err
 	}
 	defer seg.Close()
-	role := ring.Reader
-	if act == cli.ActWrite {
-		role = ring.Writer
-	}
-	if err := r.Claim(role, int32(os.Getpid()), rmAfter); err != nil {
-		return cli.Fail(obj, err, "a ring has one writer and one reader at a time")
-	}
-	// Leaving the ring (and removing it, when --rm asked and this side is
-	// the last) is a cleanup cli runs itself if a signal finds this run
-	// stuck: the ring is never left claimed by a process that is gone.
-	var outcome atomic.Int32
-	outcome.Store(int32(ring.Abort))
-	var rmErr error
-	leave := env.Cleanup(func() {
-		fault.Guard(func() error {
-			if r.Leave(ring.Outcome(outcome.Load())) {
-				rmErr = shm.Remove(name)
-			}
-			return nil
-		})
-	})
-	defer func() {
-		leave()
-		if rmErr != nil && !errors.Is(rmErr, shm.ErrNotExist) && err == nil {
-			err = openErr(obj, rmErr)
-		}
-	}()
-
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	defer m.Stop()
-	opt := ring.Options{Nonblock: o.Nonblock, Moved: m.Add}
+	side := ring.Side{Role: ring.Reader, Remove: rmAfter, Options: ring.Options{Nonblock: o.Nonblock, Moved: m.Add}}
+	fd := int(env.Stdout.Fd())
+	if act == cli.ActWrite {
+		side.Role, fd = ring.Writer, int(env.Stdin.Fd())
+	}
 	if o.Timeout.Set {
-		opt.Idle = max(o.Timeout.D, time.Nanosecond)
+		side.Idle = max(o.Timeout.D, time.Nanosecond)
 	}
-	if role == ring.Writer {
-		start := r.Header().Head
-		n, err := r.Send(ctx, int(env.Stdin.Fd()), opt)
-		if shm.IsFault(err) {
-			err = seg.Fault() // truncated, or /dev/shm is full
-		}
-		// taken is how much of this run's input the reader has consumed.
-		taken := min(max(int64(r.Header().Tail-start), 0), n)
-		if errors.Is(err, ring.ErrIdle) && taken > 0 {
-			// SPEC: -t stopping a run that moved data exits 0; say what was left.
-			env.Warnf("%s: no room for %v; stopped with %d bytes written into the ring, %d of them read; the rest of the input was not read", obj, o.Timeout.D, n, taken)
-			return nil
-		}
-		out, err := sendResult(err, obj, n, taken)
-		outcome.Store(int32(out))
-		if err == nil && o.Verbose {
-			env.Warnf("%s", m.Summary("wrote", "into the ring "+where(seg, obj)))
-		}
-		return err
+	res, err := ring.Stream(ctx, seg, r, fd, side, env.Cleanup)
+	if err != nil {
+		return cli.Fail(obj, err, "a ring has one writer and one reader at a time")
 	}
-	n, err := r.Receive(ctx, int(env.Stdout.Fd()), opt)
-	if shm.IsFault(err) {
-		err = seg.Fault()
+	verb, what := "read", "from the ring "
+	if side.Role == ring.Writer {
+		err, verb, what = sendErr(env, o, res, obj), "wrote", "into the ring "
+	} else {
+		err = receiveErr(res.Err, obj, res.N)
 	}
-	out, err := receiveResult(err, obj, n)
-	outcome.Store(int32(out))
-	if err == nil && o.Verbose {
-		env.Warnf("%s", m.Summary("read", "from the ring "+where(seg, obj)))
+	if err == nil && o.Verbose && (side.Role == ring.Reader || res.Err == nil) {
+		env.Warnf("%s", m.Summary(verb, what+where(seg, obj)))
+	}
+	if err == nil && res.RemoveErr != nil {
+		err = openErr(obj, res.RemoveErr)
 	}
 	return err
 }
 
-// sendResult maps how a Send ended to the way the writer leaves the ring
-// and the run's error. n bytes went into the ring; the reader took taken.
-func sendResult(err error, obj string, n, taken int64) (ring.Outcome, error) {
-	delivered := fmt.Sprintf("%d bytes written into the ring, %d of them read", n, taken)
+// sendErr is the run's error for how a Send ended: res.N bytes went into
+// the ring, the reader took res.Taken.
+func sendErr(env *cli.Env, o *options, res ring.Result, obj string) error {
+	err := res.Err
+	delivered := fmt.Sprintf("%d bytes written into the ring, %d of them read", res.N, res.Taken)
 	var died *ring.PeerDiedError
 	var rerr *ring.ReadError
 	var cerr *ring.CorruptError
 	switch {
 	case err == nil:
-		return ring.Done, nil
+		return nil
+	case errors.Is(err, ring.ErrIdle) && res.Taken > 0:
+		// SPEC: -t stopping a run that moved data exits 0; say what was left.
+		env.Warnf("%s: no room for %v; stopped with %s; the rest of the input was not read", obj, o.Timeout.D, delivered)
+		return nil
 	case errors.Is(err, ring.ErrIdle):
-		return ring.Abort, cli.Timeout(obj, "waiting for a reader ("+delivered+")")
+		return cli.Timeout(obj, "waiting for a reader ("+delivered+")")
 	case errors.Is(err, ring.ErrReaderClosed):
-		return ring.Abort, cli.Failf(obj, "", "the reader closed the stream; %s", delivered)
+		return cli.Failf(obj, "", "the reader closed the stream; %s", delivered)
 	case errors.As(err, &died):
-		return ring.Abort, cli.Failf(obj, "", "%v; %s", died, delivered)
+		return cli.Failf(obj, "", "%v; %s", died, delivered)
 	case errors.As(err, &rerr):
-		return ring.Abort, cli.Failf("standard input", "", "%v; %s", cli.Message(rerr.Err), delivered)
+		return cli.Failf("standard input", "", "%v; %s", cli.Message(rerr.Err), delivered)
 	case errors.As(err, &cerr):
-		return ring.Abort, cli.Failf(obj, "remove it with shmcat --rm", "%v; %s", cerr, delivered)
+		return cli.Failf(obj, "remove it with shmcat --rm", "%v; %s", cerr, delivered)
 	case errors.Is(err, fault.ErrFault), errors.Is(err, shm.ErrNoSpace):
-		return ring.Abort, spaceErr(obj, err, delivered)
+		return spaceErr(obj, err, delivered)
 	}
-	return ring.Abort, err // a signal: cli exits 128+N
+	return err // a signal: cli exits 128+N
 }
 
-// receiveResult maps how a Receive ended to the way the reader leaves the
-// ring and the run's error; n bytes went to standard output.
-func receiveResult(err error, obj string, n int64) (ring.Outcome, error) {
+// receiveErr is the run's error for how a Receive ended; n bytes went to
+// standard output.
+func receiveErr(err error, obj string, n int64) error {
+	received := fmt.Sprintf("%d bytes received", n)
 	var died *ring.PeerDiedError
 	var werr *ring.WriteError
 	var cerr *ring.CorruptError
 	switch {
 	case err == nil:
-		return ring.Done, nil
+		return nil
 	case errors.Is(err, ring.ErrWriterStopped):
-		return ring.Done, cli.Failf(obj, "", "%v; %d bytes received", err, n)
+		return cli.Failf(obj, "", "%v; %s", err, received)
 	case errors.As(err, &died):
-		return ring.Done, cli.Failf(obj, "", "%v; %d bytes received", died, n)
+		return cli.Failf(obj, "", "%v; %s", died, received)
 	case errors.Is(err, ring.ErrIdle) && n == 0:
-		return ring.Detach, cli.Timeout(obj, "waiting for the writer")
+		return cli.Timeout(obj, "waiting for the writer")
 	case errors.Is(err, ring.ErrWouldBlock) && n == 0:
-		return ring.Detach, cli.Nothing(obj, "the ring is empty")
+		return cli.Nothing(obj, "the ring is empty")
 	case errors.Is(err, ring.ErrIdle), errors.Is(err, ring.ErrWouldBlock):
-		return ring.Detach, nil
+		return nil
 	case errors.As(err, &werr):
-		return ring.Abort, cli.Output(werr.Err)
+		return cli.Output(werr.Err)
 	case errors.As(err, &cerr):
-		return ring.Abort, cli.Failf(obj, "remove it with shmcat --rm", "%v; %d bytes received", cerr, n)
+		return cli.Failf(obj, "remove it with shmcat --rm", "%v; %s", cerr, received)
 	case errors.Is(err, fault.ErrFault), errors.Is(err, shm.ErrNoSpace):
-		return ring.Abort, spaceErr(obj, err, fmt.Sprintf("%d bytes received", n))
+		return spaceErr(obj, err, received)
 	}
-	return ring.Abort, err
+	return err
 }
 
 // openRing opens the ring, creating it when absent (ring.Join), and says
