@@ -4,245 +4,47 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/fault"
 	"github.com/ipcats/ipcats/internal/ipcname"
 	"github.com/ipcats/ipcats/internal/meter"
-	"github.com/ipcats/ipcats/internal/relay"
 	"github.com/ipcats/ipcats/internal/report"
 	"github.com/ipcats/ipcats/internal/ring"
 	"github.com/ipcats/ipcats/internal/shm"
+	"github.com/ipcats/ipcats/internal/shmio"
 	win "github.com/ipcats/ipcats/internal/window"
 )
 
-// defaultCreateSize is the size -r -c gives a segment when -s is absent:
-// one page, room for a status line or a small record.
-const defaultCreateSize = 4096
-
-// window returns the [lo, hi) byte range of a segment of size that -o and
-// -L select.
-func window(o *options, size int64, obj string) (lo, hi int64, err error) {
-	return win.Bounds(obj, "segment", o.Offset.N, o.Length.N, o.Length.Set, size)
+// segOpts are the options a segment is opened and written by.
+func segOpts(o *options) *shmio.Options {
+	return &shmio.Options{Offset: o.Offset.N, Length: o.Length.N, LengthSet: o.Length.Set, Size: o.Size.N, SizeSet: o.Size.Set,
+		Mode: o.Mode.Or(0o600), Excl: o.Excl, NoClear: o.NoClear}
 }
 
-// write copies standard input into the segment. Nothing is written unless
-// all of the input fits: a regular file is measured first and read straight
-// into the segment; other input (a pipe, a terminal) is spooled first into
-// an anonymous memory file, at most one byte more than the room.
-//
-// (Over 80 lines: the room, the input and the segment are settled in
-// one sequence, since a segment this run makes must go again on failure.)
-func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) (err error) {
+// worded gives a failure to open or create the segment shmcat's hints.
+func worded(obj string, err error) error {
+	var oe *shmio.OpenError
+	if errors.As(err, &oe) {
+		return openErr(obj, oe.Err)
+	}
+	return err
+}
+
+// write copies standard input into the segment's window: all of it or
+// nothing (shmio.Write).
+func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) error {
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	defer m.Stop()
-	if o.Excl && shm.Exists(name) {
-		return openErr(obj, shm.ErrExist)
-	}
-	seg, err := shm.Open(name, true)
-	switch {
-	case err == nil:
-		defer seg.Close()
-		if err := sameSize(o, seg, obj); err != nil {
-			return err
-		}
-	case errors.Is(err, shm.ErrNotExist) && name.Kind != ipcname.ID:
-		seg = nil
-	default:
-		return openErr(obj, err)
-	}
-
-	// room is how much input the window takes; -1 when a new segment will
-	// be sized to the input.
-	room := int64(-1)
-	switch {
-	case seg != nil:
-		lo, hi, err := window(o, seg.Size, obj)
-		if err != nil {
-			return err
-		}
-		room = hi - lo
-	case o.Size.Set:
-		if o.Offset.N > o.Size.N {
-			return cli.Usagef("offset %d is beyond the %d bytes -s asks for", o.Offset.N, o.Size.N)
-		}
-		room = o.Size.N - o.Offset.N
-		if o.Length.Set {
-			room = min(room, o.Length.N)
-		}
-	case o.Length.Set:
-		room = o.Length.N
-	}
-
-	in := int(env.Stdin.Fd())
-	n := win.RegularLeft(in) // -1 unless stdin is a regular file that says its size
-	if n < 0 {
-		limit := int64(-1)
-		if room >= 0 {
-			limit = room + 1
-		}
-		spool, got, err := relay.Spool(ctx, in, limit, m)
-		if err != nil {
-			if errors.Is(err, context.Canceled) {
-				return err
-			}
-			return cli.Fail("standard input", err, "")
-		}
-		defer spool.Close()
-		in, n = int(spool.Fd()), got
-	} else {
-		m.Add(int(n))
-	}
-	if room >= 0 && n > room {
-		return cli.Failf(obj, "", "input is larger than the %d-byte window (at offset %d); nothing written", room, o.Offset.N)
-	}
-
-	fresh := false // a segment this run made: all zeros already
-	if seg == nil {
-		size := o.Offset.N + n
-		switch {
-		case o.Size.Set:
-			size = o.Size.N
-		case o.Length.Set:
-			size = o.Offset.N + o.Length.N
-		}
-		seg, err = shm.Create(name, size, o.Mode.Or(0o600))
-		switch {
-		case errors.Is(err, shm.ErrExist) && !o.Excl:
-			// Someone created it since we looked (a reader with -c, another
-			// writer): write into theirs, as if it had been there first.
-			if seg, err = shm.Open(name, true); err != nil {
-				return openErr(obj, err)
-			}
-			defer seg.Close()
-			if err := sameSize(o, seg, obj); err != nil {
-				return err
-			}
-			if lo, hi, err := window(o, seg.Size, obj); err != nil {
-				return err
-			} else if n > hi-lo {
-				return cli.Failf(obj, "", "input is larger than the %d-byte window (at offset %d); nothing written", hi-lo, lo)
-			}
-		case err != nil:
-			return openErr(obj, err)
-		default:
-			fresh = true
-			defer seg.Close()
-			// Leave no half-written segment of ours behind, also when a
-			// signal finds the run stuck and cli ends it.
-			var kept atomic.Bool
-			undo := env.Cleanup(func() {
-				if !kept.Load() {
-					shm.Remove(name)
-				}
-			})
-			defer func() {
-				kept.Store(err == nil)
-				undo()
-			}()
-		}
-	}
-	lo, hi, err := window(o, seg.Size, obj)
+	seg, lo, err := shmio.Write(ctx, segOpts(o), name, obj, int(env.Stdin.Fd()), m, env.Cleanup)
 	if err != nil {
-		return err
-	}
-	reserve := hi - lo
-	if fresh || o.NoClear {
-		reserve = n // only the data is written
-	}
-	if err := seg.Reserve(lo, reserve); err != nil {
-		return spaceErr(obj, err, "nothing written")
-	}
-	err = fault.Guard(func() error {
-		dst := seg.Mem[lo:hi]
-		got, err := relay.ReadFull(ctx, in, dst[:n])
-		if err != nil {
-			return cli.Fail("standard input", err, "")
-		}
-		if int64(got) < n {
-			n = int64(got) // the file shrank while we read it
-		}
-		if !o.NoClear && !fresh {
-			// (A new segment is zeros already; clearing it would only
-			// make every page of it resident.)
-			clear(dst[n:])
-		}
-		return nil
-	})
-	if shm.IsFault(err) {
-		return spaceErr(obj, seg.Fault(), "")
-	}
-	if err != nil {
-		return err
+		return worded(obj, err)
 	}
 	if o.Verbose {
-		env.Warnf("%s", m.Summary("wrote", fmt.Sprintf("to %s at offset %d", where(seg, obj), lo)))
+		env.Warnf("%s", m.Summary("wrote", fmt.Sprintf("to %s at offset %d", shmio.Where(seg, obj), lo)))
 	}
 	return nil
-}
-
-// sameSize refuses an existing segment whose size -s contradicts.
-func sameSize(o *options, seg *shm.Segment, obj string) error {
-	if o.Size.Set && o.Size.N != seg.Size {
-		return cli.Failf(obj, "leave out -s to use it as it is", "segment is %d bytes, not %d (-s)", seg.Size, o.Size.N)
-	}
-	return nil
-}
-
-// where names the segment in -v lines: the name as given plus what the
-// kernel knows it by.
-func where(seg *shm.Segment, obj string) string {
-	switch {
-	case seg.POSIX():
-		return obj
-	case seg.Name.Kind == ipcname.ID:
-		return fmt.Sprintf("%s (key %s)", obj, ipcname.FormatKey(seg.Key))
-	}
-	return fmt.Sprintf("%s (id %d)", obj, seg.ID)
-}
-
-// openForRead opens the segment, creating it with -c, or waiting for it to
-// appear under -t (and not at all under -n).
-func openForRead(ctx context.Context, o *options, name ipcname.Name, obj string) (*shm.Segment, error) {
-	for {
-		seg, err := shm.Open(name, false)
-		if !errors.Is(err, shm.ErrNotExist) {
-			if err != nil {
-				return nil, openErr(obj, err)
-			}
-			if err := sameSize(o, seg, obj); err != nil {
-				seg.Close()
-				return nil, err
-			}
-			return seg, nil
-		}
-		switch {
-		case o.Create && name.Kind == ipcname.ID:
-			return nil, cli.Fail(obj, shm.ErrNotExist, "an id names a segment that exists; it cannot be created")
-		case o.Create:
-			size := int64(defaultCreateSize)
-			if o.Size.Set {
-				size = o.Size.N
-			}
-			if _, _, err := window(o, size, obj); err != nil {
-				return nil, err // refuse before creating anything
-			}
-			seg, err := shm.Create(name, size, o.Mode.Or(0o600))
-			if errors.Is(err, shm.ErrExist) {
-				continue // created by someone else meanwhile
-			}
-			if err != nil {
-				return nil, openErr(obj, err)
-			}
-			seg.Close()
-			continue // reopen read-only, as a reader
-		}
-		if err := cli.Missing(ctx, obj, "segment", o.Nonblock, o.Timeout.Set, shm.ErrNotExist); err != nil {
-			return nil, err
-		}
-	}
 }
 
 // reader is the frame of a -r or -f run: -t, --progress, -v and -i.
@@ -263,7 +65,7 @@ func read(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj 
 			if err != nil {
 				return nil, err
 			}
-			return &win.Source{Where: where(seg, obj), Look: win.MapLook(ctx, obj, t, seg.Mem[lo:hi]), Close: func() { seg.Close() }}, nil
+			return &win.Source{Where: shmio.Where(seg, obj), Look: win.MapLook(ctx, obj, t, seg.Mem[lo:hi]), Close: func() { seg.Close() }}, nil
 		})
 	}
 	return r.Read(ctx, func(ctx context.Context) (*win.Source, error) {
@@ -275,22 +77,17 @@ func read(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj 
 		if !seg.POSIX() {
 			fd = -1
 		}
-		return &win.Source{Where: where(seg, obj), Print: win.PrintMapped(obj, t, seg.Mem, fd, lo, hi), Close: func() { seg.Close() }}, nil
+		return &win.Source{Where: shmio.Where(seg, obj), Print: win.PrintMapped(obj, t, seg.Mem, fd, lo, hi), Close: func() { seg.Close() }}, nil
 	})
 }
 
-// openWindow opens the segment to read (openForRead) and finds the window.
+// openWindow opens the segment to read, creating it with -c, or waiting
+// for it to appear under -t (and not at all under -n).
 func openWindow(ctx context.Context, o *options, name ipcname.Name, obj string) (*shm.Segment, int64, int64, error) {
-	seg, err := openForRead(ctx, o, name, obj)
-	if err != nil {
-		return nil, 0, 0, err
-	}
-	lo, hi, err := window(o, seg.Size, obj)
-	if err != nil {
-		seg.Close()
-		return nil, 0, 0, err
-	}
-	return seg, lo, hi, nil
+	seg, lo, hi, err := shmio.OpenRead(segOpts(o), name, obj, o.Create, func() error {
+		return cli.Missing(ctx, obj, "segment", o.Nonblock, o.Timeout.Set, shm.ErrNotExist)
+	})
+	return seg, lo, hi, worded(obj, err)
 }
 
 // checkStream refuses options that mean nothing with --stream.
@@ -349,7 +146,7 @@ func streamRing(ctx context.Context, env *cli.Env, o *options, act cli.Action, r
 		err = receiveErr(res.Err, obj, res.N)
 	}
 	if err == nil && o.Verbose && (side.Role == ring.Reader || res.Err == nil) {
-		env.Warnf("%s", m.Summary(verb, what+where(seg, obj)))
+		env.Warnf("%s", m.Summary(verb, what+shmio.Where(seg, obj)))
 	}
 	if err == nil && res.RemoveErr != nil {
 		err = openErr(obj, res.RemoveErr)
@@ -383,7 +180,7 @@ func sendErr(env *cli.Env, o *options, res ring.Result, obj string) error {
 	case errors.As(err, &cerr):
 		return cli.Failf(obj, "remove it with shmcat --rm", "%v; %s", cerr, delivered)
 	case errors.Is(err, fault.ErrFault), errors.Is(err, shm.ErrNoSpace):
-		return spaceErr(obj, err, delivered)
+		return shmio.SpaceErr(obj, err, delivered)
 	}
 	return err // a signal: cli exits 128+N
 }
@@ -413,7 +210,7 @@ func receiveErr(err error, obj string, n int64) error {
 	case errors.As(err, &cerr):
 		return cli.Failf(obj, "remove it with shmcat --rm", "%v; %s", cerr, received)
 	case errors.Is(err, fault.ErrFault), errors.Is(err, shm.ErrNoSpace):
-		return spaceErr(obj, err, received)
+		return shmio.SpaceErr(obj, err, received)
 	}
 	return err
 }
@@ -441,7 +238,7 @@ func openRing(ctx context.Context, o *options, act cli.Action, name ipcname.Name
 	case errors.As(err, &ie) && ie.Reserve:
 		return nil, nil, cli.Fail(obj, ie.Err, "")
 	case errors.As(err, &ie):
-		return nil, nil, spaceErr(obj, ie.Err, "")
+		return nil, nil, shmio.SpaceErr(obj, ie.Err, "")
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return nil, nil, err
 	default:
@@ -452,23 +249,6 @@ func openRing(ctx context.Context, o *options, act cli.Action, name ipcname.Name
 		return nil, nil, cli.Failf(obj, "leave out -s to join it", "ring holds %d bytes, not %d (-s)", r.Capacity(), o.Size.N)
 	}
 	return seg, r, nil
-}
-
-// spaceErr makes err, from a write into the segment, the run's error,
-// with the hint for a full /dev/shm when that was the cause and what
-// was done before it (when not empty) after the message.
-func spaceErr(obj string, err error, done string) error {
-	if err == nil {
-		return nil
-	}
-	if done != "" {
-		done = "; " + done
-	}
-	var se *shm.SpaceError
-	if errors.As(err, &se) {
-		return cli.Failf(obj, shm.SpaceHint, "%v%s", se, done)
-	}
-	return cli.Failf(obj, "", "%v%s", err, done)
 }
 
 // ringErr explains a segment that is not a usable ring.
