@@ -222,11 +222,6 @@ func createForRead(o *options, path string) error {
 	return nil
 }
 
-// reader is the frame of a -r or -f run: -t, --progress, -v and -i.
-func reader(env *cli.Env, o *options) *win.Run {
-	return &win.Run{Env: env, Wait: o.Wait, Progress: o.Progress, Verbose: o.Verbose, Interval: o.Interval, Offset: o.Offset.N}
-}
-
 // span is the window -o and -L select; trim the part of it -r prints:
 // every byte (default), up to the first NUL (-z), or up to the last
 // non-NUL byte (--trim).
@@ -234,35 +229,20 @@ func span(o *options) (win.Span, win.Trim) {
 	return win.Span{Offset: o.Offset.N, Length: o.Length.N, LengthSet: o.Length.Set}, win.Pick(win.All, false, o.CString, o.Trim)
 }
 
-// read copies the window to standard output straight from the mapping; a
-// file that says it is empty (/proc, /sys) is read to its end instead.
-func read(ctx context.Context, env *cli.Env, o *options, path string) error {
-	return reader(env, o).Read(ctx, func(ctx context.Context) (*win.Source, error) {
-		f, err := openForRead(ctx, o, path)
-		if err != nil {
-			return nil, err
-		}
-		size, err := f.Size()
-		if err != nil {
-			f.Close()
-			return nil, cli.Fail(path, err, "")
-		}
-		s, t := span(o)
-		return &win.Source{Where: path, Print: win.PrintFile(f, size, s, t), Close: func() { f.Close() }}, nil
-	})
-}
-
-// follow prints the window now and each time it changes, like tail -f,
-// reading it with pread(2) at each look (win.FileLook): the file may grow,
+// read copies the window to standard output straight from the mapping (a
+// file that says it is empty, such as a /proc file, is read to its end
+// instead), or with -f prints it now and each time it changes, like
+// tail -f, reading it with pread(2) at each look: the file may grow,
 // shrink or be rewritten meanwhile.
-func follow(ctx context.Context, env *cli.Env, o *options, path string) error {
-	return reader(env, o).Follow(ctx, path, "window is empty", func(ctx context.Context) (*win.Source, error) {
+func read(ctx context.Context, env *cli.Env, o *options, path string) error {
+	r := &win.Run{Env: env, Wait: o.Wait, Progress: o.Progress, Verbose: o.Verbose, Interval: o.Interval, Offset: o.Offset.N}
+	return r.Serve(ctx, o.Follow, path, "window is empty", func(ctx context.Context) (*win.Source, error) {
 		f, err := openForRead(ctx, o, path)
 		if err != nil {
 			return nil, err
 		}
 		s, t := span(o)
-		return &win.Source{Where: path, Look: win.FileLook(f, s, t), Close: func() { f.Close() }}, nil
+		return &win.Source{Where: path, Close: func() { f.Close() }, Print: win.PrintFile(f, s, t), Look: win.FileLook(f, s, t)}, nil
 	})
 }
 

@@ -47,47 +47,24 @@ func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj
 	return nil
 }
 
-// reader is the frame of a -r or -f run: -t, --progress, -v and -i.
-// trim is the part of the window -r prints: up to the last non-NUL byte
-// (default), every byte (-a), or up to the first NUL (-z).
-func reader(env *cli.Env, o *options) (*win.Run, win.Trim) {
-	return &win.Run{Env: env, Wait: o.Wait, Progress: o.Progress, Verbose: o.Verbose, Interval: o.Interval, Offset: o.Offset.N},
-		win.Pick(win.LastNUL, o.All, o.CString, false)
-}
-
-// read copies the window to standard output, straight from the mapping;
-// follow prints it now and each time it changes, like tail -f.
+// read copies the window to standard output, straight from the mapping,
+// or with -f prints it now and each time it changes, like tail -f. The
+// segment is opened, created with -c, or waited for under -t (and not at
+// all under -n). What is printed: up to the last non-NUL byte (default),
+// every byte (-a), or up to the first NUL (-z).
 func read(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) error {
-	r, t := reader(env, o)
-	if o.Follow {
-		return r.Follow(ctx, obj, "segment is empty", func(ctx context.Context) (*win.Source, error) {
-			seg, lo, hi, err := openWindow(ctx, o, name, obj)
-			if err != nil {
-				return nil, err
-			}
-			return &win.Source{Where: shmio.Where(seg, obj), Look: win.MapLook(ctx, obj, t, seg.Mem[lo:hi]), Close: func() { seg.Close() }}, nil
+	r := &win.Run{Env: env, Wait: o.Wait, Progress: o.Progress, Verbose: o.Verbose, Interval: o.Interval, Offset: o.Offset.N}
+	t := win.Pick(win.LastNUL, o.All, o.CString, false)
+	return r.Serve(ctx, o.Follow, obj, "segment is empty", func(ctx context.Context) (*win.Source, error) {
+		seg, lo, hi, err := shmio.OpenRead(segOpts(o), name, obj, o.Create, func() error {
+			return cli.Missing(ctx, obj, "segment", o.Nonblock, o.Timeout.Set, shm.ErrNotExist)
 		})
-	}
-	return r.Read(ctx, func(ctx context.Context) (*win.Source, error) {
-		seg, lo, hi, err := openWindow(ctx, o, name, obj)
 		if err != nil {
-			return nil, err
+			return nil, worded(obj, err)
 		}
-		fd := seg.Fd() // POSIX: emit from the descriptor
-		if !seg.POSIX() {
-			fd = -1
-		}
-		return &win.Source{Where: shmio.Where(seg, obj), Print: win.PrintMapped(obj, t, seg.Mem, fd, lo, hi), Close: func() { seg.Close() }}, nil
+		return &win.Source{Where: shmio.Where(seg, obj), Close: func() { seg.Close() },
+			Print: win.PrintMapped(obj, t, seg.Mem, seg.Fd(), lo, hi), Look: win.MapLook(ctx, obj, t, seg.Mem[lo:hi])}, nil
 	})
-}
-
-// openWindow opens the segment to read, creating it with -c, or waiting
-// for it to appear under -t (and not at all under -n).
-func openWindow(ctx context.Context, o *options, name ipcname.Name, obj string) (*shm.Segment, int64, int64, error) {
-	seg, lo, hi, err := shmio.OpenRead(segOpts(o), name, obj, o.Create, func() error {
-		return cli.Missing(ctx, obj, "segment", o.Nonblock, o.Timeout.Set, shm.ErrNotExist)
-	})
-	return seg, lo, hi, worded(obj, err)
 }
 
 // checkStream refuses options that mean nothing with --stream.

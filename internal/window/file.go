@@ -17,12 +17,16 @@ type Span struct {
 	LengthSet      bool
 }
 
-// PrintFile prints the span of f, size bytes long now, cut by t, straight
-// from a mapping of the window (see Emit). A file that says it is empty
+// PrintFile prints the span of f, cut by t, straight from a mapping of the
+// window (see Emit). A file that says it is empty
 // is read to its end with pread(2) instead, as cat reads it: /proc and
 // /sys files have size 0.
-func PrintFile(f *mapfile.File, size int64, s Span, t Trim) func(context.Context, int, *meter.Meter) error {
+func PrintFile(f *mapfile.File, s Span, t Trim) func(context.Context, int, *meter.Meter) error {
 	return func(ctx context.Context, out int, m *meter.Meter) error {
+		size, err := f.Size()
+		if err != nil {
+			return cli.Fail(f.Path, err, "")
+		}
 		if size == 0 {
 			b, err := Slurp(f.Fd(), f.Path)
 			if err != nil {

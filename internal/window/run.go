@@ -44,6 +44,14 @@ func (s *Source) close() {
 	}
 }
 
+// Serve is Follow when follow (-f), otherwise Read.
+func (r *Run) Serve(ctx context.Context, follow bool, obj, empty string, open Opener) error {
+	if follow {
+		return r.Follow(ctx, obj, empty, open)
+	}
+	return r.Read(ctx, open)
+}
+
 // Read opens the object and prints its window once.
 func (r *Run) Read(ctx context.Context, open Opener) error {
 	ctx, cancel := r.Wait.Deadline(ctx)

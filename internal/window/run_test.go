@@ -66,8 +66,7 @@ func TestRunReadFile(t *testing.T) {
 	env, out, stderr := runEnv(t)
 	r := &Run{Env: env, Verbose: true, Offset: 6}
 	err := r.Read(context.Background(), func(context.Context) (*Source, error) {
-		size, _ := f.Size()
-		return &Source{Where: f.Path, Print: PrintFile(f, size, Span{Offset: 6}, LastNUL)}, nil
+		return &Source{Where: f.Path, Print: PrintFile(f, Span{Offset: 6}, LastNUL)}, nil
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -80,8 +79,7 @@ func TestRunReadFile(t *testing.T) {
 		t.Errorf("-v summary = %q", stderr.String())
 	}
 	// A window past the end is refused before anything is printed.
-	size, _ := f.Size()
-	err = PrintFile(f, size, Span{Offset: 4, Length: 100, LengthSet: true}, All)(context.Background(), int(os.Stderr.Fd()), meter.New("", nil, false))
+	err = PrintFile(f, Span{Offset: 4, Length: 100, LengthSet: true}, All)(context.Background(), int(os.Stderr.Fd()), meter.New("", nil, false))
 	if err == nil || !strings.Contains(err.Error(), "runs past the end") {
 		t.Errorf("PrintFile past the end = %v", err)
 	}
