@@ -118,10 +118,9 @@ func streamRing(ctx context.Context, env *cli.Env, o *options, act cli.Action, r
 	}
 	verb, what := "read", "from the ring "
 	if side.Role == ring.Writer {
-		err, verb, what = sendErr(env, o, res, obj), "wrote", "into the ring "
-	} else {
-		err = receiveErr(res.Err, obj, res.N)
+		verb, what = "wrote", "into the ring "
 	}
+	err = streamErr(env, o, side.Role, res, obj)
 	if err == nil && o.Verbose && (side.Role == ring.Reader || res.Err == nil) {
 		env.Warnf("%s", m.Summary(verb, what+shmio.Where(seg, obj)))
 	}
@@ -131,65 +130,50 @@ func streamRing(ctx context.Context, env *cli.Env, o *options, act cli.Action, r
 	return err
 }
 
-// sendErr is the run's error for how a Send ended: res.N bytes went into
-// the ring, the reader took res.Taken.
-func sendErr(env *cli.Env, o *options, res ring.Result, obj string) error {
+// streamErr is the run's error for how a side's Send or Receive ended,
+// with what it moved: res.N bytes into the ring, res.Taken of them read,
+// or res.N bytes received.
+func streamErr(env *cli.Env, o *options, role ring.Role, res ring.Result, obj string) error {
 	err := res.Err
-	delivered := fmt.Sprintf("%d bytes written into the ring, %d of them read", res.N, res.Taken)
+	done := fmt.Sprintf("%d bytes received", res.N)
+	if role == ring.Writer {
+		done = fmt.Sprintf("%d bytes written into the ring, %d of them read", res.N, res.Taken)
+	}
 	var died *ring.PeerDiedError
 	var rerr *ring.ReadError
-	var cerr *ring.CorruptError
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, ring.ErrIdle) && res.Taken > 0:
-		// SPEC: -t stopping a run that moved data exits 0; say what was left.
-		env.Warnf("%s: no room for %v; stopped with %s; the rest of the input was not read", obj, o.Timeout.D, delivered)
-		return nil
-	case errors.Is(err, ring.ErrIdle):
-		return cli.Timeout(obj, "waiting for a reader ("+delivered+")")
-	case errors.Is(err, ring.ErrReaderClosed):
-		return cli.Failf(obj, "", "the reader closed the stream; %s", delivered)
-	case errors.As(err, &died):
-		return cli.Failf(obj, "", "%v; %s", died, delivered)
-	case errors.As(err, &rerr):
-		return cli.Failf("standard input", "", "%v; %s", cli.Message(rerr.Err), delivered)
-	case errors.As(err, &cerr):
-		return cli.Failf(obj, "remove it with shmcat --rm", "%v; %s", cerr, delivered)
-	case errors.Is(err, fault.ErrFault), errors.Is(err, shm.ErrNoSpace):
-		return shmio.SpaceErr(obj, err, delivered)
-	}
-	return err // a signal: cli exits 128+N
-}
-
-// receiveErr is the run's error for how a Receive ended; n bytes went to
-// standard output.
-func receiveErr(err error, obj string, n int64) error {
-	received := fmt.Sprintf("%d bytes received", n)
-	var died *ring.PeerDiedError
 	var werr *ring.WriteError
 	var cerr *ring.CorruptError
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, ring.ErrWriterStopped):
-		return cli.Failf(obj, "", "%v; %s", err, received)
-	case errors.As(err, &died):
-		return cli.Failf(obj, "", "%v; %s", died, received)
-	case errors.Is(err, ring.ErrIdle) && n == 0:
+	case role == ring.Writer && errors.Is(err, ring.ErrIdle) && res.Taken > 0:
+		// SPEC: -t stopping a run that moved data exits 0; say what was left.
+		env.Warnf("%s: no room for %v; stopped with %s; the rest of the input was not read", obj, o.Timeout.D, done)
+		return nil
+	case role == ring.Writer && errors.Is(err, ring.ErrIdle):
+		return cli.Timeout(obj, "waiting for a reader ("+done+")")
+	case errors.Is(err, ring.ErrIdle) && res.N == 0:
 		return cli.Timeout(obj, "waiting for the writer")
-	case errors.Is(err, ring.ErrWouldBlock) && n == 0:
+	case errors.Is(err, ring.ErrWouldBlock) && res.N == 0:
 		return cli.Nothing(obj, "the ring is empty")
 	case errors.Is(err, ring.ErrIdle), errors.Is(err, ring.ErrWouldBlock):
 		return nil
+	case errors.Is(err, ring.ErrReaderClosed):
+		return cli.Failf(obj, "", "the reader closed the stream; %s", done)
+	case errors.Is(err, ring.ErrWriterStopped):
+		return cli.Failf(obj, "", "%v; %s", err, done)
+	case errors.As(err, &died):
+		return cli.Failf(obj, "", "%v; %s", died, done)
+	case errors.As(err, &rerr):
+		return cli.Failf("standard input", "", "%v; %s", cli.Message(rerr.Err), done)
 	case errors.As(err, &werr):
 		return cli.Output(werr.Err)
 	case errors.As(err, &cerr):
-		return cli.Failf(obj, "remove it with shmcat --rm", "%v; %s", cerr, received)
+		return cli.Failf(obj, "remove it with shmcat --rm", "%v; %s", cerr, done)
 	case errors.Is(err, fault.ErrFault), errors.Is(err, shm.ErrNoSpace):
-		return shmio.SpaceErr(obj, err, received)
+		return shmio.SpaceErr(obj, err, done)
 	}
-	return err
+	return err // a signal: cli exits 128+N
 }
 
 // openRing opens the ring, creating it when absent (ring.Join), and says
