@@ -88,3 +88,17 @@ func Populate(mem []byte) {
 		unix.Madvise(mem, unix.MADV_POPULATE_READ)
 	}
 }
+
+// Pick returns the Trim that the flags ask for (-a, -z, --trim), or def
+// when none does.
+func Pick(def Trim, all, toNUL, lastNUL bool) Trim {
+	switch {
+	case all:
+		return All
+	case toNUL:
+		return ToNUL
+	case lastNUL:
+		return LastNUL
+	}
+	return def
+}
