@@ -11,8 +11,6 @@ import (
 	"os"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/ipcname"
 	"github.com/ipcats/ipcats/internal/sock"
@@ -192,12 +190,12 @@ func checkFlags(o *options) error {
 // parseAddr reads the positional arguments: HOST PORT, -l [HOST] PORT, or
 // one Unix PATH (or @NAME) with -U.
 func parseAddr(ctx context.Context, args []string, o *options) ([]sock.Addr, error) {
-	typ := unix.SOCK_STREAM
+	typ := sock.Stream
 	switch {
 	case o.UDP:
-		typ = unix.SOCK_DGRAM
+		typ = sock.Datagram
 	case o.Seqpacket:
-		typ = unix.SOCK_SEQPACKET
+		typ = sock.Seqpacket
 	}
 	if o.Unix {
 		switch len(args) {
