@@ -20,13 +20,7 @@ import (
 const usage = "[OPTIONS]"
 
 type options struct {
-	// cli.Common's flags, with mqcat's own --json (which also frames
-	// messages); --version sets version.Version, which cli.Main reads.
-	Verbose  bool  `short:"v" long:"verbose" description:"Print a summary of each transfer on standard error"`
-	Progress bool  `long:"progress" description:"Show a live byte count and rate on standard error"`
-	JSON     bool  `long:"json" description:"Messages as JSON lines with -r and -w; --stat and --list output as JSON"`
-	Version  *bool `long:"version" description:"Print the version and exit"`
-	version  cli.Common
+	cli.Common
 	cli.Actions
 	cli.Creation
 	cli.Wait
@@ -48,6 +42,11 @@ type options struct {
 	Args     struct {
 		Object string `positional-arg-name:"KEY|/NAME"`
 	} `positional-args:"yes"`
+}
+
+// Help words --json for mqcat, where it also frames messages.
+func (*options) Help() map[string]string {
+	return map[string]string{"json": "Messages as JSON lines with -r and -w; --stat and --list output as JSON"}
 }
 
 // count is a non-negative number given on the command line.
@@ -92,8 +91,7 @@ const maxQBytes = math.MaxInt32
 
 func main() {
 	var o options
-	o.Version = &o.version.Version
-	os.Exit(cli.Main("mqcat", usage, &o, &o.version, func(ctx context.Context, env *cli.Env) error {
+	os.Exit(cli.Main("mqcat", usage, &o, &o.Common, func(ctx context.Context, env *cli.Env) error {
 		return run(ctx, env, &o)
 	}))
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/mancheck"
-	"github.com/ipcats/ipcats/internal/procfs"
 	"github.com/ipcats/ipcats/internal/scripttest"
 )
 
@@ -50,32 +49,4 @@ func FuzzParseFD(f *testing.F) {
 			t.Fatalf("ParseFD(%q) = %d; want 0..1<<20", s, n)
 		}
 	})
-}
-
-func TestHolderText(t *testing.T) {
-	hs := func(pids ...int) []procfs.PipeHolder {
-		var out []procfs.PipeHolder
-		for _, p := range pids {
-			out = append(out, procfs.PipeHolder{PID: p, Comm: "c"})
-		}
-		return out
-	}
-	tests := []struct {
-		hs    []procfs.PipeHolder
-		limit int
-		want  string
-	}{
-		{nil, 3, "none"},
-		{hs(1), 3, "1 (c)"},
-		{hs(1, 1, 2), 3, "1 (c), 2 (c)"},
-		{hs(1, 2, 3, 4), 3, "1 (c), 2 (c), 3 (c), 4 (c)"},
-		{hs(1, 2, 3, 4, 5), 3, "1 (c), 2 (c), 3 (c), +2 more"},
-		{hs(1, 2, 3, 4, 5, 6, 7, 8), 3, "1 (c), 2 (c), 3 (c), +5 more"},
-		{hs(1, 2, 3, 4, 5), 0, "1 (c), 2 (c), 3 (c), 4 (c), 5 (c)"},
-	}
-	for _, tt := range tests {
-		if got := holderText(tt.hs, tt.limit); got != tt.want {
-			t.Errorf("holderText(%v, %d) = %q; want %q", tt.hs, tt.limit, got, tt.want)
-		}
-	}
 }

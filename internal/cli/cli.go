@@ -44,6 +44,11 @@ func (w *Wait) Deadline(ctx context.Context) (context.Context, context.CancelFun
 	return context.WithCancel(ctx)
 }
 
+// Helper is implemented by a tool's options that word a shared option
+// (of Common, Wait, Actions...) for that tool: Help maps the option's
+// long name to the tool's description. The struct stays the shared one.
+type Helper interface{ Help() map[string]string }
+
 // Parser builds the go-flags parser of tool over opts. Tools and tests
 // (the man-page check, completion) share it so they see the same flags.
 func Parser(tool, usage string, opts any) *flags.Parser {
@@ -51,6 +56,15 @@ func Parser(tool, usage string, opts any) *flags.Parser {
 	p.Usage = usage
 	if _, err := p.AddGroup("Options", "", opts); err != nil {
 		panic(err) // a malformed options struct is a programming error
+	}
+	if h, ok := opts.(Helper); ok {
+		for long, text := range h.Help() {
+			o := p.FindOptionByLongName(long)
+			if o == nil {
+				panic(tool + ": Help() words --" + long + ", which it does not have")
+			}
+			o.Description = text
+		}
 	}
 	return p
 }

@@ -130,3 +130,26 @@ func TestPipesSkipsOPath(t *testing.T) {
 		t.Errorf("Pipes(true)[%s] = %+v; want no entry for an O_PATH descriptor", path, p)
 	}
 }
+
+func TestHolderText(t *testing.T) {
+	hs := []PipeHolder{{1, 3, "a"}, {1, 4, "a"}, {2, 0, "b"}, {3, 1, "c"}, {4, 1, "d"}, {5, -1, "e"}}
+	for _, c := range []struct {
+		hs    []PipeHolder
+		limit int
+		want  string
+	}{
+		{nil, 0, "none"},
+		{hs, 0, "1 (a), 2 (b), 3 (c), 4 (d), 5 (e)"},
+		{hs, 3, "1 (a), 2 (b), 3 (c), +2 more"},
+		{hs, 4, "1 (a), 2 (b), 3 (c), 4 (d), 5 (e)"}, // "+1 more" would be no shorter
+		{Without(hs, 1), 0, "2 (b), 3 (c), 4 (d), 5 (e)"},
+	} {
+		if got := HolderText(c.hs, c.limit); got != c.want {
+			t.Errorf("HolderText(%v, %d) = %q, want %q", c.hs, c.limit, got, c.want)
+		}
+	}
+	recs := HolderRecords(hs[4:])
+	if len(recs) != 2 || recs[0][2].Value != 1 || recs[1][2].Value != nil {
+		t.Errorf("HolderRecords: %v; want fd 1, then null for a process blocked in open", recs)
+	}
+}

@@ -9,7 +9,7 @@ import (
 // notYet is the tools whose package still makes system calls itself:
 // issue 11 moves them into internal/ one mechanism at a time. The list
 // only shrinks: a tool that no longer imports x/sys/unix must leave it.
-var notYet = map[string]bool{"fifocat": true, "pipecat": true, "sockcat": true}
+var notYet = map[string]bool{"fifocat": true, "sockcat": true}
 
 // TestToolsMakeNoSyscalls keeps the kernel out of cmd/: a tool's package
 // holds its options, flag rules and wording; what talks to the kernel

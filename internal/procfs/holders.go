@@ -1,0 +1,58 @@
+package procfs
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ipcats/ipcats/internal/report"
+)
+
+// HolderRecords is the JSON form of a holder list: pid, command and fd of
+// each (fd null for a process still blocked in open(2)).
+func HolderRecords(hs []PipeHolder) []report.Record {
+	out := []report.Record{}
+	for _, h := range hs {
+		var fd any = h.FD
+		if h.FD < 0 {
+			fd = nil // blocked in open(2): no descriptor yet
+		}
+		out = append(out, report.Record{
+			{Name: "pid", Value: h.PID},
+			{Name: "command", Value: h.Comm, Text: "(" + h.Comm + ")"},
+			{Name: "fd", Value: fd},
+		})
+	}
+	return out
+}
+
+// HolderText renders holders as "pid (comm)", each process once, or
+// "none"; with limit > 0, the first limit of them and "+N more" (a list
+// row stays on one line; JSON always has them all).
+func HolderText(hs []PipeHolder, limit int) string {
+	var parts []string
+	seen := map[int]bool{}
+	for _, h := range hs {
+		if !seen[h.PID] {
+			seen[h.PID] = true
+			parts = append(parts, fmt.Sprintf("%d (%s)", h.PID, h.Comm))
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	if limit > 0 && len(parts) > limit+1 {
+		parts = append(parts[:limit], fmt.Sprintf("+%d more", len(parts)-limit))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Without drops process pid from a holder list.
+func Without(hs []PipeHolder, pid int) []PipeHolder {
+	var out []PipeHolder
+	for _, h := range hs {
+		if h.PID != pid {
+			out = append(out, h)
+		}
+	}
+	return out
+}
