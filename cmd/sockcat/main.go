@@ -7,31 +7,21 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/ipcname"
+	"github.com/ipcats/ipcats/internal/report"
 	"github.com/ipcats/ipcats/internal/sock"
 )
 
 const usage = "[OPTIONS] HOST PORT | -l [HOST] PORT | -U [-l] PATH | --list | --rm --stale [DIR...]"
 
-// common is cli.Common worded for sockcat, which has --list but no --stat.
-type common struct {
-	Verbose  bool `short:"v" long:"verbose" description:"Print a summary of each transfer on standard error"`
-	Progress bool `long:"progress" description:"Show a live byte count and rate on standard error"`
-	JSON     bool `long:"json" description:"Print --list output as JSON"`
-	Version  bool `long:"version" description:"Print the version and exit"`
-}
-
 // sockcat keeps nc's short flags (-w timeout, -n numeric), so it declares
 // its own time options instead of embedding cli.Wait.
 type options struct {
-	common
+	cli.Common
 	Listen    bool         `short:"l" long:"listen" description:"Listen for a peer instead of connecting to one"`
 	UDP       bool         `short:"u" long:"udp" description:"Use datagrams: UDP, or with -U a Unix datagram socket"`
 	Unix      bool         `short:"U" long:"unix" description:"The address is a Unix socket PATH, or @NAME in the abstract namespace"`
@@ -59,6 +49,11 @@ type options struct {
 	cli.Idle
 }
 
+// Help words the shared --json for sockcat, which has --list but no --stat.
+func (*options) Help() map[string]string {
+	return map[string]string{"json": "Print --list output as JSON"}
+}
+
 // command is an -e value: a shell command, never an empty one.
 type command string
 
@@ -73,16 +68,12 @@ func (c *command) UnmarshalFlag(s string) error {
 
 func main() {
 	var o options
-	os.Exit(cli.Main("sockcat", usage, &o, nil, func(ctx context.Context, env *cli.Env) error {
+	os.Exit(cli.Main("sockcat", usage, &o, &o.Common, func(ctx context.Context, env *cli.Env) error {
 		return run(ctx, env, &o)
 	}))
 }
 
 func run(ctx context.Context, env *cli.Env, o *options) error {
-	if o.Version {
-		_, err := fmt.Fprintf(env.Stdout, "sockcat (ipcats) %s\n", cli.Version)
-		return cli.Output(err)
-	}
 	if err := checkFlags(o); err != nil {
 		return err
 	}
@@ -192,12 +183,12 @@ func checkFlags(o *options) error {
 // parseAddr reads the positional arguments: HOST PORT, -l [HOST] PORT, or
 // one Unix PATH (or @NAME) with -U.
 func parseAddr(ctx context.Context, args []string, o *options) ([]sock.Addr, error) {
-	typ := unix.SOCK_STREAM
+	typ := sock.Stream
 	switch {
 	case o.UDP:
-		typ = unix.SOCK_DGRAM
+		typ = sock.Datagram
 	case o.Seqpacket:
-		typ = unix.SOCK_SEQPACKET
+		typ = sock.Seqpacket
 	}
 	if o.Unix {
 		switch len(args) {
@@ -251,4 +242,65 @@ func parseAddr(ctx context.Context, args []string, o *options) ([]sock.Addr, err
 		return nil, cli.Fail("", err, "")
 	}
 	return addrs, nil
+}
+
+// list prints the sockets that someone listens on or talks over (--list).
+func list(env *cli.Env, o *options) error {
+	rows, hidden, err := sock.List()
+	if err != nil {
+		return cli.Fail("/proc/net", err, "")
+	}
+	if err := report.List(env.Stdout, o.JSON, sock.ListColumns, rows); err != nil {
+		return cli.Output(err)
+	}
+	if hidden > 0 && !o.JSON {
+		env.Warnf("%d processes could not be inspected; run as root to see every holder", hidden)
+	}
+	return nil
+}
+
+// staleDirs are where --rm --stale and --list --stale look for socket files.
+func staleDirs(args []string) []string {
+	if len(args) > 0 {
+		return args
+	}
+	return sock.StaleDirs()
+}
+
+// undecided is why a search that could not tell every socket file removes
+// nothing, or lists what it could.
+func undecided(err error, what string) error {
+	return cli.Failf("", "run it again when the cause is gone (as root if /proc/net/unix is hidden)",
+		"cannot tell which socket files are in use (%s); %s", reason(err), what)
+}
+
+// removeStale removes the stale socket files this user may remove (root:
+// all; others: their own), printing each; --dry-run only prints.
+func removeStale(env *cli.Env, o *options, args []string) error {
+	found, err := sock.FindStale(staleDirs(args), &o.Idle)
+	if err != nil {
+		return undecided(err, "removed nothing")
+	}
+	var objs []cli.Stale
+	for _, s := range found {
+		objs = append(objs, s.Sweepable())
+	}
+	return env.Sweep("socket files", o.DryRun, objs)
+}
+
+// listStale prints the stale socket files (--list --stale); when some file
+// could not be told, the ones that could, then an error.
+func listStale(env *cli.Env, o *options, args []string) error {
+	found, ferr := sock.FindStale(staleDirs(args), &o.Idle)
+	rows := []report.Record{}
+	for _, s := range found {
+		rows = append(rows, s.Record())
+	}
+	if err := report.List(env.Stdout, o.JSON, sock.StaleColumns, rows); err != nil {
+		return cli.Output(err)
+	}
+	if ferr != nil {
+		return undecided(ferr, "the list may be incomplete")
+	}
+	return nil
 }

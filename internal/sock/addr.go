@@ -16,6 +16,27 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// The families and socket types an Addr holds.
+const (
+	Unix      = unix.AF_UNIX
+	IPv4      = unix.AF_INET
+	IPv6      = unix.AF_INET6
+	Stream    = unix.SOCK_STREAM
+	Datagram  = unix.SOCK_DGRAM
+	Seqpacket = unix.SOCK_SEQPACKET
+)
+
+// The socket calls' errors a caller words a hint for.
+var (
+	ErrRefused   error = unix.ECONNREFUSED
+	ErrAddrInUse error = unix.EADDRINUSE
+	ErrAccess    error = unix.EACCES
+	ErrNoEnt     error = unix.ENOENT
+	ErrMsgSize   error = unix.EMSGSIZE
+	ErrReset     error = unix.ECONNRESET
+	ErrPipe      error = unix.EPIPE
+)
+
 // Addr is one socket address with the socket type it is used with.
 type Addr struct {
 	Family int // unix.AF_INET, unix.AF_INET6 or unix.AF_UNIX
@@ -57,6 +78,18 @@ func (a Addr) String() string {
 		return a.Path
 	}
 	return netip.AddrPortFrom(a.IP, uint16(a.Port)).String()
+}
+
+// MaxMsg is the largest message one send carries: 64 KiB on a Unix
+// socket (sockcat's own limit), and what a UDP datagram holds.
+func (a Addr) MaxMsg() int {
+	switch a.Family {
+	case unix.AF_UNIX:
+		return 64 << 10
+	case unix.AF_INET6:
+		return 65527
+	}
+	return 65507
 }
 
 // Sockaddr converts the address for the socket calls. x/sys/unix maps a

@@ -339,5 +339,15 @@ func PeerCred(fd int) (Cred, error) {
 // ErrNoCred says SO_PEERCRED knows no peer process.
 var ErrNoCred = errors.New("no peer credentials")
 
-// SetBlocking clears O_NONBLOCK, for a socket handed to another program.
-func SetBlocking(fd int) error { return unix.SetNonblock(fd, false) }
+// Close closes a socket descriptor.
+func Close(fd int) error { return unix.Close(fd) }
+
+// Searchable reports whether this process may search dir (x permission),
+// which reaching a socket file inside it needs.
+func Searchable(dir string) bool { return unix.Access(dir, unix.X_OK) == nil }
+
+// IsTerminal reports whether fd is a terminal.
+func IsTerminal(fd int) bool {
+	_, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	return err == nil
+}

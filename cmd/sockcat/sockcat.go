@@ -6,14 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/meter"
@@ -27,7 +22,7 @@ func describe(a sock.Addr) string { return a.String() + " (" + a.Proto() + ")" }
 // peerName names an accepted peer in -v: a Unix client is most often an
 // unnamed socket.
 func peerName(a sock.Addr) string {
-	if a.Family == unix.AF_UNIX && a.Path == "" {
+	if a.Family == sock.Unix && a.Path == "" {
 		return "an unnamed socket (unix)"
 	}
 	return describe(a)
@@ -67,7 +62,7 @@ func dial(ctx context.Context, env *cli.Env, o *options, addrs []sock.Addr) erro
 		}
 		return cli.Fail(obj, err, connectHint(a, err))
 	}
-	defer unix.Close(fd)
+	defer sock.Close(fd)
 	if o.Verbose {
 		env.Warnf("connected to %s%s", obj, credentials(a, fd))
 	}
@@ -82,14 +77,14 @@ func dial(ctx context.Context, env *cli.Env, o *options, addrs []sock.Addr) erro
 
 func connectHint(a sock.Addr, err error) string {
 	switch {
-	case errors.Is(err, unix.ECONNREFUSED) && a.Family == unix.AF_UNIX && !a.Abstract():
+	case errors.Is(err, sock.ErrRefused) && a.Family == sock.Unix && !a.Abstract():
 		return "nothing listens there (a stale socket file?)"
-	case errors.Is(err, unix.ECONNREFUSED):
+	case errors.Is(err, sock.ErrRefused):
 		return "nothing listens there"
-	case errors.Is(err, unix.ENOENT):
+	case errors.Is(err, sock.ErrNoEnt):
 		return "start the listener first (sockcat -lU " + a.Path + ")"
-	case errors.Is(err, unix.EACCES) && a.Family == unix.AF_UNIX:
-		if dir := filepath.Dir(a.Path); unix.Access(dir, unix.X_OK) != nil {
+	case errors.Is(err, sock.ErrAccess) && a.Family == sock.Unix:
+		if dir := filepath.Dir(a.Path); !sock.Searchable(dir) {
 			return "reaching the socket needs search (x) permission on " + dir + " and the directories above it"
 		}
 		return "connecting needs write permission on the socket file (the listener's -m)"
@@ -99,7 +94,7 @@ func connectHint(a sock.Addr, err error) string {
 
 // credentials is the -v note of a Unix peer's pid, uid and gid.
 func credentials(a sock.Addr, fd int) string {
-	if a.Family != unix.AF_UNIX {
+	if a.Family != sock.Unix {
 		return ""
 	}
 	c, err := sock.PeerCred(fd)
@@ -121,7 +116,7 @@ func serve(ctx context.Context, env *cli.Env, o *options, a sock.Addr) error {
 	if o.Verbose {
 		env.Warnf("listening on %s", obj)
 	}
-	if a.Type == unix.SOCK_DGRAM {
+	if a.Type == sock.Datagram {
 		return serveDatagrams(ctx, env, o, l)
 	}
 	moved := false
@@ -138,17 +133,17 @@ func serve(ctx context.Context, env *cli.Env, o *options, a sock.Addr) error {
 		if o.Verbose {
 			env.Warnf("connection from %s%s", peerName(peer), credentials(peer, fd))
 		}
-		if peer.Family == unix.AF_UNIX {
+		if peer.Family == sock.Unix {
 			// Messages name the socket the user knows: ours.
 			peer = l.Addr
 		}
 		if o.Exec != "" {
 			err = runExec(ctx, env, o, fd, !o.Keep)
-			unix.Close(fd)
+			sock.Close(fd)
 			moved = true
 		} else {
 			err = converse(ctx, env, o, fd, peer)
-			unix.Close(fd)
+			sock.Close(fd)
 			moved = moved || err == nil
 		}
 		if !o.Keep || ctx.Err() != nil {
@@ -175,11 +170,11 @@ func listenErr(a sock.Addr, err error) error {
 		return cli.Fail(a.Path, err, "--unlink removes only stale sockets: choose another path, or stop that program")
 	case errors.Is(err, sock.ErrNotSocket):
 		return cli.Fail(a.Path, errors.New("exists and is not a socket"), "sockcat never removes anything but a stale socket")
-	case errors.Is(err, unix.EADDRINUSE):
+	case errors.Is(err, sock.ErrAddrInUse):
 		return cli.Fail(obj, err, "another socket is bound there")
-	case errors.Is(err, unix.EACCES) && a.Family == unix.AF_UNIX:
+	case errors.Is(err, sock.ErrAccess) && a.Family == sock.Unix:
 		return cli.Fail(obj, err, "creating the socket file needs write and search permission on "+filepath.Dir(a.Path))
-	case errors.Is(err, unix.EACCES):
+	case errors.Is(err, sock.ErrAccess):
 		return cli.Fail(obj, err, "ports below 1024 need root (or net.ipv4.ip_unprivileged_port_start)")
 	}
 	return cli.Fail(obj, err, "")
@@ -196,15 +191,15 @@ func converse(ctx context.Context, env *cli.Env, o *options, fd int, peer sock.A
 		// A -k listener serves the next peer as soon as this one has
 		// ended (as nc -k): what standard input says next is the next
 		// peer's, never sent into a connection nobody reads.
-		PeerEnds: isTerminal(int(env.Stdin.Fd())) || o.Listen && o.Keep,
+		PeerEnds: sock.IsTerminal(int(env.Stdin.Fd())) || o.Listen && o.Keep,
 	}
 	if o.Quit.Set {
 		d.Linger = o.Quit.D
 	}
 	switch {
-	case peer.Type == unix.SOCK_SEQPACKET:
+	case peer.Type == sock.Seqpacket:
 		d.Messages, d.Lines, d.MaxMsg = true, o.Lines, maxMsg(peer)
-	case peer.Type == unix.SOCK_DGRAM:
+	case peer.Type == sock.Datagram:
 		d.Messages, d.Lines, d.Datagram, d.MaxMsg = true, o.Lines, true, maxMsg(peer)
 		if !o.Quit.Set {
 			d.Linger = 0 // a datagram client ends at input's end
@@ -287,7 +282,7 @@ func relayErr(ctx context.Context, obj string, peer sock.Addr, res relay.Result,
 		// A read that ended where it could not (relay's bounce pipe).
 		inner = io.ErrUnexpectedEOF
 	}
-	if pe.Send && !isWrite && (errors.Is(inner, unix.ECONNRESET) || errors.Is(inner, unix.EPIPE)) {
+	if pe.Send && !isWrite && (errors.Is(inner, sock.ErrReset) || errors.Is(inner, sock.ErrPipe)) {
 		// sendfile and splice cannot say which side failed: a reset is
 		// the socket's, never a file's or a pipe's read.
 		isWrite = true
@@ -303,7 +298,7 @@ func relayErr(ctx context.Context, obj string, peer sock.Addr, res relay.Result,
 			"%s is longer than the largest message, %d bytes; %d bytes were sent before it", line, maxMsg(peer), res.Sent)
 	case pe.Send && !isWrite:
 		return cli.Fail("standard input", inner, fmt.Sprintf("%d bytes were sent", res.Sent))
-	case pe.Send && errors.Is(inner, unix.EMSGSIZE):
+	case pe.Send && errors.Is(inner, sock.ErrMsgSize):
 		return cli.Failf(obj, "a datagram must fit the socket's limit (65507 bytes for UDP; net.core.wmem_default for Unix)", "message too long; %d bytes were sent before it", res.Sent)
 	case pe.Send:
 		return cli.Failf(obj, "", "the peer stopped reading (%s): only %d bytes of standard input were delivered", reason(inner), res.Sent)
@@ -330,98 +325,98 @@ func reason(err error) string {
 }
 
 // maxMsg is the largest message one send carries.
-func maxMsg(a sock.Addr) int {
-	if a.Family == unix.AF_UNIX {
-		return 64 << 10
-	}
-	if a.Family == unix.AF_INET6 {
-		return 65527
-	}
-	return 65507
-}
+func maxMsg(a sock.Addr) int { return a.MaxMsg() }
 
 // limitNote says where the largest message comes from, and what raises it.
 func limitNote(a sock.Addr) string {
 	switch a.Family {
-	case unix.AF_INET:
+	case sock.IPv4:
 		return "UDP over IPv4 carries at most 65507 bytes per datagram; no setting raises it"
-	case unix.AF_INET6:
+	case sock.IPv6:
 		return "UDP over IPv6 carries at most 65527 bytes per datagram; no setting raises it"
 	}
 	return "sockcat sends Unix messages of up to 64 KiB; the kernel's own limit is the socket's SO_SNDBUF (net.core.wmem_default, up to net.core.wmem_max)"
 }
 
-func isTerminal(fd int) bool {
-	_, err := unix.IoctlGetTermios(fd, unix.TCGETS)
-	return err == nil
-}
-
 // runExec runs /bin/sh -c CMD with the socket as its standard input and
 // output. With wait, sockcat's exit status is the command's.
 func runExec(ctx context.Context, env *cli.Env, o *options, fd int, wait bool) error {
-	if err := sock.SetBlocking(fd); err != nil {
-		return cli.Fail("socket", err, "")
-	}
-	// The child gets its own copy of the descriptor as its 0 and 1; ours
-	// is closed by the caller. The copy is close-on-exec, and so is every
-	// descriptor sockcat inherited: the command gets exactly 0, 1 and 2,
-	// never a spare copy of a connection that would keep its peer
-	// waiting for end-of-file after the command closed its output.
-	inheritNothing()
-	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 3)
-	if err != nil {
-		return cli.Fail("socket", err, "")
-	}
-	f := os.NewFile(uintptr(dup), "socket")
-	defer f.Close()
-	cmd := exec.Command("/bin/sh", "-c", string(o.Exec))
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = f, f, env.Stderr
-	if err := cmd.Start(); err != nil {
-		return cli.Fail("/bin/sh", err, "")
-	}
-	if !wait {
-		go cmd.Wait() // reap it; each -k connection has its own process
-		return nil
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		cmd.Process.Signal(syscall.SIGTERM)
-		<-done
+	code, err := sock.Exec(ctx, fd, string(o.Exec), env.Stderr, wait)
+	var se *sock.StartError
+	switch {
+	case errors.As(err, &se):
+		return cli.Fail(se.Object, se.Err, "")
+	case err != nil && ctx.Err() != nil:
 		return ctx.Err()
-	}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		st := ee.Sys().(syscall.WaitStatus)
-		code := st.ExitStatus()
-		if st.Signaled() {
-			code = 128 + int(st.Signal())
-		}
-		return &cli.Error{Code: code, Object: "-e " + string(o.Exec), Err: fmt.Errorf("exited with status %d", code)}
-	}
-	if err != nil {
+	case err != nil:
 		return cli.Fail("-e "+string(o.Exec), err, "")
+	case code != 0:
+		return &cli.Error{Code: code, Object: "-e " + string(o.Exec), Err: fmt.Errorf("exited with status %d", code)}
 	}
 	return nil
 }
 
-// inheritNothing marks every descriptor above 2 close-on-exec, so that a
-// command run by -e gets only its standard three (sockcat's own are all
-// close-on-exec already; these are the ones its parent left open).
-func inheritNothing() {
-	if unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC) == nil {
-		return
+// serveDatagrams is a datagram listener: every datagram received is
+// written whole to standard output, and standard input goes to the peer
+// that sent last (as nc -lu answers). It runs until a signal, -w of idle
+// time, or -q after standard input's end.
+func serveDatagrams(ctx context.Context, env *cli.Env, o *options, l *sock.Listener) error {
+	obj := describe(l.Addr)
+	m := meter.New(env.Tool, env.Stderr, o.Progress)
+	d := relay.Datagrams{
+		Sock: l.FD, In: int(env.Stdin.Fd()), Out: int(env.Stdout.Fd()), Meter: m,
+		Lines: o.Lines, MaxMsg: maxMsg(l.Addr), Linger: -1, Idle: o.Timeout.D,
+		InputEnds: o.SendOnly,
 	}
-	// Before Linux 5.11: one by one.
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return
+	if o.Quit.Set {
+		d.Linger = o.Quit.D
 	}
-	for _, e := range ents {
-		if n, err := strconv.Atoi(e.Name()); err == nil && n > 2 {
-			unix.CloseOnExec(n)
+	if o.RecvOnly {
+		d.In = -1
+	}
+	if o.SendOnly {
+		d.Out = -1 // a datagram only says who the peer is
+	}
+	if o.Verbose {
+		d.First = func(from relay.Sockaddr) {
+			env.Warnf("first datagram from %s", describe(sock.FromSockaddr(from, l.Addr.Type)))
 		}
 	}
+	start := time.Now()
+	_, err := d.Run(ctx)
+	m.Stop()
+	if o.Verbose {
+		env.Warnf("%s, %s, through %s in %s (%s)", plural(m.Msgs(), "datagram"), plural(m.Bytes(), "byte"), obj,
+			time.Since(start).Round(time.Microsecond), meter.Rate(m.Bytes(), time.Since(start)))
+	}
+	return datagramErr(ctx, obj, l.Addr, m, err)
+}
+
+// datagramErr maps how a datagram relay ended to an exit status.
+func datagramErr(ctx context.Context, obj string, a sock.Addr, m *meter.Meter, err error) error {
+	var pe *relay.PumpError
+	var re *relay.ReadError
+	var tb *relay.TooBigError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, relay.ErrIdle):
+		if m.Moved() {
+			return nil
+		}
+		return cli.Timeout(obj, "waiting for a datagram")
+	case ctx.Err() != nil || !errors.As(err, &pe):
+		return err
+	case pe.Send && errors.As(pe.Err, &tb):
+		return cli.Failf("standard input", limitNote(a), "line %d is longer than the largest message, %d bytes; nothing of it was sent", tb.Line, tb.Max)
+	case pe.Send && errors.As(pe.Err, &re):
+		return cli.Fail("standard input", re.Err, "")
+	case !pe.Send && !errors.As(pe.Err, &re):
+		return cli.Output(errors.Unwrap(pe.Err))
+	}
+	inner := errors.Unwrap(pe.Err)
+	if errors.Is(inner, sock.ErrMsgSize) {
+		return cli.Fail(obj, inner, "a datagram must fit the socket's limit (65507 bytes for UDP; net.core.wmem_default for Unix)")
+	}
+	return cli.Fail(obj, inner, "")
 }

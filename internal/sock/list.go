@@ -1,4 +1,4 @@
-package main
+package sock
 
 import (
 	"os"
@@ -6,25 +6,25 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/procfs"
 	"github.com/ipcats/ipcats/internal/report"
 )
 
-// listColumns are the --list columns, in ss(8)'s order, with the holders.
-var listColumns = []string{"proto", "state", "local", "remote", "processes"}
+// ListColumns are the columns of a List row in a text list, in ss(8)'s
+// order, with the holders.
+var ListColumns = []string{"proto", "state", "local", "remote", "processes"}
 
-// list prints the sockets of this network namespace that someone listens
-// on or talks over: TCP and UDP (v4 and v6) except TIME_WAIT leftovers, and
+// List is the sockets of this network namespace that someone listens on
+// or talks over: TCP and UDP (v4 and v6) except TIME_WAIT leftovers, and
 // the Unix sockets that have a name (a path or @name), with the processes
-// holding each.
-func list(env *cli.Env, o *options) error {
+// holding each, sorted by protocol and listening first. hidden counts the
+// processes whose descriptors could not be inspected.
+func List() (rows []report.Record, hidden int, err error) {
 	socks, err := procfs.Sockets()
 	if err != nil {
-		return cli.Fail("/proc/net", err, "")
+		return nil, 0, err
 	}
 	owners, scan := procfs.SocketOwners()
-	var rows []report.Record
 	for _, s := range socks {
 		if s.State == "TIME_WAIT" || s.Proto[0] == 'u' && s.Proto != "udp" && s.Proto != "udp6" && s.Local == "" {
 			continue
@@ -59,13 +59,7 @@ func list(env *cli.Env, o *options) error {
 		}
 		return oa < ob
 	})
-	if err := report.List(env.Stdout, o.JSON, listColumns, rows); err != nil {
-		return cli.Output(err)
-	}
-	if scan.Hidden > 0 && !o.JSON {
-		env.Warnf("%d processes could not be inspected; run as root to see every holder", scan.Hidden)
-	}
-	return nil
+	return rows, scan.Hidden, nil
 }
 
 // holders is the processes field of a socket held by pids: a JSON list

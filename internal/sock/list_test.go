@@ -1,4 +1,4 @@
-package main
+package sock
 
 import (
 	"encoding/json"
