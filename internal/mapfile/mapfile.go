@@ -7,12 +7,13 @@ package mapfile
 import (
 	"errors"
 	"fmt"
-	"github.com/ipcats/ipcats/internal/fdinfo"
 	"path/filepath"
 	"strconv"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ipcats/ipcats/internal/fdinfo"
 )
 
 // PageSize is the kernel's page size; mappings start on its multiples.
