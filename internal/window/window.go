@@ -2,7 +2,11 @@
 // window of shared memory: the -o/-L bounds, content trimming (-a, -z,
 // --trim), emitting by vmsplice(2), splice(2)/sendfile(2) or write(2), and
 // following a changing window (-f) with every touch of a mapping under
-// the fault guard.
+// the fault guard. Run is the frame of a -r or -f run both tools use
+// (the -t deadline, --progress, -v, -i and the exit 3 of a follow that
+// printed nothing); the tools only say how to open their object: a
+// segment mapped whole (PrintMapped, MapLook) or a file mapped by window
+// (PrintFile, FileLook).
 //
 // Syscalls owned here: fstat(2)/lseek(2) (RegularLeft), pread(2) (ReadAt,
 // Slurp), read(2) (ReadSome, after relay.Waiter), vmsplice(2) (Emit),
