@@ -190,9 +190,9 @@ func converse(ctx context.Context, env *cli.Env, o *options, fd int, peer sock.A
 	}
 	switch {
 	case peer.Type == sock.Seqpacket:
-		d.Messages, d.Lines, d.MaxMsg = true, o.Lines, maxMsg(peer)
+		d.Messages, d.Lines, d.MaxMsg = true, o.Lines, peer.MaxMsg()
 	case peer.Type == sock.Datagram:
-		d.Messages, d.Lines, d.Datagram, d.MaxMsg = true, o.Lines, true, maxMsg(peer)
+		d.Messages, d.Lines, d.Datagram, d.MaxMsg = true, o.Lines, true, peer.MaxMsg()
 		if !o.Quit.Set {
 			d.Linger = 0 // a datagram client ends at input's end
 		}
@@ -273,7 +273,7 @@ func relayErr(ctx context.Context, obj string, peer sock.Addr, res relay.Result,
 			line = fmt.Sprintf("line %d", tb.Line)
 		}
 		return cli.Failf("standard input", limitNote(peer),
-			"%s is longer than the largest message, %d bytes; %d bytes were sent before it", line, maxMsg(peer), res.Sent)
+			"%s is longer than the largest message, %d bytes; %d bytes were sent before it", line, peer.MaxMsg(), res.Sent)
 	case f.Send && !f.Write:
 		return cli.Fail("standard input", inner, fmt.Sprintf("%d bytes were sent", res.Sent))
 	case f.Send && errors.Is(inner, sock.ErrMsgSize):
@@ -301,9 +301,6 @@ func reason(err error) string {
 	}
 	return fmt.Sprintf("unexplained error (%T)", err)
 }
-
-// maxMsg is the largest message one send carries.
-func maxMsg(a sock.Addr) int { return a.MaxMsg() }
 
 // limitNote says where the largest message comes from, and what raises it.
 func limitNote(a sock.Addr) string {
@@ -343,7 +340,7 @@ func serveDatagrams(ctx context.Context, env *cli.Env, o *options, l *sock.Liste
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	d := relay.Datagrams{
 		Sock: l.FD, In: int(env.Stdin.Fd()), Out: int(env.Stdout.Fd()), Meter: m,
-		Lines: o.Lines, MaxMsg: maxMsg(l.Addr), Linger: -1, Idle: o.Timeout.D,
+		Lines: o.Lines, MaxMsg: l.Addr.MaxMsg(), Linger: -1, Idle: o.Timeout.D,
 		InputEnds: o.SendOnly,
 	}
 	if o.Quit.Set {
