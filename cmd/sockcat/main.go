@@ -86,11 +86,8 @@ func run(ctx context.Context, env *cli.Env, o *options) error {
 	if err := env.Need(in, out); err != nil {
 		return err
 	}
-	switch {
-	case o.Rm:
-		return removeStale(env, o, env.Args)
-	case o.Stale:
-		return listStale(env, o, env.Args)
+	if o.Rm || o.Stale {
+		return stale(env, o)
 	}
 	if o.List {
 		if len(env.Args) > 0 {
@@ -128,54 +125,47 @@ func checkFlags(o *options) error {
 			return err
 		}
 	}
-	if o.Rm || o.Stale || o.DryRun {
-		switch {
-		case o.Rm && !o.Stale:
-			return cli.Usagef("--rm goes with --stale (a listener removes its own socket file at exit)")
-		case o.Stale && !o.Rm && !o.List:
-			return cli.Usagef("--stale goes with --rm or --list")
-		case o.DryRun && !o.Rm:
-			return cli.Usagef("--dry-run goes with --rm --stale")
-		case o.Rm && o.List:
-			return cli.Usagef("--rm and --list cannot be combined")
-		case o.JSON && o.Rm:
-			return cli.Usagef("--json goes with --list")
-		}
-		if o.Listen || o.UDP || o.Unix || o.Seqpacket || o.Probe || o.Exec != "" || o.IPv4 || o.IPv6 {
-			return cli.Usagef("--stale takes only directories, no other mode")
-		}
-		return nil
+	sweep := o.Rm || o.Stale || o.DryRun
+	otherMode := o.Listen || o.UDP || o.Unix || o.Seqpacket || o.Probe || o.Exec != "" || o.IPv4 || o.IPv6
+	if sweep {
+		return refuse([]rule{
+			{o.Rm && !o.Stale, "--rm goes with --stale (a listener removes its own socket file at exit)"},
+			{o.Stale && !o.Rm && !o.List, "--stale goes with --rm or --list"},
+			{o.DryRun && !o.Rm, "--dry-run goes with --rm --stale"},
+			{o.Rm && o.List, "--rm and --list cannot be combined"},
+			{o.JSON && o.Rm, "--json goes with --list"},
+			{otherMode, "--stale takes only directories, no other mode"},
+		})
 	}
-	switch {
-	case o.Quit.Set && (o.Probe || o.Exec != ""):
-		return cli.Usagef("-q goes with a relay, not -z or -e (which send no standard input)")
-	case o.Timeout.Set && o.Timeout.D <= 0:
-		return cli.Usagef("-w 0 would give up at once; --nonblock never waits for a peer")
-	case o.RecvOnly && o.UDP && !o.Listen:
-		return cli.Usagef("--recv-only -u receives nothing: a datagram listener answers only a peer that sent to it")
-	}
-	listenU := o.Listen && o.Unix
-	switch {
-	case o.Unix && (o.IPv4 || o.IPv6):
-		return cli.Usagef("-4 and -6 go with HOST PORT, not -U")
-	case o.Seqpacket && !o.Unix:
-		return cli.Usagef("--seqpacket goes with -U (SOCK_SEQPACKET is a Unix socket type)")
-	case (o.Unlink || o.KeepFile || o.Mode.Set) && !listenU:
-		return cli.Usagef("--unlink, --keep and -m go with -l -U (the socket file a listener binds)")
-	case o.Keep && !o.Listen:
-		return cli.Usagef("-k goes with -l")
-	case o.Lines && !o.UDP && !o.Seqpacket:
-		return cli.Usagef("--lines goes with -u or --seqpacket (a stream has no message boundaries)")
-	case o.JSON && !o.List:
-		return cli.Usagef("--json goes with --list")
-	case o.NoShut && o.UDP:
-		return cli.Usagef("--no-shutdown goes with connections: a datagram socket has no write side to shut down")
-	case o.Probe && o.UDP:
-		return cli.Usagef("-z probes stream sockets only (a datagram socket has nobody to answer)")
-	case o.Nonblock && o.UDP && o.Listen:
-		return cli.Usagef("--nonblock goes with connections, not a datagram listener")
-	case o.List && (o.UDP || o.Unix || o.Probe || o.Exec != ""):
-		return cli.Usagef("--list takes no other mode")
+	return refuse([]rule{
+		{o.Quit.Set && (o.Probe || o.Exec != ""), "-q goes with a relay, not -z or -e (which send no standard input)"},
+		{o.Timeout.Set && o.Timeout.D <= 0, "-w 0 would give up at once; --nonblock never waits for a peer"},
+		{o.RecvOnly && o.UDP && !o.Listen, "--recv-only -u receives nothing: a datagram listener answers only a peer that sent to it"},
+		{o.Unix && (o.IPv4 || o.IPv6), "-4 and -6 go with HOST PORT, not -U"},
+		{o.Seqpacket && !o.Unix, "--seqpacket goes with -U (SOCK_SEQPACKET is a Unix socket type)"},
+		{(o.Unlink || o.KeepFile || o.Mode.Set) && !(o.Listen && o.Unix), "--unlink, --keep and -m go with -l -U (the socket file a listener binds)"},
+		{o.Keep && !o.Listen, "-k goes with -l"},
+		{o.Lines && !o.UDP && !o.Seqpacket, "--lines goes with -u or --seqpacket (a stream has no message boundaries)"},
+		{o.JSON && !o.List, "--json goes with --list"},
+		{o.NoShut && o.UDP, "--no-shutdown goes with connections: a datagram socket has no write side to shut down"},
+		{o.Probe && o.UDP, "-z probes stream sockets only (a datagram socket has nobody to answer)"},
+		{o.Nonblock && o.UDP && o.Listen, "--nonblock goes with connections, not a datagram listener"},
+		{o.List && (o.UDP || o.Unix || o.Probe || o.Exec != ""), "--list takes no other mode"},
+	})
+}
+
+// rule is a combination of flags that means nothing, and why.
+type rule struct {
+	broken bool
+	why    string
+}
+
+// refuse is the usage error of the first broken rule.
+func refuse(rules []rule) error {
+	for _, r := range rules {
+		if r.broken {
+			return cli.Usagef("%s", r.why)
+		}
 	}
 	return nil
 }
@@ -259,14 +249,6 @@ func list(env *cli.Env, o *options) error {
 	return nil
 }
 
-// staleDirs are where --rm --stale and --list --stale look for socket files.
-func staleDirs(args []string) []string {
-	if len(args) > 0 {
-		return args
-	}
-	return sock.StaleDirs()
-}
-
 // undecided is why a search that could not tell every socket file removes
 // nothing, or lists what it could.
 func undecided(err error, what string) error {
@@ -274,24 +256,22 @@ func undecided(err error, what string) error {
 		"cannot tell which socket files are in use (%s); %s", reason(err), what)
 }
 
-// removeStale removes the stale socket files this user may remove (root:
-// all; others: their own), printing each; --dry-run only prints.
-func removeStale(env *cli.Env, o *options, args []string) error {
-	found, err := sock.FindStale(staleDirs(args), &o.Idle)
-	if err != nil {
-		return undecided(err, "removed nothing")
-	}
-	var objs []cli.Stale
-	for _, s := range found {
-		objs = append(objs, s.Sweepable())
-	}
-	return env.Sweep("socket files", o.DryRun, objs)
-}
-
-// listStale prints the stale socket files (--list --stale); when some file
+// stale is --rm --stale, which removes the stale socket files this user
+// may remove (root: all; others: their own), printing each (--dry-run
+// only prints), and --list --stale, which lists them: when some file
 // could not be told, the ones that could, then an error.
-func listStale(env *cli.Env, o *options, args []string) error {
-	found, ferr := sock.FindStale(staleDirs(args), &o.Idle)
+func stale(env *cli.Env, o *options) error {
+	found, err := sock.FindStale(env.Args, &o.Idle)
+	if o.Rm {
+		if err != nil {
+			return undecided(err, "removed nothing")
+		}
+		var objs []cli.Stale
+		for _, s := range found {
+			objs = append(objs, s.Sweepable())
+		}
+		return env.Sweep("socket files", o.DryRun, objs)
+	}
 	rows := []report.Record{}
 	for _, s := range found {
 		rows = append(rows, s.Record())
@@ -299,8 +279,8 @@ func listStale(env *cli.Env, o *options, args []string) error {
 	if err := report.List(env.Stdout, o.JSON, sock.StaleColumns, rows); err != nil {
 		return cli.Output(err)
 	}
-	if ferr != nil {
-		return undecided(ferr, "the list may be incomplete")
+	if err != nil {
+		return undecided(err, "the list may be incomplete")
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,19 +41,14 @@ func waitErr(ctx context.Context, obj, what string, err error) error {
 	return err
 }
 
-// bounded returns ctx limited by -w, for one wait for a peer.
-func bounded(ctx context.Context, o *options) (context.Context, context.CancelFunc) {
-	if o.Timeout.Set {
-		return context.WithTimeout(ctx, o.Timeout.D)
-	}
-	return context.WithCancel(ctx)
+// patience is -w and --nonblock, for one wait for a peer.
+func patience(o *options) sock.Patience {
+	return sock.Patience{Timeout: o.Timeout.D, Nonblock: o.Nonblock}
 }
 
 // dial connects, then probes, runs -e, or relays.
 func dial(ctx context.Context, env *cli.Env, o *options, addrs []sock.Addr) error {
-	cctx, cancel := bounded(ctx, o)
-	fd, a, err := sock.Connect(cctx, addrs, o.Nonblock)
-	cancel()
+	fd, a, err := sock.Connect(ctx, addrs, patience(o))
 	obj := describe(a)
 	if err != nil {
 		if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, sock.ErrWouldBlock) {
@@ -121,9 +115,7 @@ func serve(ctx context.Context, env *cli.Env, o *options, a sock.Addr) error {
 	}
 	moved := false
 	for {
-		actx, cancel := bounded(ctx, o)
-		fd, peer, err := l.Accept(actx, o.Nonblock)
-		cancel()
+		fd, peer, err := l.Accept(ctx, patience(o))
 		if err != nil {
 			if moved && errors.Is(err, context.DeadlineExceeded) {
 				return nil // -k -w: no next peer came; earlier ones moved data
@@ -198,9 +190,9 @@ func converse(ctx context.Context, env *cli.Env, o *options, fd int, peer sock.A
 	}
 	switch {
 	case peer.Type == sock.Seqpacket:
-		d.Messages, d.Lines, d.MaxMsg = true, o.Lines, maxMsg(peer)
+		d.Messages, d.Lines, d.MaxMsg = true, o.Lines, peer.MaxMsg()
 	case peer.Type == sock.Datagram:
-		d.Messages, d.Lines, d.Datagram, d.MaxMsg = true, o.Lines, true, maxMsg(peer)
+		d.Messages, d.Lines, d.Datagram, d.MaxMsg = true, o.Lines, true, peer.MaxMsg()
 		if !o.Quit.Set {
 			d.Linger = 0 // a datagram client ends at input's end
 		}
@@ -251,7 +243,7 @@ func plural(n int64, unit string) string {
 
 // relayErr maps how a relay ended to an exit status.
 func relayErr(ctx context.Context, obj string, peer sock.Addr, res relay.Result, m *meter.Meter, err error) error {
-	var pe *relay.PumpError
+	f, isPump := relay.FaultOf(err)
 	switch {
 	case err == nil:
 		return nil
@@ -262,47 +254,33 @@ func relayErr(ctx context.Context, obj string, peer sock.Addr, res relay.Result,
 		return cli.Timeout(obj, "waiting for data")
 	case ctx.Err() != nil:
 		return ctx.Err()
-	case errors.As(err, &pe):
-	default:
+	case !isPump:
 		return cli.Fail(obj, err, "")
-	}
-	var re *relay.ReadError
-	var we *relay.WriteError
-	isWrite := errors.As(pe.Err, &we)
-	if !isWrite && !errors.As(pe.Err, &re) {
+	case f.Wait:
 		// Neither side's read or write failed: sockcat's own wait did
 		// (poll, or no descriptor left for its wake-up eventfd).
-		if cli.Message(pe.Err) == "" {
-			return cli.Failf(obj, "", "relay: %s; %d bytes of standard input were delivered, %d bytes received", reason(pe.Err), res.Sent, res.Received)
+		if cli.Message(f.Err) == "" {
+			return cli.Failf(obj, "", "relay: %s; %d bytes of standard input were delivered, %d bytes received", reason(f.Err), res.Sent, res.Received)
 		}
-		return cli.Failf(obj, "", "relay: %w; %d bytes of standard input were delivered, %d bytes received", pe.Err, res.Sent, res.Received)
+		return cli.Failf(obj, "", "relay: %w; %d bytes of standard input were delivered, %d bytes received", f.Err, res.Sent, res.Received)
 	}
-	inner := errors.Unwrap(pe.Err)
-	if inner == nil {
-		// A read that ended where it could not (relay's bounce pipe).
-		inner = io.ErrUnexpectedEOF
-	}
-	if pe.Send && !isWrite && (errors.Is(inner, sock.ErrReset) || errors.Is(inner, sock.ErrPipe)) {
-		// sendfile and splice cannot say which side failed: a reset is
-		// the socket's, never a file's or a pipe's read.
-		isWrite = true
-	}
+	inner := f.Err
 	switch {
-	case pe.Send && !isWrite && errors.Is(inner, relay.ErrTooBig):
+	case f.Send && !f.Write && errors.Is(inner, relay.ErrTooBig):
 		line := "a line"
 		var tb *relay.TooBigError
 		if errors.As(inner, &tb) {
 			line = fmt.Sprintf("line %d", tb.Line)
 		}
 		return cli.Failf("standard input", limitNote(peer),
-			"%s is longer than the largest message, %d bytes; %d bytes were sent before it", line, maxMsg(peer), res.Sent)
-	case pe.Send && !isWrite:
+			"%s is longer than the largest message, %d bytes; %d bytes were sent before it", line, peer.MaxMsg(), res.Sent)
+	case f.Send && !f.Write:
 		return cli.Fail("standard input", inner, fmt.Sprintf("%d bytes were sent", res.Sent))
-	case pe.Send && errors.Is(inner, sock.ErrMsgSize):
+	case f.Send && errors.Is(inner, sock.ErrMsgSize):
 		return cli.Failf(obj, "a datagram must fit the socket's limit (65507 bytes for UDP; net.core.wmem_default for Unix)", "message too long; %d bytes were sent before it", res.Sent)
-	case pe.Send:
+	case f.Send:
 		return cli.Failf(obj, "", "the peer stopped reading (%s): only %d bytes of standard input were delivered", reason(inner), res.Sent)
-	case isWrite:
+	case f.Write:
 		return cli.Output(inner)
 	case !res.InputEOF:
 		// The peer left (a reset) while standard input still had bytes:
@@ -323,9 +301,6 @@ func reason(err error) string {
 	}
 	return fmt.Sprintf("unexplained error (%T)", err)
 }
-
-// maxMsg is the largest message one send carries.
-func maxMsg(a sock.Addr) int { return a.MaxMsg() }
 
 // limitNote says where the largest message comes from, and what raises it.
 func limitNote(a sock.Addr) string {
@@ -365,7 +340,7 @@ func serveDatagrams(ctx context.Context, env *cli.Env, o *options, l *sock.Liste
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	d := relay.Datagrams{
 		Sock: l.FD, In: int(env.Stdin.Fd()), Out: int(env.Stdout.Fd()), Meter: m,
-		Lines: o.Lines, MaxMsg: maxMsg(l.Addr), Linger: -1, Idle: o.Timeout.D,
+		Lines: o.Lines, MaxMsg: l.Addr.MaxMsg(), Linger: -1, Idle: o.Timeout.D,
 		InputEnds: o.SendOnly,
 	}
 	if o.Quit.Set {

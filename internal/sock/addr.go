@@ -33,8 +33,6 @@ var (
 	ErrAccess    error = unix.EACCES
 	ErrNoEnt     error = unix.ENOENT
 	ErrMsgSize   error = unix.EMSGSIZE
-	ErrReset     error = unix.ECONNRESET
-	ErrPipe      error = unix.EPIPE
 )
 
 // Addr is one socket address with the socket type it is used with.

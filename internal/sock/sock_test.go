@@ -154,12 +154,12 @@ func TestListenAbstractAndConnect(t *testing.T) {
 	if _, err := os.Lstat(name); err == nil {
 		t.Errorf("Listen(%s) created a file", name)
 	}
-	fd, _, err := Connect(context.Background(), []Addr{a}, false)
+	fd, _, err := Connect(context.Background(), []Addr{a}, Patience{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer unix.Close(fd)
-	cfd, _, err := l.Accept(context.Background(), false)
+	cfd, _, err := l.Accept(context.Background(), Patience{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestConnectRefused(t *testing.T) {
 	}
 	a := l.Addr
 	l.Close(false)
-	if _, _, err := Connect(context.Background(), []Addr{a}, false); !errors.Is(err, unix.ECONNREFUSED) {
+	if _, _, err := Connect(context.Background(), []Addr{a}, Patience{}); !errors.Is(err, unix.ECONNREFUSED) {
 		t.Errorf("Connect(closed port) = %v; want ECONNREFUSED", err)
 	}
 }

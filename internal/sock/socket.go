@@ -190,9 +190,28 @@ func (l *Listener) Close(keep bool) error {
 	return nil
 }
 
-// Accept waits for the next connection (bounded by ctx) and returns it
-// non-blocking, with the peer's address.
-func (l *Listener) Accept(ctx context.Context, nonblock bool) (int, Addr, error) {
+// Patience bounds a wait for a peer: Timeout (zero: none), after which
+// the wait fails with context.DeadlineExceeded, or with Nonblock no wait
+// at all (ErrWouldBlock).
+type Patience struct {
+	Timeout  time.Duration
+	Nonblock bool
+}
+
+// bound returns ctx limited by p's Timeout.
+func (p Patience) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if p.Timeout > 0 {
+		return context.WithTimeout(ctx, p.Timeout)
+	}
+	return context.WithCancel(ctx)
+}
+
+// Accept waits for the next connection (bounded by ctx and p) and returns
+// it non-blocking, with the peer's address.
+func (l *Listener) Accept(ctx context.Context, p Patience) (int, Addr, error) {
+	ctx, cancel := p.bound(ctx)
+	defer cancel()
+	nonblock := p.Nonblock
 	for {
 		fd, sa, err := unix.Accept4(l.FD, unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK)
 		switch err {
@@ -217,13 +236,16 @@ func (l *Listener) Accept(ctx context.Context, nonblock bool) (int, Addr, error)
 // ErrWouldBlock says a --nonblock run found no peer ready.
 var ErrWouldBlock = errors.New("no peer is ready")
 
-// Connect connects to the first address that answers, bounded by ctx. With
-// nonblock, a connection that does not complete at once fails with
-// ErrWouldBlock. The socket is returned non-blocking.
-func Connect(ctx context.Context, addrs []Addr, nonblock bool) (int, Addr, error) {
+// Connect connects to the first address that answers, bounded by ctx and
+// p (one timeout for them all). With p.Nonblock, a connection that does
+// not complete at once fails with ErrWouldBlock. The socket is returned
+// non-blocking.
+func Connect(ctx context.Context, addrs []Addr, p Patience) (int, Addr, error) {
+	ctx, cancel := p.bound(ctx)
+	defer cancel()
 	var first error
 	for _, a := range addrs {
-		fd, err := connect(ctx, a, nonblock)
+		fd, err := connect(ctx, a, p.Nonblock)
 		if err == nil {
 			return fd, a, nil
 		}

@@ -37,7 +37,7 @@ type StaleFile struct {
 	idle time.Duration // since the file was bound or last changed
 }
 
-// FindStale walks dirs (no symlinks followed, two levels down) for socket
+// FindStale walks dirs (none: StaleDirs; no symlinks followed, two levels down) for socket
 // files that no socket in /proc/net/unix is bound to and whose connect(2)
 // is refused, for every socket type (Stale), and that have been idle (by
 // the file's modification and change times: bind, chmod, chown) for
@@ -45,6 +45,9 @@ type StaleFile struct {
 // table unreadable, no socket to probe with): what was found is partial,
 // and nothing may be removed on its word.
 func FindStale(dirs []string, idle *cli.Idle) ([]StaleFile, error) {
+	if len(dirs) == 0 {
+		dirs = StaleDirs()
+	}
 	now := time.Now()
 	seen := map[string]bool{}
 	var out []StaleFile
