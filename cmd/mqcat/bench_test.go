@@ -55,6 +55,7 @@ func BenchmarkTransfer(b *testing.B) {
 			for _, tool := range []string{"mqcat", "c"} {
 				b.Run(fam+"/"+sz.name+"/"+tool, func(b *testing.B) {
 					b.SetBytes(int64(len(data)))
+					var rss int64
 					for i := 0; i < b.N; i++ {
 						q := fmt.Sprintf("%d", 0x1c000000|uint32(os.Getpid()&0xffff)<<4|uint32(i&15))
 						if fam == "posix" {
@@ -64,8 +65,9 @@ func BenchmarkTransfer(b *testing.B) {
 						if tool == "mqcat" {
 							recv, send = exec.Command(mqcat, "-r", "-c", "-N", n, q), exec.Command(mqcat, "-w", q)
 						}
-						transfer(b, recv, send, q, in, filepath.Join(dir, "out.txt"), sum)
+						rss = max(rss, transfer(b, recv, send, q, in, filepath.Join(dir, "out.txt"), sum))
 					}
+					b.ReportMetric(float64(rss)/(1<<20), "MiB-maxrss")
 					b.ReportMetric(float64(sz.msgs)*float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 				})
 			}
@@ -75,7 +77,8 @@ func BenchmarkTransfer(b *testing.B) {
 
 // transfer runs one receiver/sender pair over queue q and checks that
 // the output is the input, by SHA-256.
-func transfer(b *testing.B, recv, send *exec.Cmd, q, in, out string, want [32]byte) {
+// It returns the larger peak RSS of the two, in bytes.
+func transfer(b *testing.B, recv, send *exec.Cmd, q, in, out string, want [32]byte) int64 {
 	defer removeQueue(q)
 	of, err := os.Create(out)
 	if err != nil {
@@ -92,16 +95,23 @@ func transfer(b *testing.B, recv, send *exec.Cmd, q, in, out string, want [32]by
 	if err := recv.Start(); err != nil {
 		b.Fatal(err)
 	}
+	rrss := scripttest.WatchRSS(recv.Process.Pid)
 	for !queueExists(q) {
 		time.Sleep(time.Millisecond)
 	}
-	if err := send.Run(); err != nil {
+	if err := send.Start(); err != nil {
+		recv.Process.Kill()
+		b.Fatalf("sender: %v", err)
+	}
+	wrss := scripttest.WatchRSS(send.Process.Pid)
+	if err := send.Wait(); err != nil {
 		recv.Process.Kill()
 		b.Fatalf("sender: %v", err)
 	}
 	if err := recv.Wait(); err != nil {
 		b.Fatalf("receiver: %v", err)
 	}
+	rss := max(rrss(), wrss())
 	b.StopTimer()
 	got, err := os.ReadFile(out)
 	if err != nil {
@@ -111,6 +121,7 @@ func transfer(b *testing.B, recv, send *exec.Cmd, q, in, out string, want [32]by
 		b.Fatalf("received %d bytes that differ from the input (SHA-256)", len(got))
 	}
 	b.StartTimer()
+	return rss
 }
 
 func queueExists(q string) bool {
