@@ -43,6 +43,11 @@ func peers(b *testing.B, unixSock bool) []peer {
 		ps = append(ps, peer{"socat",
 			func(a string) []string { return []string{"socat", "-u", "UNIX-LISTEN:" + a, "STDOUT"} },
 			func(a string) []string { return []string{"socat", "-u", "STDIN", "UNIX-CONNECT:" + a} }})
+		if c := cPair(b); c != "" {
+			ps = append(ps, peer{"c",
+				func(a string) []string { return []string{c, "recv", "unix", a} },
+				func(a string) []string { return []string{c, "send", "unix", a} }})
+		}
 	} else {
 		ps = append(ps, peer{"sockcat",
 			func(a string) []string { return []string{bin, "-l", "127.0.0.1", a} },
@@ -55,8 +60,26 @@ func peers(b *testing.B, unixSock bool) []peer {
 				return []string{"socat", "-u", "TCP-LISTEN:" + a + ",bind=127.0.0.1,reuseaddr", "STDOUT"}
 			},
 			func(a string) []string { return []string{"socat", "-u", "STDIN", "TCP:127.0.0.1:" + a} }})
+		if c := cPair(b); c != "" {
+			ps = append(ps, peer{"c",
+				func(a string) []string { return []string{c, "recv", "tcp", a} },
+				func(a string) []string { return []string{c, "send", "tcp", a} }})
+		}
 	}
 	return ps
+}
+
+// cPair builds testdata/cpair.c, the yardstick: a C socket pair doing
+// the same work with read(2)/write(2). "" without gcc.
+func cPair(b *testing.B) string {
+	if _, err := exec.LookPath("gcc"); err != nil {
+		return ""
+	}
+	out := filepath.Join(b.TempDir(), "cpair")
+	if msg, err := exec.Command("gcc", "-O2", "-o", out, "testdata/cpair.c").CombinedOutput(); err != nil {
+		b.Fatalf("gcc cpair.c: %v\n%s", err, msg)
+	}
+	return out
 }
 
 // BenchmarkTCP sends 2 GiB over TCP loopback, sender and receiver both
