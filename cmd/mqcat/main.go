@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/ipcats/ipcats/internal/cli"
+	"github.com/ipcats/ipcats/internal/complete"
 	"github.com/ipcats/ipcats/internal/framing"
 	"github.com/ipcats/ipcats/internal/ipcname"
 	"github.com/ipcats/ipcats/internal/mq"
@@ -39,7 +40,7 @@ type options struct {
 	MsgSize  ipcname.Size `long:"msgsize" value-name:"BYTES" description:"Largest message of a created POSIX queue"`
 	QBytes   ipcname.Size `long:"qbytes" value-name:"BYTES" description:"Capacity in bytes of a System V queue (msg_qbytes)"`
 	Args     struct {
-		Object string `positional-arg-name:"KEY|/NAME"`
+		Object complete.Queue `positional-arg-name:"KEY|/NAME"`
 	} `positional-args:"yes"`
 }
 
@@ -99,14 +100,14 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	act, rmAfter, done, err := env.Start(cli.Start{
 		Actions: &o.Actions,
 		Check:   func(act cli.Action) error { return checkFlags(act, o) },
-		Arg:     o.Args.Object, Form: "KEY|/NAME: the queue to use (a System V key such as 7777, or a POSIX /name)",
+		Arg:     string(o.Args.Object), Form: "KEY|/NAME: the queue to use (a System V key such as 7777, or a POSIX /name)",
 		List:        func() error { return list(env, o) },
 		RemoveStale: func() error { return removeStale(env, o) },
 	})
 	if done {
 		return err
 	}
-	name, err := ipcname.Parse(o.Args.Object)
+	name, err := ipcname.Parse(string(o.Args.Object))
 	if err != nil {
 		return cli.Usagef("%v", err)
 	}
