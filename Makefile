@@ -8,6 +8,8 @@ PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 COMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 DESTDIR ?=
 BENCH   ?= .
 BENCHTIME ?= 3x
@@ -61,13 +63,15 @@ bench:
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) ./...
 
 install: build
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPDIR) $(DESTDIR)$(ZSHDIR) $(DESTDIR)$(FISHDIR)
 	for t in $(TOOLS); do \
 		install -m 0755 bin/$$t $(DESTDIR)$(BINDIR)/$$t; \
 		install -m 0644 man/$$t.1 $(DESTDIR)$(MANDIR)/man1/$$t.1; \
 		ln -sf ipcats $(DESTDIR)$(COMPDIR)/$$t; \
+		install -m 0644 completion/ipcats.fish $(DESTDIR)$(FISHDIR)/$$t.fish; \
 	done
 	install -m 0644 completion/ipcats.bash $(DESTDIR)$(COMPDIR)/ipcats
+	install -m 0644 completion/ipcats.zsh $(DESTDIR)$(ZSHDIR)/_ipcats
 
 clean:
 	rm -rf bin
