@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/ipcats/ipcats/internal/relay"
 )
 
 // Errors of binding a Unix path, for the caller's hints.
@@ -226,7 +224,7 @@ func (l *Listener) Accept(ctx context.Context, p Patience) (int, Addr, error) {
 			if nonblock {
 				return -1, Addr{}, ErrWouldBlock
 			}
-			if err := wait(ctx, l.FD, unix.POLLIN); err != nil {
+			if err := Wait(ctx, l.FD, unix.POLLIN); err != nil {
 				return -1, Addr{}, err
 			}
 			continue
@@ -305,7 +303,7 @@ func connect(ctx context.Context, a Addr, nonblock bool) (int, error) {
 				err = unix.Connect(fd, a.Sockaddr())
 			}
 		} else {
-			if werr := wait(ctx, fd, unix.POLLOUT); werr != nil {
+			if werr := Wait(ctx, fd, unix.POLLOUT); werr != nil {
 				unix.Close(fd)
 				return -1, werr
 			}
@@ -323,18 +321,23 @@ func connect(ctx context.Context, a Addr, nonblock bool) (int, error) {
 	return fd, nil
 }
 
-// wait blocks until fd has one of events or ctx is done, with relay's
-// Waiter: a cancel ends it at once.
-func wait(ctx context.Context, fd int, events int16) error {
-	w := relay.NewWaiter(ctx)
-	defer w.Close()
-	if err := w.Wait(fd, events); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
+// Wait blocks until fd has one of events or ctx is done. It polls in short
+// slices so that cancelling ctx takes effect within 50ms.
+func Wait(ctx context.Context, fd int, events int16) error {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-		return os.NewSyscallError("poll", err)
+		n, err := unix.Poll(fds, 50)
+		if err == unix.EINTR || n == 0 {
+			continue
+		}
+		if err != nil {
+			return os.NewSyscallError("poll", err)
+		}
+		return nil
 	}
-	return nil
 }
 
 // Cred is a Unix peer's credentials.
