@@ -61,8 +61,15 @@ func TestExecCancel(t *testing.T) {
 		unix.Read(ours, make([]byte, 8))
 		cancel()
 	}()
+	// Standard error a file, as sockcat's is: an io.Writer would make
+	// os/exec wait for a copy that a surviving grandchild holds open.
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
 	start := time.Now()
-	_, err := Exec(ctx, theirs, "echo up; sleep 10", io.Discard, true)
+	_, err = Exec(ctx, theirs, "echo up; exec sleep 10", null, true)
 	if !errors.Is(err, context.Canceled) || time.Since(start) > 5*time.Second {
 		t.Errorf("Exec(sleep 10) cancelled = %v after %v; want context.Canceled at once", err, time.Since(start))
 	}
