@@ -6,9 +6,8 @@ import (
 	"context"
 	"os"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/ipcats/ipcats/internal/cli"
+	"github.com/ipcats/ipcats/internal/fifo"
 	"github.com/ipcats/ipcats/internal/ipcname"
 )
 
@@ -46,24 +45,16 @@ func main() {
 }
 
 func run(ctx context.Context, env *cli.Env, o *options) (err error) {
-	acts := cli.Actions{Read: o.Read, Write: o.Write, Stat: o.Stat, List: o.List, Rm: o.Rm, Stale: o.Stale, DryRun: o.DryRun}
-	act, rmAfter, err := acts.Resolve()
-	if err != nil {
-		return err
-	}
-	if err := checkFlags(act, o); err != nil {
-		return err
-	}
-	// (PATH is checked below: --list and --rm --stale take a directory.)
-	if err := env.Begin(act, "", ""); err != nil {
-		return err
-	}
 	path := o.Args.Path
-	switch act {
-	case cli.ActList:
-		return list(env, o, path)
-	case cli.ActRemoveStale:
-		return removeStale(env, o, path)
+	// (PATH is checked below: --list and --rm --stale take a directory.)
+	act, rmAfter, done, err := env.Start(cli.Start{
+		Actions:     &cli.Actions{Read: o.Read, Write: o.Write, Stat: o.Stat, List: o.List, Rm: o.Rm, Stale: o.Stale, DryRun: o.DryRun},
+		Check:       func(act cli.Action) error { return checkFlags(act, o) },
+		List:        func() error { return list(env, o, path) },
+		RemoveStale: func() error { return removeStale(env, o, path) },
+	})
+	if done {
+		return err
 	}
 	if path == "" {
 		return cli.Usagef("missing PATH: the FIFO to use")
@@ -72,31 +63,14 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	case cli.ActStat:
 		return stat(env, o, path)
 	case cli.ActRemove:
-		return remove(path)
+		return fifo.Remove(path)
 	}
-	created, err := prepare(o, path)
+	f, created, err := fifo.Ensure(path, o.Mode.Or(0o600), o.Excl)
 	if err != nil {
 		return err
 	}
-	var st unix.Stat_t
-	if err := unix.Lstat(path, &st); err != nil {
-		return cli.Fail(path, err, "")
-	}
 	if rmAfter {
-		// --rm with -r/-w: remove once the transfer is done, also when a
-		// signal ended it (SPEC: clean up, then exit 128+N); registered
-		// with env, so that a second signal or the stop watchdog does it
-		// too.
-		var rmErr error
-		rm := env.Cleanup(func() { rmErr = removeSame(path, &st) })
-		defer func() {
-			if err == nil || ctx.Err() != nil {
-				rm()
-				if err == nil {
-					err = rmErr
-				}
-			}
-		}()
+		defer env.RemoveAfter(ctx, func() error { return f.RemoveAfter() })(&err)
 	}
 	if created {
 		// What a failed run created, it removes: after -n or -t found
@@ -106,7 +80,7 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 		// did not ask for its removal.
 		defer func() {
 			if err != nil && ctx.Err() == nil {
-				forget(path, &st)
+				f.Forget()
 			}
 		}()
 	}

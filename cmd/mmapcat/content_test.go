@@ -24,7 +24,8 @@ func TestContent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		o := &options{CString: tt.z, Trim: tt.trim}
-		if got := win.Content(trim(o), []byte(tt.in)); string(got) != tt.want {
+		_, tr := span(o)
+		if got := win.Content(tr, []byte(tt.in)); string(got) != tt.want {
 			t.Errorf("content(%q, -z=%v, --trim=%v) = %q; want %q", tt.in, tt.z, tt.trim, got, tt.want)
 		}
 	}

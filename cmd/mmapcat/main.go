@@ -103,9 +103,6 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	if act == cli.ActWrite {
 		return write(ctx, env, o, path)
 	}
-	if o.Follow {
-		return follow(ctx, env, o, path)
-	}
 	return read(ctx, env, o, path)
 }
 

@@ -4,60 +4,41 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/ipcats/ipcats/internal/cli"
-	"github.com/ipcats/ipcats/internal/fault"
 	"github.com/ipcats/ipcats/internal/mapfile"
 	"github.com/ipcats/ipcats/internal/mapwrite"
 	"github.com/ipcats/ipcats/internal/meter"
 	"github.com/ipcats/ipcats/internal/procfs"
-	"github.com/ipcats/ipcats/internal/relay"
 	"github.com/ipcats/ipcats/internal/report"
 	win "github.com/ipcats/ipcats/internal/window"
 )
 
-// wopts are the options -w writes by.
+// wopts are the options -w writes by, and -r -c creates a file by.
 func wopts(o *options) *mapwrite.Options {
 	return &mapwrite.Options{Offset: o.Offset.N, Length: o.Length.N, LengthSet: o.Length.Set,
-		InPlace: o.InPlace, NoClear: o.NoClear, Sync: o.Sync, Force: o.Force}
+		InPlace: o.InPlace, NoClear: o.NoClear, Sync: o.Sync, Force: o.Force,
+		Mode: o.Mode.Or(0o600), Excl: o.Excl, FollowSymlinks: o.FollowSymlinks}
 }
 
-// window returns the [lo, hi) byte range of a file of size that -o and -L
-// select for reading.
-func window(o *options, size int64, path string) (lo, hi int64, err error) {
-	return win.Bounds(path, "file", o.Offset.N, o.Length.N, o.Length.Set, size)
+// worded gives a failure to open, create or name the file mmapcat's hints.
+func worded(path string, err error) error {
+	var oe *mapwrite.OpenError
+	if errors.As(err, &oe) {
+		return openErr(path, oe.Err)
+	}
+	return err
 }
 
-// write copies standard input into the file through a shared mapping.
-// With -L or --in-place the window is fixed and nothing is written unless
-// all of the input fits; otherwise the input streams into the file, which
-// ends where the input does. A file this run creates has no name until it
-// is written (O_TMPFILE), so a reader waiting for it sees it whole, and a
-// refused write leaves nothing behind.
+// write copies standard input into the file through a shared mapping
+// (mapwrite.Write).
 func write(ctx context.Context, env *cli.Env, o *options, path string) error {
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	defer m.Stop()
-	in := int(env.Stdin.Fd())
-	f, err := openForWrite(o, path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if err := notInput(in, f); err != nil {
-		return err
-	}
-	written, err := mapwrite.Transfer(ctx, wopts(o), f, in, -1, m)
-	if f.Unnamed() && (written > 0 || err == nil) {
-		if perr := place(ctx, o, f, written); perr != nil {
-			return perr
-		}
-	}
-	if err != nil {
-		return err
+	if err := mapwrite.Write(ctx, wopts(o), path, int(env.Stdin.Fd()), m); err != nil {
+		return worded(path, err)
 	}
 	if o.Verbose {
 		env.Warnf("%s", m.Summary("wrote", fmt.Sprintf("to %s at offset %d", path, o.Offset.N)))
@@ -65,296 +46,37 @@ func write(ctx context.Context, env *cli.Env, o *options, path string) error {
 	return nil
 }
 
-// openForWrite opens the file -w writes into: an existing regular file,
-// or a new unnamed one. A symbolic link at the path is refused (O_NOFOLLOW:
-// a link planted in a shared directory such as /tmp cannot redirect the
-// write) unless --follow-symlinks, and even then a file is never created
-// through a dangling one.
-func openForWrite(o *options, path string) (*mapfile.File, error) {
-	var f *mapfile.File
-	var err error
-	if o.FollowSymlinks {
-		f, err = mapfile.Open(path, true)
-	} else {
-		f, err = mapfile.OpenNoFollow(path)
-	}
-	switch {
-	case err == nil && o.Excl:
-		f.Close()
-		return nil, openErr(path, mapfile.ErrExist)
-	case err == nil:
-		return f, nil
-	case errors.Is(err, mapfile.ErrSymlink) && o.Excl:
-		return nil, openErr(path, mapfile.ErrExist)
-	case errors.Is(err, mapfile.ErrSymlink) && !dangling(path):
-		return nil, openErr(path, err)
-	case !errors.Is(err, mapfile.ErrNotExist) && !errors.Is(err, mapfile.ErrSymlink):
-		return nil, openErr(path, err)
-	}
-	if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
-		target, _ := os.Readlink(path)
-		return nil, cli.Failf(path, "mmapcat creates files at plain paths only; name the target instead",
-			"a symbolic link to a missing file (%s); not followed", report.Escape(target))
-	}
-	if dir := filepath.Dir(path); !isDir(dir) {
-		return nil, cli.Failf(path, "", "no such directory: %s", dir)
-	}
-	if o.InPlace {
-		return nil, cli.Fail(path, err, "--in-place writes into an existing file only")
-	}
-	f, err = mapfile.CreateUnnamed(path, o.Mode.Or(0o600))
-	if err != nil {
-		f, _, err = mapfile.Create(path, o.Mode.Or(0o600), o.Excl)
-	}
-	if err != nil {
-		return nil, openErr(path, err)
-	}
-	return f, nil
-}
-
-// dangling tells whether path is a symbolic link to nothing.
-func dangling(path string) bool {
-	fi, err := os.Lstat(path)
-	if err != nil || fi.Mode()&os.ModeSymlink == 0 {
-		return false
-	}
-	_, err = os.Stat(path)
-	return errors.Is(err, os.ErrNotExist)
-}
-
-func isDir(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.IsDir()
-}
-
-// notInput refuses to write a file into itself: cat's "input file is
-// output file".
-func notInput(in int, f *mapfile.File) error {
-	if f.SameAs(in) {
-		return cli.Failf(f.Path, "copy it elsewhere first", "standard input is this same file; nothing written")
-	}
-	return nil
-}
-
-// place gives a new file its name. If another process created a file at
-// that name meanwhile, that file is never replaced: -x refuses it, and
-// otherwise the data goes into it, as if it had been there first (which
-// a symbolic link or a non-regular file refuses).
-func place(ctx context.Context, o *options, f *mapfile.File, written int64) error {
-	lost := "nothing written"
-	if written > 0 {
-		lost = fmt.Sprintf("the %d bytes written are lost", written)
-	}
-	err := f.Link()
-	if err == nil {
-		return nil
-	}
-	if !errors.Is(err, mapfile.ErrExist) || o.Excl {
-		return openErr(f.Path, fmt.Errorf("%w; %s", err, lost))
-	}
-	theirs, err := mapfile.OpenNoFollow(f.Path)
-	if err != nil {
-		return openErr(f.Path, fmt.Errorf("%w (it appeared while mmapcat wrote); %s", err, lost))
-	}
-	defer theirs.Close()
-	if err := f.SeekTo(o.Offset.N); err != nil {
-		return cli.Fail(f.Path, err, lost)
-	}
-	// The data is already in; a signal now would lose it.
-	_, err = mapwrite.Transfer(context.WithoutCancel(ctx), wopts(o), theirs, f.Fd(), written, meter.New("", io.Discard, false))
-	return err
-}
-
 // openForRead opens the file, creating it with -c (empty, or as long as
 // the -o/-L window), or waiting for it to appear under -t.
 func openForRead(ctx context.Context, o *options, path string) (*mapfile.File, error) {
-	for created := false; ; {
-		f, err := mapfile.Open(path, false)
-		if !errors.Is(err, mapfile.ErrNotExist) {
-			if err != nil {
-				return nil, openErr(path, err)
-			}
-			return f, nil
-		}
-		switch {
-		case o.Create && created:
-			return nil, cli.Fail(path, err, "it was removed as soon as it was created")
-		case o.Create:
-			created = true
-			if dangling(path) {
-				target, _ := os.Readlink(path)
-				return nil, cli.Failf(path, "mmapcat creates files at plain paths only; name the target instead",
-					"a symbolic link to a missing file (%s); not followed", report.Escape(target))
-			}
-			if err := createForRead(o, path); err != nil {
-				return nil, err
-			}
-			continue // reopen read-only, as a reader
-		}
-		if err := cli.Missing(ctx, path, "file", o.Nonblock, o.Timeout.Set, mapfile.ErrNotExist); err != nil {
+	f, err := mapwrite.OpenRead(wopts(o), path, o.Create, func() error {
+		return cli.Missing(ctx, path, "file", o.Nonblock, o.Timeout.Set, mapfile.ErrNotExist)
+	})
+	return f, worded(path, err)
+}
+
+// span is the window -o and -L select; trim the part of it -r prints:
+// every byte (default), up to the first NUL (-z), or up to the last
+// non-NUL byte (--trim).
+func span(o *options) (win.Span, win.Trim) {
+	return win.Span{Offset: o.Offset.N, Length: o.Length.N, LengthSet: o.Length.Set}, win.Pick(win.All, false, o.CString, o.Trim)
+}
+
+// read copies the window to standard output straight from the mapping (a
+// file that says it is empty, such as a /proc file, is read to its end
+// instead), or with -f prints it now and each time it changes, like
+// tail -f, reading it with pread(2) at each look: the file may grow,
+// shrink or be rewritten meanwhile.
+func read(ctx context.Context, env *cli.Env, o *options, path string) error {
+	r := &win.Run{Env: env, Wait: o.Wait, Progress: o.Progress, Verbose: o.Verbose, Interval: o.Interval, Offset: o.Offset.N}
+	return r.Serve(ctx, o.Follow, path, "window is empty", func(ctx context.Context) (*win.Source, error) {
+		f, err := openForRead(ctx, o, path)
+		if err != nil {
 			return nil, err
 		}
-	}
-}
-
-// createForRead makes the file -r -c reads: empty, or as long as the -o/-L
-// window. The file is made unnamed (O_TMPFILE) and given its name once it
-// has its size, so a size the file system refuses leaves nothing behind;
-// where O_TMPFILE is missing, a file this run created is removed again.
-// A file another process created meanwhile is left as it is.
-func createForRead(o *options, path string) error {
-	mode := o.Mode.Or(0o600)
-	size := int64(0)
-	if o.Length.Set {
-		size = o.Offset.N + o.Length.N
-	}
-	f, err := mapfile.CreateUnnamed(path, mode)
-	created := err == nil
-	if err != nil {
-		f, created, err = mapfile.Create(path, mode, false)
-		if err != nil {
-			return openErr(path, err)
-		}
-	}
-	defer f.Close()
-	if created && size > 0 {
-		if err := f.Truncate(size); err != nil {
-			if !f.Unnamed() {
-				f.RemoveOwn()
-			}
-			return cli.Fail(path, err, "nothing created")
-		}
-	}
-	if err := f.Link(); err != nil && !errors.Is(err, mapfile.ErrExist) {
-		return openErr(path, err)
-	}
-	return nil
-}
-
-// trim is the part of the window -r prints: every byte (default), up to
-// the first NUL (-z), or up to the last non-NUL byte (--trim).
-func trim(o *options) win.Trim {
-	switch {
-	case o.CString:
-		return win.ToNUL
-	case o.Trim:
-		return win.LastNUL
-	}
-	return win.All
-}
-
-// read copies the window to standard output straight from the mapping
-// (see emit). A file that says it is empty is read to its end with
-// read(2) instead, as cat reads it: /proc and /sys files have size 0.
-func read(ctx context.Context, env *cli.Env, o *options, path string) error {
-	ctx, cancel := o.Wait.Deadline(ctx)
-	defer cancel()
-	f, err := openForRead(ctx, o, path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	size, err := f.Size()
-	if err != nil {
-		return cli.Fail(path, err, "")
-	}
-	m := meter.New(env.Tool, env.Stderr, o.Progress)
-	defer m.Stop()
-	if size == 0 {
-		b, err := win.Slurp(f.Fd(), f.Path)
-		if err != nil {
-			return err
-		}
-		lo, hi, err := window(o, int64(len(b)), path)
-		if err != nil {
-			return err
-		}
-		out := win.Content(trim(o), b[lo:hi])
-		if err := relay.WriteAll(ctx, int(env.Stdout.Fd()), out); err != nil {
-			return cli.Output(err)
-		}
-		m.Add(len(out))
-	} else {
-		lo, hi, err := window(o, size, path)
-		if err != nil {
-			return err
-		}
-		w, err := f.Map(lo, hi-lo, false)
-		if err != nil {
-			return cli.Fail(path, err, "")
-		}
-		defer w.Unmap()
-		w.AdviseSequential()
-		out := w.Mem
-		if o.CString || o.Trim {
-			if err := fault.Guard(func() error { out = win.Content(trim(o), w.Mem); return nil }); err != nil {
-				return win.FaultErr(path, 0, int64(len(w.Mem)), "printed")
-			}
-		}
-		if err := win.Emit(ctx, int(env.Stdout.Fd()), path, out, m); err != nil {
-			return err
-		}
-	}
-	if o.Verbose {
-		env.Warnf("%s", m.Summary("read", fmt.Sprintf("from %s at offset %d", path, o.Offset.N)))
-	}
-	return nil
-}
-
-// follow prints the window now and each time it changes, like tail -f.
-// The file may grow or shrink meanwhile: each look re-reads its size and
-// reads the window with pread(2), so a writer that rewrites the file is
-// followed, not fatal, and the follower holds no mapping between looks
-// that would count as a mapper a shrinking -w must spare. A reader of
-// standard output that goes ends the run at once (exit 141).
-func follow(ctx context.Context, env *cli.Env, o *options, path string) error {
-	ctx, cancel := o.Wait.Deadline(ctx)
-	defer cancel()
-	ctx, stopWatch := cli.WatchOutput(ctx, int(env.Stdout.Fd()))
-	defer stopWatch()
-	f, err := openForRead(ctx, o, path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	every := 100 * time.Millisecond
-	if o.Interval.Set {
-		every = o.Interval.D
-	}
-	m := meter.New(env.Tool, env.Stderr, o.Progress)
-	defer m.Stop()
-	err = win.Follow(ctx, int(env.Stdout.Fd()), every, o.Nonblock, m, func() ([]byte, bool, error) {
-		size, err := f.Size()
-		if err != nil {
-			return nil, false, cli.Fail(path, err, "")
-		}
-		if size == 0 {
-			// Empty, or a /proc file that says so: read it.
-			b, err := win.Slurp(f.Fd(), path)
-			if err != nil {
-				return nil, false, err
-			}
-			lo, hi := win.Clip(o.Offset.N, o.Length.N, o.Length.Set, int64(len(b)))
-			return win.Content(trim(o), b[lo:hi]), false, nil
-		}
-		lo, hi := win.Clip(o.Offset.N, o.Length.N, o.Length.Set, size)
-		b, err := win.ReadAt(f.Fd(), path, lo, hi-lo)
-		if err != nil || int64(len(b)) < hi-lo {
-			return nil, err == nil, err // shrank between the size and the look: again
-		}
-		return win.Content(trim(o), b), false, nil
+		s, t := span(o)
+		return &win.Source{Where: path, Close: func() { f.Close() }, Print: win.PrintFile(f, s, t), Look: win.FileLook(f, s, t)}, nil
 	})
-	if err != nil {
-		return err
-	}
-	if o.Verbose {
-		env.Warnf("%s", m.Summary("printed", "from "+path))
-	}
-	if !m.Moved() {
-		// -t or -n ended a run that printed nothing: exit 3.
-		return cli.Nothing(path, "window is empty")
-	}
-	return nil
 }
 
 // mappers turns the processes mapping a file into --stat/--list fields.

@@ -5,13 +5,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"os"
 	"strconv"
 
 	"github.com/ipcats/ipcats/internal/cli"
+	"github.com/ipcats/ipcats/internal/complete"
 	"github.com/ipcats/ipcats/internal/framing"
 	"github.com/ipcats/ipcats/internal/ipcname"
 	"github.com/ipcats/ipcats/internal/mq"
@@ -40,7 +40,7 @@ type options struct {
 	MsgSize  ipcname.Size `long:"msgsize" value-name:"BYTES" description:"Largest message of a created POSIX queue"`
 	QBytes   ipcname.Size `long:"qbytes" value-name:"BYTES" description:"Capacity in bytes of a System V queue (msg_qbytes)"`
 	Args     struct {
-		Object string `positional-arg-name:"KEY|/NAME"`
+		Object complete.Queue `positional-arg-name:"KEY|/NAME"`
 	} `positional-args:"yes"`
 }
 
@@ -97,23 +97,17 @@ func main() {
 }
 
 func run(ctx context.Context, env *cli.Env, o *options) (err error) {
-	act, rmAfter, err := o.Actions.Resolve()
-	if err != nil {
+	act, rmAfter, done, err := env.Start(cli.Start{
+		Actions: &o.Actions,
+		Check:   func(act cli.Action) error { return checkFlags(act, o) },
+		Arg:     string(o.Args.Object), Form: "KEY|/NAME: the queue to use (a System V key such as 7777, or a POSIX /name)",
+		List:        func() error { return list(env, o) },
+		RemoveStale: func() error { return removeStale(env, o) },
+	})
+	if done {
 		return err
 	}
-	if err := checkFlags(act, o); err != nil {
-		return err
-	}
-	if err := env.Begin(act, o.Args.Object, "KEY|/NAME: the queue to use (a System V key such as 7777, or a POSIX /name)"); err != nil {
-		return err
-	}
-	switch act {
-	case cli.ActList:
-		return list(env, o)
-	case cli.ActRemoveStale:
-		return removeStale(env, o)
-	}
-	name, err := ipcname.Parse(o.Args.Object)
+	name, err := ipcname.Parse(string(o.Args.Object))
 	if err != nil {
 		return cli.Usagef("%v", err)
 	}
@@ -128,19 +122,7 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 		return mq.Remove(name, obj)
 	}
 	if rmAfter {
-		// --rm with -r/-w: remove once the transfer is done, also when a
-		// signal ended it (SPEC: clean up, then exit 128+N), and also
-		// when cli's watchdog or a second signal ends the process first.
-		var rerr error
-		rm := env.Cleanup(func() { rerr = mq.Remove(name, obj) })
-		defer func() {
-			if err == nil || errors.Is(err, context.Canceled) {
-				rm()
-				if rerr != nil && err == nil {
-					err = rerr
-				}
-			}
-		}()
+		defer env.RemoveAfter(ctx, func() error { return mq.Remove(name, obj) })(&err)
 	}
 	if act == cli.ActWrite {
 		return write(ctx, env, o, name, obj)

@@ -36,7 +36,7 @@ func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj
 			}
 		}()
 	}
-	ctx, cancel := o.Wait.Deadline(ctx)
+	ctx, cancel := o.Wait.Bound(ctx, m)
 	defer cancel()
 	defer q.Interrupt(ctx)()
 	s := &mq.Sender{Warn: env.Warnf, Q: q, W: mq.Wait{Ctx: ctx, Nonblock: o.Nonblock}, M: m, Typ: o.typ(1), Prio: uint(o.Priority.N), Unit: framingOf(o).Name()}
@@ -101,15 +101,15 @@ func read(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj 
 	// leaving (octx); waits for messages also to -t (rctx).
 	octx, stopWatch := cli.WatchOutput(ctx, fd)
 	defer stopWatch()
-	rctx, cancel := o.Wait.Deadline(octx)
+	m := meter.New(env.Tool, env.Stderr, o.Progress)
+	defer m.Stop()
+	rctx, cancel := o.Wait.Bound(octx, m)
 	defer cancel()
 	q, err := openForRead(rctx, env, o, name, obj)
 	if err := cli.OutputGone(rctx, err); err != nil {
 		return err
 	}
 	defer q.Close()
-	m := meter.New(env.Tool, env.Stderr, o.Progress)
-	defer m.Stop()
 	r := mq.Reading{
 		Receiving: mq.Receiving{Type: o.typ(0), Except: o.Except, Count: -1, Drain: o.Drain, Nonblock: o.Nonblock},
 		Peek:      o.Peek, JSON: o.JSON, Term: framingOf(o).Terminator(),

@@ -96,9 +96,6 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	if act == cli.ActWrite {
 		return write(ctx, env, o, name, obj)
 	}
-	if o.Follow {
-		return follow(ctx, env, o, name, obj)
-	}
 	return read(ctx, env, o, name, obj)
 }
 

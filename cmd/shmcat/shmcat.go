@@ -4,343 +4,67 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"sync/atomic"
 	"time"
 
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/fault"
 	"github.com/ipcats/ipcats/internal/ipcname"
 	"github.com/ipcats/ipcats/internal/meter"
-	"github.com/ipcats/ipcats/internal/relay"
 	"github.com/ipcats/ipcats/internal/report"
 	"github.com/ipcats/ipcats/internal/ring"
 	"github.com/ipcats/ipcats/internal/shm"
+	"github.com/ipcats/ipcats/internal/shmio"
 	win "github.com/ipcats/ipcats/internal/window"
 )
 
-// defaultCreateSize is the size -r -c gives a segment when -s is absent:
-// one page, room for a status line or a small record.
-const defaultCreateSize = 4096
-
-// window returns the [lo, hi) byte range of a segment of size that -o and
-// -L select.
-func window(o *options, size int64, obj string) (lo, hi int64, err error) {
-	return win.Bounds(obj, "segment", o.Offset.N, o.Length.N, o.Length.Set, size)
+// segOpts are the options a segment is opened and written by.
+func segOpts(o *options) *shmio.Options {
+	return &shmio.Options{Offset: o.Offset.N, Length: o.Length.N, LengthSet: o.Length.Set, Size: o.Size.N, SizeSet: o.Size.Set,
+		Mode: o.Mode.Or(0o600), Excl: o.Excl, NoClear: o.NoClear}
 }
 
-// write copies standard input into the segment. Nothing is written unless
-// all of the input fits: a regular file is measured first and read straight
-// into the segment; other input (a pipe, a terminal) is spooled first into
-// an anonymous memory file, at most one byte more than the room.
-//
-// (Over 80 lines: the room, the input and the segment are settled in
-// one sequence, since a segment this run makes must go again on failure.)
-func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) (err error) {
+// worded gives a failure to open or create the segment shmcat's hints.
+func worded(obj string, err error) error {
+	var oe *shmio.OpenError
+	if errors.As(err, &oe) {
+		return openErr(obj, oe.Err)
+	}
+	return err
+}
+
+// write copies standard input into the segment's window: all of it or
+// nothing (shmio.Write).
+func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) error {
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	defer m.Stop()
-	if o.Excl && shm.Exists(name) {
-		return openErr(obj, shm.ErrExist)
-	}
-	seg, err := shm.Open(name, true)
-	switch {
-	case err == nil:
-		defer seg.Close()
-		if err := sameSize(o, seg, obj); err != nil {
-			return err
-		}
-	case errors.Is(err, shm.ErrNotExist) && name.Kind != ipcname.ID:
-		seg = nil
-	default:
-		return openErr(obj, err)
-	}
-
-	// room is how much input the window takes; -1 when a new segment will
-	// be sized to the input.
-	room := int64(-1)
-	switch {
-	case seg != nil:
-		lo, hi, err := window(o, seg.Size, obj)
-		if err != nil {
-			return err
-		}
-		room = hi - lo
-	case o.Size.Set:
-		if o.Offset.N > o.Size.N {
-			return cli.Usagef("offset %d is beyond the %d bytes -s asks for", o.Offset.N, o.Size.N)
-		}
-		room = o.Size.N - o.Offset.N
-		if o.Length.Set {
-			room = min(room, o.Length.N)
-		}
-	case o.Length.Set:
-		room = o.Length.N
-	}
-
-	in := int(env.Stdin.Fd())
-	n := win.RegularLeft(in) // -1 unless stdin is a regular file that says its size
-	if n < 0 {
-		limit := int64(-1)
-		if room >= 0 {
-			limit = room + 1
-		}
-		spool, got, err := relay.Spool(ctx, in, limit, m)
-		if err != nil {
-			if errors.Is(err, context.Canceled) {
-				return err
-			}
-			return cli.Fail("standard input", err, "")
-		}
-		defer spool.Close()
-		in, n = int(spool.Fd()), got
-	} else {
-		m.Add(int(n))
-	}
-	if room >= 0 && n > room {
-		return cli.Failf(obj, "", "input is larger than the %d-byte window (at offset %d); nothing written", room, o.Offset.N)
-	}
-
-	fresh := false // a segment this run made: all zeros already
-	if seg == nil {
-		size := o.Offset.N + n
-		switch {
-		case o.Size.Set:
-			size = o.Size.N
-		case o.Length.Set:
-			size = o.Offset.N + o.Length.N
-		}
-		seg, err = shm.Create(name, size, o.Mode.Or(0o600))
-		switch {
-		case errors.Is(err, shm.ErrExist) && !o.Excl:
-			// Someone created it since we looked (a reader with -c, another
-			// writer): write into theirs, as if it had been there first.
-			if seg, err = shm.Open(name, true); err != nil {
-				return openErr(obj, err)
-			}
-			defer seg.Close()
-			if err := sameSize(o, seg, obj); err != nil {
-				return err
-			}
-			if lo, hi, err := window(o, seg.Size, obj); err != nil {
-				return err
-			} else if n > hi-lo {
-				return cli.Failf(obj, "", "input is larger than the %d-byte window (at offset %d); nothing written", hi-lo, lo)
-			}
-		case err != nil:
-			return openErr(obj, err)
-		default:
-			fresh = true
-			defer seg.Close()
-			// Leave no half-written segment of ours behind, also when a
-			// signal finds the run stuck and cli ends it.
-			var kept atomic.Bool
-			undo := env.Cleanup(func() {
-				if !kept.Load() {
-					shm.Remove(name)
-				}
-			})
-			defer func() {
-				kept.Store(err == nil)
-				undo()
-			}()
-		}
-	}
-	lo, hi, err := window(o, seg.Size, obj)
+	seg, lo, err := shmio.Write(ctx, segOpts(o), name, obj, int(env.Stdin.Fd()), m, env.Cleanup)
 	if err != nil {
-		return err
-	}
-	reserve := hi - lo
-	if fresh || o.NoClear {
-		reserve = n // only the data is written
-	}
-	if err := seg.Reserve(lo, reserve); err != nil {
-		return spaceErr(obj, err, "nothing written")
-	}
-	err = fault.Guard(func() error {
-		dst := seg.Mem[lo:hi]
-		got, err := relay.ReadFull(ctx, in, dst[:n])
-		if err != nil {
-			return cli.Fail("standard input", err, "")
-		}
-		if int64(got) < n {
-			n = int64(got) // the file shrank while we read it
-		}
-		if !o.NoClear && !fresh {
-			// (A new segment is zeros already; clearing it would only
-			// make every page of it resident.)
-			clear(dst[n:])
-		}
-		return nil
-	})
-	if shm.IsFault(err) {
-		return spaceErr(obj, seg.Fault(), "")
-	}
-	if err != nil {
-		return err
+		return worded(obj, err)
 	}
 	if o.Verbose {
-		env.Warnf("%s", m.Summary("wrote", fmt.Sprintf("to %s at offset %d", where(seg, obj), lo)))
+		env.Warnf("%s", m.Summary("wrote", fmt.Sprintf("to %s at offset %d", shmio.Where(seg, obj), lo)))
 	}
 	return nil
 }
 
-// sameSize refuses an existing segment whose size -s contradicts.
-func sameSize(o *options, seg *shm.Segment, obj string) error {
-	if o.Size.Set && o.Size.N != seg.Size {
-		return cli.Failf(obj, "leave out -s to use it as it is", "segment is %d bytes, not %d (-s)", seg.Size, o.Size.N)
-	}
-	return nil
-}
-
-// where names the segment in -v lines: the name as given plus what the
-// kernel knows it by.
-func where(seg *shm.Segment, obj string) string {
-	switch {
-	case seg.POSIX():
-		return obj
-	case seg.Name.Kind == ipcname.ID:
-		return fmt.Sprintf("%s (key %s)", obj, ipcname.FormatKey(seg.Key))
-	}
-	return fmt.Sprintf("%s (id %d)", obj, seg.ID)
-}
-
-// openForRead opens the segment, creating it with -c, or waiting for it to
-// appear under -t (and not at all under -n).
-func openForRead(ctx context.Context, o *options, name ipcname.Name, obj string) (*shm.Segment, error) {
-	for {
-		seg, err := shm.Open(name, false)
-		if !errors.Is(err, shm.ErrNotExist) {
-			if err != nil {
-				return nil, openErr(obj, err)
-			}
-			if err := sameSize(o, seg, obj); err != nil {
-				seg.Close()
-				return nil, err
-			}
-			return seg, nil
-		}
-		switch {
-		case o.Create && name.Kind == ipcname.ID:
-			return nil, cli.Fail(obj, shm.ErrNotExist, "an id names a segment that exists; it cannot be created")
-		case o.Create:
-			size := int64(defaultCreateSize)
-			if o.Size.Set {
-				size = o.Size.N
-			}
-			if _, _, err := window(o, size, obj); err != nil {
-				return nil, err // refuse before creating anything
-			}
-			seg, err := shm.Create(name, size, o.Mode.Or(0o600))
-			if errors.Is(err, shm.ErrExist) {
-				continue // created by someone else meanwhile
-			}
-			if err != nil {
-				return nil, openErr(obj, err)
-			}
-			seg.Close()
-			continue // reopen read-only, as a reader
-		}
-		if err := cli.Missing(ctx, obj, "segment", o.Nonblock, o.Timeout.Set, shm.ErrNotExist); err != nil {
-			return nil, err
-		}
-	}
-}
-
-// trim is the part of the window -r prints: up to the last non-NUL byte
-// (default), every byte (-a), or up to the first NUL (-z).
-func trim(o *options) win.Trim {
-	switch {
-	case o.All:
-		return win.All
-	case o.CString:
-		return win.ToNUL
-	}
-	return win.LastNUL
-}
-
-// read copies the window to standard output, straight from the mapping.
+// read copies the window to standard output, straight from the mapping,
+// or with -f prints it now and each time it changes, like tail -f. The
+// segment is opened, created with -c, or waited for under -t (and not at
+// all under -n). What is printed: up to the last non-NUL byte (default),
+// every byte (-a), or up to the first NUL (-z).
 func read(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) error {
-	ctx, cancel := o.Wait.Deadline(ctx)
-	defer cancel()
-	seg, err := openForRead(ctx, o, name, obj)
-	if err != nil {
-		return err
-	}
-	defer seg.Close()
-	lo, hi, err := window(o, seg.Size, obj)
-	if err != nil {
-		return err
-	}
-	src := seg.Fd() // POSIX: emit from the descriptor
-	if !seg.POSIX() {
-		src = -1
-		win.Populate(seg.Mem)
-	}
-	m := meter.New(env.Tool, env.Stderr, o.Progress)
-	defer m.Stop()
-	var out []byte
-	if err := fault.Guard(func() error { out = win.Content(trim(o), seg.Mem[lo:hi]); return nil }); err != nil {
-		return cli.Fail(obj, err, "")
-	}
-	if err := win.EmitFrom(ctx, int(env.Stdout.Fd()), src, obj, lo, out, m); err != nil {
-		return err
-	}
-	if o.Verbose {
-		env.Warnf("%s", m.Summary("read", fmt.Sprintf("from %s at offset %d", where(seg, obj), lo)))
-	}
-	return nil
-}
-
-// follow prints the window now and each time it changes, like tail -f.
-func follow(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) error {
-	ctx, cancel := o.Wait.Deadline(ctx)
-	defer cancel()
-	// Stop as soon as our reader goes (| head), not at the next change.
-	ctx, stopWatch := cli.WatchOutput(ctx, int(env.Stdout.Fd()))
-	defer stopWatch()
-	seg, err := openForRead(ctx, o, name, obj)
-	if err != nil {
-		return err
-	}
-	defer seg.Close()
-	lo, hi, err := window(o, seg.Size, obj)
-	if err != nil {
-		return err
-	}
-	every := 100 * time.Millisecond
-	if o.Interval.Set {
-		every = o.Interval.D
-	}
-	m := meter.New(env.Tool, env.Stderr, o.Progress)
-	defer m.Stop()
-	// Look at the mapping, and copy a new version out of it, only under
-	// the guard: another process may truncate a POSIX object at any
-	// moment, and then every touch of the mapping faults.
-	// Two buffers in turn: Follow keeps the previous look to compare.
-	var bufs [2][]byte
-	turn := 0
-	err = win.Follow(ctx, int(env.Stdout.Fd()), every, o.Nonblock, m, func() (cur []byte, _ bool, err error) {
-		if err := fault.Guard(func() error {
-			turn ^= 1
-			bufs[turn] = win.CopyBy(ctx, bufs[turn], win.Content(trim(o), seg.Mem[lo:hi]))
-			cur = bufs[turn]
-			return nil
-		}); err != nil {
-			return nil, false, cli.Fail(obj, err, "")
+	r := &win.Run{Env: env, Wait: o.Wait, Progress: o.Progress, Verbose: o.Verbose, Interval: o.Interval, Offset: o.Offset.N}
+	t := win.Pick(win.LastNUL, o.All, o.CString, false)
+	return r.Serve(ctx, o.Follow, obj, "segment is empty", func(ctx context.Context) (*win.Source, error) {
+		seg, lo, hi, err := shmio.OpenRead(segOpts(o), name, obj, o.Create, func() error {
+			return cli.Missing(ctx, obj, "segment", o.Nonblock, o.Timeout.Set, shm.ErrNotExist)
+		})
+		if err != nil {
+			return nil, worded(obj, err)
 		}
-		return cur, false, nil
+		return &win.Source{Where: shmio.Where(seg, obj), Close: func() { seg.Close() },
+			Print: win.PrintMapped(obj, t, seg.Mem, seg.Fd(), lo, hi), Look: win.MapLook(ctx, obj, t, seg.Mem[lo:hi])}, nil
 	})
-	if err != nil {
-		return err
-	}
-	if o.Verbose {
-		env.Warnf("%s", m.Summary("printed", "from "+where(seg, obj)))
-	}
-	if !m.Moved() {
-		// -t or -n ended a run that printed nothing: exit 3.
-		return cli.Nothing(obj, "segment is empty")
-	}
-	return nil
 }
 
 // checkStream refuses options that mean nothing with --stream.
@@ -372,131 +96,84 @@ func stream(ctx context.Context, env *cli.Env, o *options, act cli.Action, rmAft
 	return err
 }
 
-func streamRing(ctx context.Context, env *cli.Env, o *options, act cli.Action, rmAfter bool, name ipcname.Name, obj string) (err error) {
+func streamRing(ctx context.Context, env *cli.Env, o *options, act cli.Action, rmAfter bool, name ipcname.Name, obj string) error {
 	seg, r, err := openRing(ctx, o, act, name, obj)
 	if err != nil {
 		return err
 	}
 	defer seg.Close()
-	role := ring.Reader
-	if act == cli.ActWrite {
-		role = ring.Writer
-	}
-	if err := r.Claim(role, int32(os.Getpid()), rmAfter); err != nil {
-		return cli.Fail(obj, err, "a ring has one writer and one reader at a time")
-	}
-	// Leaving the ring (and removing it, when --rm asked and this side is
-	// the last) is a cleanup cli runs itself if a signal finds this run
-	// stuck: the ring is never left claimed by a process that is gone.
-	var outcome atomic.Int32
-	outcome.Store(int32(ring.Abort))
-	var rmErr error
-	leave := env.Cleanup(func() {
-		fault.Guard(func() error {
-			if r.Leave(ring.Outcome(outcome.Load())) {
-				rmErr = shm.Remove(name)
-			}
-			return nil
-		})
-	})
-	defer func() {
-		leave()
-		if rmErr != nil && !errors.Is(rmErr, shm.ErrNotExist) && err == nil {
-			err = openErr(obj, rmErr)
-		}
-	}()
-
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	defer m.Stop()
-	opt := ring.Options{Nonblock: o.Nonblock, Moved: m.Add}
+	side := ring.Side{Role: ring.Reader, Remove: rmAfter, Options: ring.Options{Nonblock: o.Nonblock, Moved: m.Add}}
+	fd := int(env.Stdout.Fd())
+	if act == cli.ActWrite {
+		side.Role, fd = ring.Writer, int(env.Stdin.Fd())
+	}
 	if o.Timeout.Set {
-		opt.Idle = max(o.Timeout.D, time.Nanosecond)
+		side.Idle = max(o.Timeout.D, time.Nanosecond)
 	}
-	if role == ring.Writer {
-		start := r.Header().Head
-		n, err := r.Send(ctx, int(env.Stdin.Fd()), opt)
-		if shm.IsFault(err) {
-			err = seg.Fault() // truncated, or /dev/shm is full
-		}
-		// taken is how much of this run's input the reader has consumed.
-		taken := min(max(int64(r.Header().Tail-start), 0), n)
-		if errors.Is(err, ring.ErrIdle) && taken > 0 {
-			// SPEC: -t stopping a run that moved data exits 0; say what was left.
-			env.Warnf("%s: no room for %v; stopped with %d bytes written into the ring, %d of them read; the rest of the input was not read", obj, o.Timeout.D, n, taken)
-			return nil
-		}
-		out, err := sendResult(err, obj, n, taken)
-		outcome.Store(int32(out))
-		if err == nil && o.Verbose {
-			env.Warnf("%s", m.Summary("wrote", "into the ring "+where(seg, obj)))
-		}
-		return err
+	res, err := ring.Stream(ctx, seg, r, fd, side, env.Cleanup)
+	if err != nil {
+		return cli.Fail(obj, err, "a ring has one writer and one reader at a time")
 	}
-	n, err := r.Receive(ctx, int(env.Stdout.Fd()), opt)
-	if shm.IsFault(err) {
-		err = seg.Fault()
+	verb, what := "read", "from the ring "
+	if side.Role == ring.Writer {
+		verb, what = "wrote", "into the ring "
 	}
-	out, err := receiveResult(err, obj, n)
-	outcome.Store(int32(out))
-	if err == nil && o.Verbose {
-		env.Warnf("%s", m.Summary("read", "from the ring "+where(seg, obj)))
+	err = streamErr(env, o, side.Role, res, obj)
+	if err == nil && o.Verbose && (side.Role == ring.Reader || res.Err == nil) {
+		env.Warnf("%s", m.Summary(verb, what+shmio.Where(seg, obj)))
+	}
+	if err == nil && res.RemoveErr != nil {
+		err = openErr(obj, res.RemoveErr)
 	}
 	return err
 }
 
-// sendResult maps how a Send ended to the way the writer leaves the ring
-// and the run's error. n bytes went into the ring; the reader took taken.
-func sendResult(err error, obj string, n, taken int64) (ring.Outcome, error) {
-	delivered := fmt.Sprintf("%d bytes written into the ring, %d of them read", n, taken)
+// streamErr is the run's error for how a side's Send or Receive ended,
+// with what it moved: res.N bytes into the ring, res.Taken of them read,
+// or res.N bytes received.
+func streamErr(env *cli.Env, o *options, role ring.Role, res ring.Result, obj string) error {
+	err := res.Err
+	done := fmt.Sprintf("%d bytes received", res.N)
+	if role == ring.Writer {
+		done = fmt.Sprintf("%d bytes written into the ring, %d of them read", res.N, res.Taken)
+	}
 	var died *ring.PeerDiedError
 	var rerr *ring.ReadError
-	var cerr *ring.CorruptError
-	switch {
-	case err == nil:
-		return ring.Done, nil
-	case errors.Is(err, ring.ErrIdle):
-		return ring.Abort, cli.Timeout(obj, "waiting for a reader ("+delivered+")")
-	case errors.Is(err, ring.ErrReaderClosed):
-		return ring.Abort, cli.Failf(obj, "", "the reader closed the stream; %s", delivered)
-	case errors.As(err, &died):
-		return ring.Abort, cli.Failf(obj, "", "%v; %s", died, delivered)
-	case errors.As(err, &rerr):
-		return ring.Abort, cli.Failf("standard input", "", "%v; %s", cli.Message(rerr.Err), delivered)
-	case errors.As(err, &cerr):
-		return ring.Abort, cli.Failf(obj, "remove it with shmcat --rm", "%v; %s", cerr, delivered)
-	case errors.Is(err, fault.ErrFault), errors.Is(err, shm.ErrNoSpace):
-		return ring.Abort, spaceErr(obj, err, delivered)
-	}
-	return ring.Abort, err // a signal: cli exits 128+N
-}
-
-// receiveResult maps how a Receive ended to the way the reader leaves the
-// ring and the run's error; n bytes went to standard output.
-func receiveResult(err error, obj string, n int64) (ring.Outcome, error) {
-	var died *ring.PeerDiedError
 	var werr *ring.WriteError
 	var cerr *ring.CorruptError
 	switch {
 	case err == nil:
-		return ring.Done, nil
-	case errors.Is(err, ring.ErrWriterStopped):
-		return ring.Done, cli.Failf(obj, "", "%v; %d bytes received", err, n)
-	case errors.As(err, &died):
-		return ring.Done, cli.Failf(obj, "", "%v; %d bytes received", died, n)
-	case errors.Is(err, ring.ErrIdle) && n == 0:
-		return ring.Detach, cli.Timeout(obj, "waiting for the writer")
-	case errors.Is(err, ring.ErrWouldBlock) && n == 0:
-		return ring.Detach, cli.Nothing(obj, "the ring is empty")
+		return nil
+	case role == ring.Writer && errors.Is(err, ring.ErrIdle) && res.Taken > 0:
+		// SPEC: -t stopping a run that moved data exits 0; say what was left.
+		env.Warnf("%s: no room for %v; stopped with %s; the rest of the input was not read", obj, o.Timeout.D, done)
+		return nil
+	case role == ring.Writer && errors.Is(err, ring.ErrIdle):
+		return cli.Timeout(obj, "waiting for a reader ("+done+")")
+	case errors.Is(err, ring.ErrIdle) && res.N == 0:
+		return cli.Timeout(obj, "waiting for the writer")
+	case errors.Is(err, ring.ErrWouldBlock) && res.N == 0:
+		return cli.Nothing(obj, "the ring is empty")
 	case errors.Is(err, ring.ErrIdle), errors.Is(err, ring.ErrWouldBlock):
-		return ring.Detach, nil
+		return nil
+	case errors.Is(err, ring.ErrReaderClosed):
+		return cli.Failf(obj, "", "the reader closed the stream; %s", done)
+	case errors.Is(err, ring.ErrWriterStopped):
+		return cli.Failf(obj, "", "%v; %s", err, done)
+	case errors.As(err, &died):
+		return cli.Failf(obj, "", "%v; %s", died, done)
+	case errors.As(err, &rerr):
+		return cli.Failf("standard input", "", "%v; %s", cli.Message(rerr.Err), done)
 	case errors.As(err, &werr):
-		return ring.Abort, cli.Output(werr.Err)
+		return cli.Output(werr.Err)
 	case errors.As(err, &cerr):
-		return ring.Abort, cli.Failf(obj, "remove it with shmcat --rm", "%v; %d bytes received", cerr, n)
+		return cli.Failf(obj, "remove it with shmcat --rm", "%v; %s", cerr, done)
 	case errors.Is(err, fault.ErrFault), errors.Is(err, shm.ErrNoSpace):
-		return ring.Abort, spaceErr(obj, err, fmt.Sprintf("%d bytes received", n))
+		return shmio.SpaceErr(obj, err, done)
 	}
-	return ring.Abort, err
+	return err // a signal: cli exits 128+N
 }
 
 // openRing opens the ring, creating it when absent (ring.Join), and says
@@ -522,7 +199,7 @@ func openRing(ctx context.Context, o *options, act cli.Action, name ipcname.Name
 	case errors.As(err, &ie) && ie.Reserve:
 		return nil, nil, cli.Fail(obj, ie.Err, "")
 	case errors.As(err, &ie):
-		return nil, nil, spaceErr(obj, ie.Err, "")
+		return nil, nil, shmio.SpaceErr(obj, ie.Err, "")
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return nil, nil, err
 	default:
@@ -533,23 +210,6 @@ func openRing(ctx context.Context, o *options, act cli.Action, name ipcname.Name
 		return nil, nil, cli.Failf(obj, "leave out -s to join it", "ring holds %d bytes, not %d (-s)", r.Capacity(), o.Size.N)
 	}
 	return seg, r, nil
-}
-
-// spaceErr makes err, from a write into the segment, the run's error,
-// with the hint for a full /dev/shm when that was the cause and what
-// was done before it (when not empty) after the message.
-func spaceErr(obj string, err error, done string) error {
-	if err == nil {
-		return nil
-	}
-	if done != "" {
-		done = "; " + done
-	}
-	var se *shm.SpaceError
-	if errors.As(err, &se) {
-		return cli.Failf(obj, shm.SpaceHint, "%v%s", se, done)
-	}
-	return cli.Failf(obj, "", "%v%s", err, done)
 }
 
 // ringErr explains a segment that is not a usable ring.
@@ -583,78 +243,14 @@ func statRing(env *cli.Env, o *options, name ipcname.Name, obj string) error {
 // attachment and a dead creator, or no process holding a POSIX object)
 // AND idle for --idle.
 func stale(o *options, now time.Time, i shm.Info) bool {
-	return i.Stale && o.Idle.Stale(now, lastUse(i)...)
+	return i.Stale && o.Idle.Stale(now, i.LastUse()...)
 }
 
-// lastUse are the kernel's own times of a segment's use: attach, detach
-// and change for System V (shm_atime, shm_dtime, shm_ctime); the file
-// times of a POSIX object.
-func lastUse(i shm.Info) []time.Time {
-	if i.POSIX {
-		return []time.Time{i.Mtime, i.Atime, i.Ctime}
-	}
-	return []time.Time{i.Atime, i.Dtime, i.Ctime}
-}
-
-// idleField shows how long the segment has not been used: whole seconds
-// in JSON, a duration such as 1h2m3s for people.
-func idleField(now time.Time, i shm.Info) report.Field {
-	return report.Idle(cli.IdleFor(now, lastUse(i)...))
-}
-
-// withIdle applies --idle to the record of a segment: its idle time, and
-// the stale rule with the idle test.
+// withIdle is the record of a segment with its idle time and the stale
+// rule with --idle's test.
 func withIdle(o *options, now time.Time, i shm.Info) report.Record {
 	i.Stale = stale(o, now, i)
-	r := record(i)
-	n := len(r) - 1 // "stale" is last: the idle time goes before it
-	return append(r[:n:n], idleField(now, i), r[n])
-}
-
-// record turns what the kernel says of a segment into the fields --stat
-// prints, in the order ipcs -m -i prints them.
-func record(i shm.Info) report.Record {
-	holders := []report.Record{}
-	for _, h := range i.Holders {
-		holders = append(holders, report.Record{{Name: "pid", Value: h.PID}, {Name: "command", Value: h.Comm, Text: "(" + h.Comm + ")"}})
-	}
-	// Owner and permissions, in the same words for both families.
-	perm := report.Record{
-		{Name: "size", Value: i.Size},
-		{Name: "mode", Value: report.Mode(i.Mode)},
-		{Name: "owner", Value: report.User(i.UID)},
-		{Name: "group", Value: report.Group(i.GID)},
-		{Name: "uid", Value: i.UID},
-		{Name: "gid", Value: i.GID},
-	}
-	tail := report.Record{{Name: "holders", Value: holders}, {Name: "stale", Value: i.Stale}}
-	if i.POSIX {
-		r := report.Record{{Name: "type", Value: "posix"}, {Name: "name", Value: i.Name}, {Name: "path", Value: shm.Dir + i.Name}}
-		r = append(r, perm...)
-		r = append(r, report.Record{
-			{Name: "nattch", Value: i.Nattch},
-			{Name: "accessed", Value: i.Atime},
-			{Name: "modified", Value: i.Mtime},
-			{Name: "changed", Value: i.Ctime},
-		}...)
-		return append(r, tail...)
-	}
-	r := report.Record{{Name: "type", Value: "sysv"}, {Name: "key", Value: i.Key, Text: ipcname.FormatKey(i.Key)}, {Name: "id", Value: i.ID}}
-	r = append(r, perm...)
-	r = append(r, report.Record{
-		{Name: "creator", Value: report.User(i.CUID)},
-		{Name: "creator_group", Value: report.Group(i.CGID)},
-		{Name: "cuid", Value: i.CUID},
-		{Name: "cgid", Value: i.CGID},
-		{Name: "cpid", Value: i.CPID},
-		{Name: "lpid", Value: i.LPID},
-		{Name: "nattch", Value: i.Nattch},
-		{Name: "attached", Value: i.Atime},
-		{Name: "detached", Value: i.Dtime},
-		{Name: "changed", Value: i.Ctime},
-		{Name: "destroy", Value: i.Destroy},
-	}...)
-	return append(r, tail...)
+	return i.Record(cli.IdleFor(now, i.LastUse()...))
 }
 
 // listColumns are the --list columns: ipcs -m's, with the family and staleness.
@@ -701,12 +297,7 @@ func removeStale(env *cli.Env, o *options) error {
 		if !stale(o, now, i) {
 			continue
 		}
-		n := ipcname.Name{Kind: ipcname.POSIX, Path: i.Name}
-		what := report.Escape(i.Name)
-		if !i.POSIX {
-			n = ipcname.Name{Kind: ipcname.ID, ID: i.ID}
-			what = fmt.Sprintf("key %s id %d", ipcname.FormatKey(i.Key), i.ID)
-		}
+		n, what := i.Ref()
 		objs = append(objs, cli.Stale{What: what, Owners: []uint32{i.UID, i.CUID}, Remove: func() error { return shm.Remove(n) }})
 	}
 	return env.Sweep("segments", o.DryRun, objs)

@@ -43,6 +43,11 @@ func peers(b *testing.B, unixSock bool) []peer {
 		ps = append(ps, peer{"socat",
 			func(a string) []string { return []string{"socat", "-u", "UNIX-LISTEN:" + a, "STDOUT"} },
 			func(a string) []string { return []string{"socat", "-u", "STDIN", "UNIX-CONNECT:" + a} }})
+		if c := cPair(b); c != "" {
+			ps = append(ps, peer{"c",
+				func(a string) []string { return []string{c, "recv", "unix", a} },
+				func(a string) []string { return []string{c, "send", "unix", a} }})
+		}
 	} else {
 		ps = append(ps, peer{"sockcat",
 			func(a string) []string { return []string{bin, "-l", "127.0.0.1", a} },
@@ -55,8 +60,26 @@ func peers(b *testing.B, unixSock bool) []peer {
 				return []string{"socat", "-u", "TCP-LISTEN:" + a + ",bind=127.0.0.1,reuseaddr", "STDOUT"}
 			},
 			func(a string) []string { return []string{"socat", "-u", "STDIN", "TCP:127.0.0.1:" + a} }})
+		if c := cPair(b); c != "" {
+			ps = append(ps, peer{"c",
+				func(a string) []string { return []string{c, "recv", "tcp", a} },
+				func(a string) []string { return []string{c, "send", "tcp", a} }})
+		}
 	}
 	return ps
+}
+
+// cPair builds testdata/cpair.c, the yardstick: a C socket pair doing
+// the same work with read(2)/write(2). "" without gcc.
+func cPair(b *testing.B) string {
+	if _, err := exec.LookPath("gcc"); err != nil {
+		return ""
+	}
+	out := filepath.Join(b.TempDir(), "cpair")
+	if msg, err := exec.Command("gcc", "-O2", "-o", out, "testdata/cpair.c").CombinedOutput(); err != nil {
+		b.Fatalf("gcc cpair.c: %v\n%s", err, msg)
+	}
+	return out
 }
 
 // BenchmarkTCP sends 2 GiB over TCP loopback, sender and receiver both
@@ -101,13 +124,13 @@ func benchStream(b *testing.B, unixSock bool) {
 				r := transfer(b, p, addr, src, unixSock)
 				rss = max(rss, r)
 			}
-			b.ReportMetric(float64(rss)/1024, "peak-RSS-MiB")
+			b.ReportMetric(float64(rss)/(1<<20), "MiB-maxrss")
 		})
 	}
 }
 
 // transfer runs one receiver and one sender and returns the larger peak
-// RSS of the two, in KiB. The timer runs from the sender's start to the
+// RSS of the two, in bytes. The timer runs from the sender's start to the
 // last byte's arrival.
 func transfer(b *testing.B, p peer, addr, src string, unixSock bool) int64 {
 	pr, pw, err := os.Pipe()
@@ -139,15 +162,12 @@ func transfer(b *testing.B, p peer, addr, src string, unixSock bool) int64 {
 	if err := send.Start(); err != nil {
 		b.Fatal(err)
 	}
-	stop := make(chan struct{})
-	peak := make(chan int64)
-	go sampleHWM(stop, peak, send.Process.Pid, recv.Process.Pid)
+	srss, rrss := scripttest.WatchRSS(send.Process.Pid), scripttest.WatchRSS(recv.Process.Pid)
 	got := drain(b, int(pr.Fd()))
 	serr := send.Wait()
 	rerr := recv.Wait()
 	b.StopTimer()
-	close(stop)
-	rss := <-peak
+	rss := max(srss(), rrss())
 	if serr != nil || rerr != nil || got != benchSize {
 		b.Fatalf("%s: sender %v, receiver %v, %d bytes arrived; want %d", p.name, serr, rerr, got, benchSize)
 	}
@@ -192,38 +212,6 @@ func waitListening(b *testing.B, addr string, unixSock bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	b.Fatalf("nothing listens on %s after 10s", addr)
-}
-
-// sampleHWM samples VmHWM (the peak resident set of the running program)
-// of each pid every 10ms until stop, then sends the largest seen, in KiB.
-// It is used instead of ProcessState.SysUsage's Maxrss, which for a child
-// of this test includes the Go test binary's own peak: exec(2) folds the
-// old address space's high-water mark into the child's maxrss, and
-// os/exec starts children with vfork semantics (the parent's memory).
-func sampleHWM(stop <-chan struct{}, peak chan<- int64, pids ...int) {
-	var hwm int64
-	t := time.NewTicker(10 * time.Millisecond)
-	defer t.Stop()
-	for {
-		for _, pid := range pids {
-			b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-			if err != nil {
-				continue
-			}
-			for _, line := range strings.Split(string(b), "\n") {
-				if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-					n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-					hwm = max(hwm, n)
-				}
-			}
-		}
-		select {
-		case <-stop:
-			peak <- hwm
-			return
-		case <-t.C:
-		}
-	}
 }
 
 // BenchmarkLatencyTCP times request/reply round trips through a client

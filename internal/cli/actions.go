@@ -94,3 +94,44 @@ func (e *Env) Begin(act Action, arg, form string) error {
 	}
 	return e.NeedFor(act)
 }
+
+// Start is what an object tool gives the start every one of them makes.
+type Start struct {
+	Actions *Actions
+	// Rides: options only a read takes were given, so that a lone --rm
+	// means -r --rm (shmcat -f --rm KEY reads, then removes).
+	Rides bool
+	Check func(Action) error // the tool's own flag rules; may be nil
+	// Arg and Form go to Begin: the object argument and what it is
+	// ("" when the tool checks its own argument).
+	Arg, Form         string
+	List, RemoveStale func() error // the actions that need no object
+}
+
+// Start resolves the action, applies the tool's flag rules and Begin in
+// one order, and carries out --list and --rm --stale. done says that the
+// run is over, err being its result; otherwise act names one object and
+// rmAfter tells whether --rm rides along (see RemoveAfter).
+func (e *Env) Start(s Start) (act Action, rmAfter, done bool, err error) {
+	if act, rmAfter, err = s.Actions.Resolve(); err != nil {
+		return act, false, true, err
+	}
+	if act == ActRemove && s.Rides {
+		act, rmAfter = ActRead, true
+	}
+	if s.Check != nil {
+		if err := s.Check(act); err != nil {
+			return act, false, true, err
+		}
+	}
+	if err := e.Begin(act, s.Arg, s.Form); err != nil {
+		return act, false, true, err
+	}
+	switch act {
+	case ActList:
+		return act, false, true, s.List()
+	case ActRemoveStale:
+		return act, false, true, s.RemoveStale()
+	}
+	return act, rmAfter, false, nil
+}

@@ -128,6 +128,9 @@ const StopGrace = 400 * time.Millisecond
 func Main(tool, usage string, opts any, common *Common, run func(ctx context.Context, env *Env) error) int {
 	env := &Env{Tool: tool, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
 	p := Parser(tool, usage, opts)
+	if completeShort(os.Stdout, p, os.Args[1:]) {
+		return ExitOK
+	}
 	args, err := p.ParseArgs(os.Args[1:])
 	if err != nil {
 		var fe *flags.Error

@@ -42,7 +42,7 @@ func Of(fd int) (Info, error) {
 	fl, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
 	link, _ := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd))
 	in := Info{
-		Type:   typeName(st.Mode),
+		Type:   TypeName(st.Mode),
 		Pipe:   st.Mode&unix.S_IFMT == unix.S_IFIFO,
 		Dev:    st.Dev,
 		Ino:    st.Ino,
@@ -73,8 +73,9 @@ func Usable(fd int, read bool) error {
 	return nil
 }
 
-// typeName names a file type as people say it.
-func typeName(mode uint32) string {
+// TypeName names the file type of a mode as people say it: "pipe",
+// "regular file", "directory", ... or "unknown".
+func TypeName(mode uint32) string {
 	switch mode & unix.S_IFMT {
 	case unix.S_IFIFO:
 		return "pipe"

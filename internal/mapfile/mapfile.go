@@ -12,6 +12,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ipcats/ipcats/internal/fdinfo"
 )
 
 // PageSize is the kernel's page size; mappings start on its multiples.
@@ -131,25 +133,17 @@ func regular(path string, fd int) (*File, error) {
 	return &File{Path: path, fd: fd}, nil
 }
 
-// TypeName names a file type as ls users know it.
+// TypeName names a file type as ls users know it, with its article: "a
+// regular file", "a FIFO", ...
 func TypeName(mode uint32) string {
-	switch mode & unix.S_IFMT {
-	case unix.S_IFREG:
-		return "a regular file"
-	case unix.S_IFDIR:
-		return "a directory"
-	case unix.S_IFIFO:
+	switch t := fdinfo.TypeName(mode); t {
+	case "pipe":
 		return "a FIFO"
-	case unix.S_IFSOCK:
-		return "a socket"
-	case unix.S_IFCHR:
-		return "a character device"
-	case unix.S_IFBLK:
-		return "a block device"
-	case unix.S_IFLNK:
-		return "a symbolic link"
+	case "unknown":
+		return "an unknown file type"
+	default:
+		return "a " + t
 	}
-	return "an unknown file type"
 }
 
 func openErr(err error) error {

@@ -24,7 +24,8 @@ import (
 	win "github.com/ipcats/ipcats/internal/window"
 )
 
-// Options are the -w options the write goes by.
+// Options are the -w options the write goes by (and the -r -c ones a
+// file is created by).
 type Options struct {
 	Offset    int64 // -o
 	Length    int64 // -L, when LengthSet
@@ -33,6 +34,10 @@ type Options struct {
 	NoClear   bool // --no-clear: leave the rest of the window as it is
 	Sync      bool // --sync: fdatasync(2) before returning
 	Force     bool // --force: shrink a file others map
+
+	Mode           uint32 // -m: permissions of a created file
+	Excl           bool   // -x: only create
+	FollowSymlinks bool   // --follow-symlinks: write through a link at the path
 }
 
 // step is how far a streaming write maps and grows the file at a time: the

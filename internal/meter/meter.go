@@ -17,7 +17,10 @@ import (
 type Meter struct {
 	bytes atomic.Int64
 	msgs  atomic.Int64
+	total atomic.Int64 // bytes the transfer will move, when known; 0 not
 	start time.Time
+	// recent holds the counts at the last draws, for the current rate.
+	recent []sample
 
 	tool string
 	w    io.Writer
@@ -41,6 +44,24 @@ func New(tool string, w io.Writer, progress bool) *Meter {
 	}
 	return m
 }
+
+// sample is the byte count at one moment.
+type sample struct {
+	at time.Time
+	n  int64
+}
+
+// window is how far back the current rate looks: a stalled transfer
+// shows 0 B/s after this long, not an average slowly falling.
+const window = 3 * time.Second
+
+// SetTotal tells the meter how many bytes the transfer will move (a
+// regular file's size, a window's length), so that --progress shows the
+// percentage done and the time left, as pv does. n <= 0 means unknown.
+func (m *Meter) SetTotal(n int64) { m.total.Store(max(n, 0)) }
+
+// Total is what SetTotal set: 0 when unknown.
+func (m *Meter) Total() int64 { return m.total.Load() }
 
 // Add counts n bytes.
 func (m *Meter) Add(n int) { m.bytes.Add(int64(n)) }
@@ -70,27 +91,72 @@ func (m *Meter) draw() {
 	for {
 		select {
 		case <-m.stop:
+			// The final line: the average over the whole run, also off a
+			// terminal, so that a log ends with what the run did.
+			end := fmt.Sprintf("%s: %s, %s average, %s", m.tool, Bytes(m.Bytes()), Rate(m.Bytes(), time.Since(m.start)), time.Since(m.start).Round(time.Second))
 			if m.tty {
-				fmt.Fprintf(m.w, "\r%s\033[K\n", m.line())
+				fmt.Fprintf(m.w, "\r%s\033[K\n", end)
+			} else {
+				fmt.Fprintln(m.w, end)
 			}
 			return
-		case <-tick.C:
+		case now := <-tick.C:
 			if m.tty {
-				fmt.Fprintf(m.w, "\r%s\033[K", m.line())
+				fmt.Fprintf(m.w, "\r%s\033[K", m.line(now))
 			} else {
-				fmt.Fprintln(m.w, m.line())
+				fmt.Fprintln(m.w, m.line(now))
 			}
 		}
 	}
 }
 
-func (m *Meter) line() string {
-	el := time.Since(m.start)
-	s := fmt.Sprintf("%s: %s", m.tool, Bytes(m.Bytes()))
-	if n := m.Msgs(); n > 0 {
-		s += fmt.Sprintf(", %d messages", n)
+// line is one progress line at now: the count (of the total, with the
+// percentage, when known), the current rate over the last few seconds,
+// the time so far, and with a total the time left.
+func (m *Meter) line(now time.Time) string {
+	n := m.Bytes()
+	m.recent = append(m.recent, sample{now, n})
+	// The rate is measured from the oldest sample of the last window
+	// (the start, early on).
+	i := 0
+	for now.Sub(m.recent[i].at) > window {
+		i++
 	}
-	return s + fmt.Sprintf(", %s, %s", Rate(m.Bytes(), el), el.Round(time.Second))
+	if i == len(m.recent)-1 && i > 0 {
+		i-- // no other sample in the window: the last one before it
+	}
+	m.recent = m.recent[i:]
+	from := sample{m.start, 0}
+	if len(m.recent) > 1 {
+		from = m.recent[0]
+	}
+	rate := 0.0
+	if d := now.Sub(from.at).Seconds(); d > 0 {
+		rate = float64(n-from.n) / d
+	}
+	s := fmt.Sprintf("%s: %s", m.tool, Bytes(n))
+	total := m.Total()
+	if total > 0 {
+		s += fmt.Sprintf(" of %s (%d%%)", Bytes(total), min(100, n*100/total))
+	}
+	if k := m.Msgs(); k > 0 {
+		s += fmt.Sprintf(", %d messages", k)
+	}
+	s += fmt.Sprintf(", %s/s, %s", Bytes(int64(rate)), now.Sub(m.start).Round(time.Second))
+	if total > 0 && n < total {
+		if rate >= 1 {
+			s += ", ETA " + clock(time.Duration(float64(total-n)/rate*float64(time.Second)))
+		} else {
+			s += ", ETA -:--:--" // stalled: no honest estimate
+		}
+	}
+	return s
+}
+
+// clock renders d as pv's ETA does: H:MM:SS.
+func clock(d time.Duration) string {
+	d = d.Round(time.Second)
+	return fmt.Sprintf("%d:%02d:%02d", int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60)
 }
 
 // Stop ends the progress display (the final count stays on screen).

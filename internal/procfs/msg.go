@@ -53,20 +53,43 @@ func MsgWaiters() ([]MsgWaiter, error) {
 	return out, nil
 }
 
-// ParseSyscall reads one /proc/PID/syscall line ("70 0x3 0x7ffd... ...":
-// the number, then the arguments in hex) and reports a msgsnd or msgrcv.
-func ParseSyscall(s string) (MsgWaiter, bool) {
+// Call is a thread's system call as /proc/PID/task/TID/syscall shows
+// it: the number and the arguments that follow it.
+type Call struct {
+	Nr   int64
+	Args []uint64
+}
+
+// ParseCall reads one /proc/PID/syscall line ("70 0x3 0x7ffd... ...": the
+// number, then the arguments in hex). ok is false for a thread in no
+// system call ("running", or -1 and its registers) and for anything that
+// is not such a line.
+func ParseCall(s string) (c Call, ok bool) {
 	f := strings.Fields(s)
 	if len(f) < 2 {
+		return Call{}, false
+	}
+	nr, err := strconv.ParseInt(f[0], 10, 64)
+	if err != nil || nr < 0 {
+		return Call{}, false
+	}
+	c.Nr = nr
+	for _, a := range f[1:] {
+		v, err := strconv.ParseUint(a, 0, 64)
+		if err != nil {
+			return Call{}, false
+		}
+		c.Args = append(c.Args, v)
+	}
+	return c, true
+}
+
+// ParseSyscall reads one /proc/PID/syscall line and reports a msgsnd or
+// msgrcv.
+func ParseSyscall(s string) (MsgWaiter, bool) {
+	c, ok := ParseCall(s)
+	if !ok || c.Nr != sysMsgsnd && c.Nr != sysMsgrcv || c.Args[0] >= 1<<31 {
 		return MsgWaiter{}, false
 	}
-	nr, err := strconv.Atoi(f[0])
-	if err != nil || nr != sysMsgsnd && nr != sysMsgrcv {
-		return MsgWaiter{}, false
-	}
-	id, err := strconv.ParseUint(strings.TrimPrefix(f[1], "0x"), 16, 31)
-	if err != nil {
-		return MsgWaiter{}, false
-	}
-	return MsgWaiter{ID: int(id), Send: nr == sysMsgsnd}, true
+	return MsgWaiter{ID: int(c.Args[0]), Send: c.Nr == sysMsgsnd}, true
 }

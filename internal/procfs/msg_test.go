@@ -34,3 +34,15 @@ func FuzzParseSyscall(f *testing.F) {
 		}
 	})
 }
+
+func TestParseCall(t *testing.T) {
+	c, ok := ParseCall("257 0xffffff9c 0x7ffd10 0x0 0x0 0x0 0x0 0x7ffd 0x7f12\n")
+	if !ok || c.Nr != 257 || len(c.Args) != 8 || c.Args[0] != 0xffffff9c || c.Args[1] != 0x7ffd10 {
+		t.Errorf("openat line: %+v, %v", c, ok)
+	}
+	for _, s := range []string{"running", "-1 0x7ffd 0x7f12", "", "70 zz", "x 0x1"} {
+		if c, ok := ParseCall(s); ok {
+			t.Errorf("ParseCall(%q) = %+v; want not a call", s, c)
+		}
+	}
+}

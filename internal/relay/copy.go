@@ -70,6 +70,9 @@ func Copy(ctx context.Context, dst, src int, m *meter.Meter) (int64, error) {
 	c := &copier{ctx: ctx, dst: dst, src: src, m: m}
 	defer c.close()
 	sk, dk := KindOf(src), KindOf(dst)
+	if sk == Regular && m != nil && m.Total() == 0 {
+		m.SetTotal(Remaining(src)) // --progress shows % and ETA
+	}
 	var err error
 	switch {
 	case sk == Pipe || dk == Pipe:
@@ -85,6 +88,20 @@ func Copy(ctx context.Context, dst, src int, m *meter.Meter) (int64, error) {
 		err = c.readWrite()
 	}
 	return c.n, err
+}
+
+// Remaining is how many bytes a read of regular file fd from its offset
+// to its end would return now; 0 when fd is not such a file.
+func Remaining(fd int) int64 {
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return 0
+	}
+	off, err := unix.Seek(fd, 0, io.SeekCurrent)
+	if err != nil {
+		return 0
+	}
+	return max(st.Size-off, 0)
 }
 
 // errFallback says the kernel refused a fast path before any byte moved

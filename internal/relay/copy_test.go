@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ipcats/ipcats/internal/meter"
 )
 
 // endpoint makes a (reader fd, writer fd) pair of the given kind; for
@@ -183,5 +185,31 @@ func TestCopySocketToAppend(t *testing.T) {
 	got, _ := os.ReadFile(p)
 	if err != nil || n != int64(len(data)) || !bytes.Equal(got, data) {
 		t.Errorf("Copy(socket -> O_APPEND file) = %d, %v (file %d bytes, equal=%v); want %d, nil", n, err, len(got), bytes.Equal(got, data), len(data))
+	}
+}
+
+// A copy from a regular file tells the meter its total, from the offset.
+func TestCopyTotal(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.Write(make([]byte, 10000))
+	f.Seek(1000, io.SeekStart)
+	if got := Remaining(int(f.Fd())); got != 9000 {
+		t.Errorf("Remaining = %d, want 9000", got)
+	}
+	out, err := os.Create(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	m := meter.New("t", nil, false)
+	if n, err := Copy(context.Background(), int(out.Fd()), int(f.Fd()), m); n != 9000 || err != nil {
+		t.Fatalf("Copy = %d, %v", n, err)
+	}
+	if m.Total() != 9000 {
+		t.Errorf("meter total %d, want 9000", m.Total())
 	}
 }

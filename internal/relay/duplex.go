@@ -113,7 +113,9 @@ type pumped struct {
 
 // Run relays until both pumps are done or one fails. The error is nil
 // (both directions ended cleanly, or Linger expired), ctx's error, ErrIdle,
-// or a *PumpError.
+// or a *PumpError. (Over 80 lines: one select owns both pumps' ends and
+// every timer, linger, idle, flush and quiet, which each end changes; cut
+// in parts, they would share all of that state through a struct.)
 func (d *Duplex) Run(ctx context.Context) (Result, error) {
 	var res Result
 	m := d.Meter
@@ -337,6 +339,7 @@ func (d *Duplex) send(ctx context.Context, m *meter.Meter, msgs *int64) (int64, 
 		max = 64 << 10
 	}
 	r := &fdReader{ctx: ctx, fd: d.In}
+	defer r.Close()
 	var br *bufio.Reader
 	var buf []byte
 	if d.Lines {
@@ -470,6 +473,9 @@ func spliceError(err error) error {
 func sendCounted(ctx context.Context, sock, src int, m *meter.Meter) (int64, error) {
 	buf := make([]byte, BufSize)
 	r := &fdReader{ctx: ctx, fd: src}
+	defer r.Close()
+	room := NewWaiter(ctx)
+	defer room.Close()
 	var n int64
 	for {
 		k, err := r.Read(buf)
@@ -485,7 +491,7 @@ func sendCounted(ctx context.Context, sock, src int, m *meter.Meter) (int64, err
 			case err == unix.EINTR:
 				continue
 			case err == unix.EAGAIN:
-				if err := waitFD(ctx, sock, unix.POLLOUT); err != nil {
+				if err := room.Wait(sock, unix.POLLOUT); err != nil {
 					return n, &WriteError{err}
 				}
 				continue
@@ -519,6 +525,7 @@ func streamable(out int) bool {
 func readWrite(ctx context.Context, dst, src int, m *meter.Meter) (int64, error) {
 	buf := make([]byte, 256<<10)
 	r := &fdReader{ctx: ctx, fd: src}
+	defer r.Close()
 	var n int64
 	for {
 		k, err := r.Read(buf)
@@ -540,6 +547,14 @@ func readWrite(ctx context.Context, dst, src int, m *meter.Meter) (int64, error)
 type fdReader struct {
 	ctx context.Context
 	fd  int
+	w   *Waiter // made at the first wait; Close releases it
+}
+
+// Close releases the reader's Waiter.
+func (r *fdReader) Close() {
+	if r.w != nil {
+		r.w.Close()
+	}
 }
 
 func (r *fdReader) Read(b []byte) (int, error) {
@@ -549,7 +564,10 @@ func (r *fdReader) Read(b []byte) (int, error) {
 		case err == unix.EINTR:
 			continue
 		case err == unix.EAGAIN:
-			if err := waitFD(r.ctx, r.fd, unix.POLLIN); err != nil {
+			if r.w == nil {
+				r.w = NewWaiter(r.ctx)
+			}
+			if err := r.w.Wait(r.fd, unix.POLLIN); err != nil {
 				return 0, err
 			}
 			continue
@@ -559,21 +577,6 @@ func (r *fdReader) Read(b []byte) (int, error) {
 			return 0, io.EOF
 		}
 		return n, nil
-	}
-}
-
-// waitFD waits for events on fd in 50ms slices, so ctx stops it promptly.
-func waitFD(ctx context.Context, fd int, events int16) error {
-	fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		n, err := unix.Poll(fds, 50)
-		if err == unix.EINTR || n == 0 && err == nil {
-			continue
-		}
-		return err
 	}
 }
 
@@ -593,7 +596,7 @@ func SendMsg(ctx context.Context, fd int, b []byte, to unix.Sockaddr) error {
 		case unix.EINTR:
 			continue
 		case unix.EAGAIN, unix.ENOBUFS:
-			if err := waitFD(ctx, fd, unix.POLLOUT); err != nil {
+			if err := WaitFD(ctx, fd, unix.POLLOUT); err != nil {
 				return err
 			}
 			continue
@@ -618,7 +621,7 @@ func RecvFrom(ctx context.Context, fd int, buf *[]byte) (int, unix.Sockaddr, err
 		case unix.EINTR:
 			continue
 		case unix.EAGAIN:
-			if err := waitFD(ctx, fd, unix.POLLIN); err != nil {
+			if err := WaitFD(ctx, fd, unix.POLLIN); err != nil {
 				return 0, nil, err
 			}
 			continue

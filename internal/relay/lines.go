@@ -56,8 +56,10 @@ func WriteLines(ctx context.Context, dst, src int, m *meter.Meter) (lines int64,
 		}
 		return nil
 	}
+	input := NewWaiter(ctx)
+	defer input.Close()
 	for {
-		if err := waitFor(ctx, src, unix.POLLIN); err != nil {
+		if err := input.Wait(src, unix.POLLIN); err != nil {
 			return lines, err
 		}
 		r, err := unix.Read(src, buf[fill:])
@@ -123,7 +125,7 @@ func writeAtomic(ctx context.Context, dst int, b []byte) error {
 		case err == unix.EINTR:
 			continue
 		case err == unix.EAGAIN:
-			if err := waitFor(ctx, dst, unix.POLLOUT); err != nil {
+			if err := WaitFD(ctx, dst, unix.POLLOUT); err != nil {
 				return err
 			}
 			continue
@@ -134,24 +136,6 @@ func writeAtomic(ctx context.Context, dst int, b []byte) error {
 			if err := WriteAll(ctx, dst, b[w:]); err != nil {
 				return &WriteError{err}
 			}
-		}
-		return nil
-	}
-}
-
-// waitFor blocks until fd is ready for events, checking ctx every 100ms.
-func waitFor(ctx context.Context, fd int, events int16) error {
-	fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		n, err := unix.Poll(fds, 100)
-		if err == unix.EINTR || n == 0 {
-			continue
-		}
-		if err != nil {
-			return err
 		}
 		return nil
 	}

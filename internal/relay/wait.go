@@ -65,6 +65,14 @@ func (w *Waiter) Wait(fd int, events int16) error {
 	}
 }
 
+// WaitFD is a one-off Waiter.Wait, for a wait that comes rarely (a full
+// socket buffer); a loop that waits at every turn keeps a Waiter.
+func WaitFD(ctx context.Context, fd int, events int16) error {
+	w := NewWaiter(ctx)
+	defer w.Close()
+	return w.Wait(fd, events)
+}
+
 // room is how many bytes a write to fd can take now without blocking,
 // when fd is a pipe: its capacity less what is queued. ok is false for
 // anything else (a file, a tty, a socket), whose writes are not bounded

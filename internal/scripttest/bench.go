@@ -1,6 +1,7 @@
 package scripttest
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -14,6 +15,7 @@ func BuildTool(b testing.TB, tool string) string {
 	out := filepath.Join(b.TempDir(), tool)
 	cmd := exec.Command("go", "build", "-o", out, "./cmd/"+tool)
 	cmd.Dir = Top(b)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // as `make build`: static
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("go build %s: %v\n%s", tool, err, msg)
 	}

@@ -36,6 +36,7 @@ func TestMain(m *testing.M) {
 func build(dir string) int {
 	cmd := exec.Command("go", "build", "-trimpath", "-o", dir+"/", "../../cmd/...")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // as `make build`: static
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building the tools:", err)
 		return 1

@@ -37,12 +37,7 @@ func Follow(ctx context.Context, out int, every time.Duration, once bool, m *met
 		// (A stop signal may have cut the look or the comparison short:
 		// then nothing is printed, and the wait below ends the run.)
 		if (first || !equalBy(ctx, cur, prev)) && len(cur) > 0 && ctx.Err() == nil {
-			n, err := relay.Write(ctx, out, cur)
-			if err == nil && cur[len(cur)-1] != '\n' {
-				var k int
-				k, err = relay.Write(ctx, out, []byte{'\n'})
-				n += k
-			}
+			n, err := emitLine(ctx, out, cur)
 			m.Add(n)
 			switch {
 			case err == nil:
@@ -70,6 +65,29 @@ func Follow(ctx context.Context, out int, every time.Duration, once bool, m *met
 		}
 	}
 }
+
+// emitLine writes a version, with a newline after it if it has none.
+// A version up to lineMax goes out with its newline in one write, so that
+// a stop signal never falls between the two (a reader would see the
+// version without its end); a larger one takes two.
+func emitLine(ctx context.Context, out int, cur []byte) (int, error) {
+	if cur[len(cur)-1] == '\n' {
+		return relay.Write(ctx, out, cur)
+	}
+	if len(cur) < lineMax {
+		return relay.Write(ctx, out, append(cur[:len(cur):len(cur)], '\n'))
+	}
+	n, err := relay.Write(ctx, out, cur)
+	if err == nil {
+		var k int
+		k, err = relay.Write(ctx, out, []byte{'\n'})
+		n += k
+	}
+	return n, err
+}
+
+// lineMax is the largest version emitLine copies to add its newline.
+const lineMax = 64 << 10
 
 // by is the step in which a window is compared and copied, checking for
 // a stop signal in between: one memmove of a 50 MB window, faulting its

@@ -2,7 +2,11 @@
 // window of shared memory: the -o/-L bounds, content trimming (-a, -z,
 // --trim), emitting by vmsplice(2), splice(2)/sendfile(2) or write(2), and
 // following a changing window (-f) with every touch of a mapping under
-// the fault guard.
+// the fault guard. Run is the frame of a -r or -f run both tools use
+// (the -t deadline, --progress, -v, -i and the exit 3 of a follow that
+// printed nothing); the tools only say how to open their object: a
+// segment mapped whole (PrintMapped, MapLook) or a file mapped by window
+// (PrintFile, FileLook).
 //
 // Syscalls owned here: fstat(2)/lseek(2) (RegularLeft), pread(2) (ReadAt,
 // Slurp), read(2) (ReadSome, after relay.Waiter), vmsplice(2) (Emit),
@@ -87,4 +91,18 @@ func Populate(mem []byte) {
 	if len(mem) > 0 {
 		unix.Madvise(mem, unix.MADV_POPULATE_READ)
 	}
+}
+
+// Pick returns the Trim that the flags ask for (-a, -z, --trim), or def
+// when none does.
+func Pick(def Trim, all, toNUL, lastNUL bool) Trim {
+	switch {
+	case all:
+		return All
+	case toNUL:
+		return ToNUL
+	case lastNUL:
+		return LastNUL
+	}
+	return def
 }

@@ -1,4 +1,4 @@
-package main
+package fifo
 
 import (
 	"os"
@@ -11,7 +11,7 @@ import (
 	"github.com/ipcats/ipcats/internal/procfs"
 )
 
-// fifoUse is what /proc tells of the FIFOs in use: who holds each one open
+// Use is what /proc tells of the FIFOs in use: who holds each one open
 // for reading or writing, and who is about to open one (blocked in
 // open(2) waiting for the other end, or holding it by path only).
 //
@@ -20,35 +20,27 @@ import (
 // while it waits for a reader). procfs.Pipes counts it as a reader, and
 // opening the FIFO through it to look at the bytes queued would release
 // the waiting writer into a reader that is gone at once.
-type fifoUse struct {
-	pipes   map[procfs.PipeKey]*procfs.Pipe
-	opening map[procfs.PipeKey][]procfs.PipeHolder
-	unknown []int // blocked opening a FIFO whose open(2) could not be read
-	scan    procfs.Scan
+type Use struct {
+	Pipes   map[procfs.PipeKey]*procfs.Pipe
+	Opening map[procfs.PipeKey][]procfs.PipeHolder
+	Unknown []int // blocked opening a FIFO whose open(2) could not be read
+	Proc    procfs.Scan
 }
 
-// others tells whether a process other than pid holds the FIFO or is
+// Others tells whether a process other than pid holds the FIFO or is
 // opening it.
-func (u *fifoUse) others(k procfs.PipeKey, pid int) bool {
-	if p := u.pipes[k]; p != nil {
-		for _, h := range p.Holders() {
-			if h.PID != pid {
-				return true
-			}
-		}
+func (u *Use) Others(k procfs.PipeKey, pid int) bool {
+	var held []procfs.PipeHolder
+	if p := u.Pipes[k]; p != nil {
+		held = p.Holders()
 	}
-	for _, h := range u.opening[k] {
-		if h.PID != pid {
-			return true
-		}
-	}
-	return false
+	return len(procfs.Without(held, pid)) > 0 || len(procfs.Without(u.Opening[k], pid)) > 0
 }
 
-// inUse walks /proc. self is left out of the openers (a -w -t run that
+// Scan walks /proc. self is left out of the openers (a -w -t run that
 // gave up still has a thread blocked in its open).
-func inUse(self int) *fifoUse {
-	u := &fifoUse{pipes: map[procfs.PipeKey]*procfs.Pipe{}, opening: map[procfs.PipeKey][]procfs.PipeHolder{}}
+func Scan(self int) *Use {
+	u := &Use{Pipes: map[procfs.PipeKey]*procfs.Pipe{}, Opening: map[procfs.PipeKey][]procfs.PipeHolder{}}
 	comms := map[int]string{}
 	comm := func(pid int) string {
 		c, ok := comms[pid]
@@ -59,7 +51,7 @@ func inUse(self int) *fifoUse {
 		return c
 	}
 	pinned := map[int][]procfs.PipeKey{}
-	u.scan = procfs.FDs(func(link string) bool { return strings.HasPrefix(link, "/") }, func(f procfs.FD) {
+	u.Proc = procfs.FDs(func(link string) bool { return strings.HasPrefix(link, "/") }, func(f procfs.FD) {
 		if f.Mode&unix.S_IFMT != unix.S_IFIFO {
 			return
 		}
@@ -68,14 +60,14 @@ func inUse(self int) *fifoUse {
 		if f.Flags&unix.O_PATH != 0 {
 			pinned[f.PID] = append(pinned[f.PID], k)
 			if f.PID != self {
-				u.opening[k] = append(u.opening[k], h)
+				u.Opening[k] = append(u.Opening[k], h)
 			}
 			return
 		}
-		p := u.pipes[k]
+		p := u.Pipes[k]
 		if p == nil {
 			p = &procfs.Pipe{Dev: f.Dev, Ino: f.Ino, FIFO: true, Path: strings.TrimSuffix(f.Link, " (deleted)")}
-			u.pipes[k] = p
+			u.Pipes[k] = p
 		}
 		if f.Reads() {
 			p.Readers = append(p.Readers, h)
@@ -91,21 +83,21 @@ func inUse(self int) *fifoUse {
 			// 32-bit program): what it holds by path is the best guess.
 			keys = pinned[pid]
 			if keys == nil {
-				u.unknown = append(u.unknown, pid)
+				u.Unknown = append(u.Unknown, pid)
 				continue
 			}
 		}
 		for _, k := range keys {
-			if !hasPID(u.opening[k], pid) {
-				u.opening[k] = append(u.opening[k], procfs.PipeHolder{PID: pid, FD: -1, Comm: comm(pid)})
+			if !hasPID(u.Opening[k], pid) {
+				u.Opening[k] = append(u.Opening[k], procfs.PipeHolder{PID: pid, FD: -1, Comm: comm(pid)})
 			}
 		}
 	}
-	for _, p := range u.pipes {
+	for _, p := range u.Pipes {
 		sortHolders(p.Readers)
 		sortHolders(p.Writers)
 	}
-	for _, hs := range u.opening {
+	for _, hs := range u.Opening {
 		sortHolders(hs)
 	}
 	return u
@@ -169,16 +161,11 @@ func openTarget(pid int, tdir string) (procfs.PipeKey, int) {
 	if err != nil {
 		return procfs.PipeKey{}, targetUnknown
 	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
+	c, ok := procfs.ParseCall(string(b))
+	if !ok || len(c.Args) < 2 {
 		return procfs.PipeKey{}, targetNone // "running", or no system call: done opening
 	}
-	nr, err1 := strconv.ParseInt(f[0], 10, 64)
-	a0, err2 := strconv.ParseUint(f[1], 0, 64)
-	a1, err3 := strconv.ParseUint(f[2], 0, 64)
-	if err1 != nil || err2 != nil || err3 != nil {
-		return procfs.PipeKey{}, targetUnknown
-	}
+	nr, a0, a1 := c.Nr, c.Args[0], c.Args[1]
 	dirfd, ptr := int64(int32(a0)), a1
 	switch nr {
 	case unix.SYS_OPENAT, unix.SYS_OPENAT2:
