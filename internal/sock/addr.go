@@ -1,7 +1,10 @@
-// Package sock holds sockcat's addresses and sockets: parsing "HOST PORT",
-// Unix paths and @abstract names, resolving them, and binding, listening,
-// accepting and connecting with the raw socket calls (so that the copy
-// loops can splice, shutdown can half-close, and SO_PEERCRED can be read).
+// Package sock holds sockcat's sockets and everything it asks the kernel
+// about them: parsing "HOST PORT", Unix paths and @abstract names and
+// resolving them; binding, listening, accepting and connecting with the
+// raw socket calls (so that relay can splice and half-close), bounded by
+// a Patience; SO_PEERCRED; running a command on a connection (Exec); the
+// stale-socket-file probe and search (Stale, FindStale); and the socket
+// table with its holders (List).
 package sock
 
 import (
