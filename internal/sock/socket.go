@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ipcats/ipcats/internal/relay"
 )
 
 // Errors of binding a Unix path, for the caller's hints.
@@ -321,23 +323,14 @@ func connect(ctx context.Context, a Addr, nonblock bool) (int, error) {
 	return fd, nil
 }
 
-// Wait blocks until fd has one of events or ctx is done. It polls in short
-// slices so that cancelling ctx takes effect within 50ms.
+// Wait blocks until fd has one of events or ctx is done: relay's one
+// wait primitive, with the poll error named.
 func Wait(ctx context.Context, fd int, events int16) error {
-	fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		n, err := unix.Poll(fds, 50)
-		if err == unix.EINTR || n == 0 {
-			continue
-		}
-		if err != nil {
-			return os.NewSyscallError("poll", err)
-		}
-		return nil
+	err := relay.WaitFD(ctx, fd, events)
+	if errno, ok := err.(unix.Errno); ok {
+		return os.NewSyscallError("poll", errno)
 	}
+	return err
 }
 
 // Cred is a Unix peer's credentials.
