@@ -32,19 +32,21 @@ func worded(obj string, err error) error {
 	return err
 }
 
+// frame is the frame of a -r, -f or -w run: -t, --progress, -v and -i.
+func frame(env *cli.Env, o *options) *win.Run {
+	return &win.Run{Env: env, Wait: o.Wait, Progress: o.Progress, Verbose: o.Verbose, Interval: o.Interval, Offset: o.Offset.N}
+}
+
 // write copies standard input into the segment's window: all of it or
 // nothing (shmio.Write).
 func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) error {
-	m := meter.New(env.Tool, env.Stderr, o.Progress)
-	defer m.Stop()
-	seg, lo, err := shmio.Write(ctx, segOpts(o), name, obj, int(env.Stdin.Fd()), m, env.Cleanup)
-	if err != nil {
-		return worded(obj, err)
-	}
-	if o.Verbose {
-		env.Warnf("%s", m.Summary("wrote", fmt.Sprintf("to %s at offset %d", shmio.Where(seg, obj), lo)))
-	}
-	return nil
+	return frame(env, o).Write(func(m *meter.Meter) (string, error) {
+		seg, _, err := shmio.Write(ctx, segOpts(o), name, obj, int(env.Stdin.Fd()), m, env.Cleanup)
+		if err != nil {
+			return "", worded(obj, err)
+		}
+		return shmio.Where(seg, obj), nil
+	})
 }
 
 // read copies the window to standard output, straight from the mapping,
@@ -53,9 +55,8 @@ func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj
 // all under -n). What is printed: up to the last non-NUL byte (default),
 // every byte (-a), or up to the first NUL (-z).
 func read(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) error {
-	r := &win.Run{Env: env, Wait: o.Wait, Progress: o.Progress, Verbose: o.Verbose, Interval: o.Interval, Offset: o.Offset.N}
 	t := win.Pick(win.LastNUL, o.All, o.CString, false)
-	return r.Serve(ctx, o.Follow, obj, "segment is empty", func(ctx context.Context) (*win.Source, error) {
+	return frame(env, o).Serve(ctx, o.Follow, obj, "segment is empty", func(ctx context.Context) (*win.Source, error) {
 		seg, lo, hi, err := shmio.OpenRead(segOpts(o), name, obj, o.Create, func() error {
 			return cli.Missing(ctx, obj, "segment", o.Nonblock, o.Timeout.Set, shm.ErrNotExist)
 		})
