@@ -68,23 +68,6 @@ func read(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj 
 	})
 }
 
-// checkStream refuses options that mean nothing with --stream.
-func checkStream(act cli.Action, o *options) error {
-	switch {
-	case !o.Stream:
-		return nil
-	case act != cli.ActRead && act != cli.ActWrite && act != cli.ActStat:
-		return cli.Usagef("--stream goes with -r, -w or --stat")
-	case o.Offset.Set || o.Length.Set || o.All || o.CString || o.Follow || o.Interval.Set || o.NoClear:
-		return cli.Usagef("-o, -L, -a, -z, -f, -i and --no-clear do not go with --stream")
-	case o.Nonblock && act == cli.ActWrite:
-		return cli.Usagef("-n goes with -r --stream (a writer waits for room; use -t to bound it)")
-	case o.Size.Set && !ring.ValidCapacity(o.Size.N):
-		return cli.Usagef("-s with --stream is the ring's data size: a power of two from 4K to 1T, such as 4M")
-	}
-	return nil
-}
-
 // stream runs -r or -w with --stream: standard input into the ring, or
 // the ring to standard output, until the end of the stream. A POSIX
 // object truncated under it (SIGBUS on the mapping) ends it with exit 1.
