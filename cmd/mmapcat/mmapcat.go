@@ -32,18 +32,17 @@ func worded(path string, err error) error {
 	return err
 }
 
+// frame is the frame of a -r, -f or -w run: -t, --progress, -v and -i.
+func frame(env *cli.Env, o *options) *win.Run {
+	return &win.Run{Env: env, Wait: o.Wait, Progress: o.Progress, Verbose: o.Verbose, Interval: o.Interval, Offset: o.Offset.N}
+}
+
 // write copies standard input into the file through a shared mapping
 // (mapwrite.Write).
 func write(ctx context.Context, env *cli.Env, o *options, path string) error {
-	m := meter.New(env.Tool, env.Stderr, o.Progress)
-	defer m.Stop()
-	if err := mapwrite.Write(ctx, wopts(o), path, int(env.Stdin.Fd()), m); err != nil {
-		return worded(path, err)
-	}
-	if o.Verbose {
-		env.Warnf("%s", m.Summary("wrote", fmt.Sprintf("to %s at offset %d", path, o.Offset.N)))
-	}
-	return nil
+	return frame(env, o).Write(func(m *meter.Meter) (string, error) {
+		return path, worded(path, mapwrite.Write(ctx, wopts(o), path, int(env.Stdin.Fd()), m))
+	})
 }
 
 // openForRead opens the file, creating it with -c (empty, or as long as
@@ -68,8 +67,7 @@ func span(o *options) (win.Span, win.Trim) {
 // tail -f, reading it with pread(2) at each look: the file may grow,
 // shrink or be rewritten meanwhile.
 func read(ctx context.Context, env *cli.Env, o *options, path string) error {
-	r := &win.Run{Env: env, Wait: o.Wait, Progress: o.Progress, Verbose: o.Verbose, Interval: o.Interval, Offset: o.Offset.N}
-	return r.Serve(ctx, o.Follow, path, "window is empty", func(ctx context.Context) (*win.Source, error) {
+	return frame(env, o).Serve(ctx, o.Follow, path, "window is empty", func(ctx context.Context) (*win.Source, error) {
 		f, err := openForRead(ctx, o, path)
 		if err != nil {
 			return nil, err

@@ -11,6 +11,7 @@ import (
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/ipcname"
 	"github.com/ipcats/ipcats/internal/report"
+	"github.com/ipcats/ipcats/internal/ring"
 	"github.com/ipcats/ipcats/internal/shm"
 )
 
@@ -129,6 +130,23 @@ func checkFlags(act cli.Action, o *options) error {
 		return cli.Usagef("-i needs a positive interval")
 	case o.JSON && act != cli.ActStat && act != cli.ActList:
 		return cli.Usagef("--json goes with --stat or --list")
+	}
+	return nil
+}
+
+// checkStream refuses options that mean nothing with --stream.
+func checkStream(act cli.Action, o *options) error {
+	switch {
+	case !o.Stream:
+		return nil
+	case act != cli.ActRead && act != cli.ActWrite && act != cli.ActStat:
+		return cli.Usagef("--stream goes with -r, -w or --stat")
+	case o.Offset.Set || o.Length.Set || o.All || o.CString || o.Follow || o.Interval.Set || o.NoClear:
+		return cli.Usagef("-o, -L, -a, -z, -f, -i and --no-clear do not go with --stream")
+	case o.Nonblock && act == cli.ActWrite:
+		return cli.Usagef("-n goes with -r --stream (a writer waits for room; use -t to bound it)")
+	case o.Size.Set && !ring.ValidCapacity(o.Size.N):
+		return cli.Usagef("-s with --stream is the ring's data size: a power of two from 4K to 1T, such as 4M")
 	}
 	return nil
 }

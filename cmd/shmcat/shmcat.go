@@ -32,19 +32,21 @@ func worded(obj string, err error) error {
 	return err
 }
 
+// frame is the frame of a -r, -f or -w run: -t, --progress, -v and -i.
+func frame(env *cli.Env, o *options) *win.Run {
+	return &win.Run{Env: env, Wait: o.Wait, Progress: o.Progress, Verbose: o.Verbose, Interval: o.Interval, Offset: o.Offset.N}
+}
+
 // write copies standard input into the segment's window: all of it or
 // nothing (shmio.Write).
 func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) error {
-	m := meter.New(env.Tool, env.Stderr, o.Progress)
-	defer m.Stop()
-	seg, lo, err := shmio.Write(ctx, segOpts(o), name, obj, int(env.Stdin.Fd()), m, env.Cleanup)
-	if err != nil {
-		return worded(obj, err)
-	}
-	if o.Verbose {
-		env.Warnf("%s", m.Summary("wrote", fmt.Sprintf("to %s at offset %d", shmio.Where(seg, obj), lo)))
-	}
-	return nil
+	return frame(env, o).Write(func(m *meter.Meter) (string, error) {
+		seg, _, err := shmio.Write(ctx, segOpts(o), name, obj, int(env.Stdin.Fd()), m, env.Cleanup)
+		if err != nil {
+			return "", worded(obj, err)
+		}
+		return shmio.Where(seg, obj), nil
+	})
 }
 
 // read copies the window to standard output, straight from the mapping,
@@ -53,9 +55,8 @@ func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj
 // all under -n). What is printed: up to the last non-NUL byte (default),
 // every byte (-a), or up to the first NUL (-z).
 func read(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) error {
-	r := &win.Run{Env: env, Wait: o.Wait, Progress: o.Progress, Verbose: o.Verbose, Interval: o.Interval, Offset: o.Offset.N}
 	t := win.Pick(win.LastNUL, o.All, o.CString, false)
-	return r.Serve(ctx, o.Follow, obj, "segment is empty", func(ctx context.Context) (*win.Source, error) {
+	return frame(env, o).Serve(ctx, o.Follow, obj, "segment is empty", func(ctx context.Context) (*win.Source, error) {
 		seg, lo, hi, err := shmio.OpenRead(segOpts(o), name, obj, o.Create, func() error {
 			return cli.Missing(ctx, obj, "segment", o.Nonblock, o.Timeout.Set, shm.ErrNotExist)
 		})
@@ -65,23 +66,6 @@ func read(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj 
 		return &win.Source{Where: shmio.Where(seg, obj), Close: func() { seg.Close() },
 			Print: win.PrintMapped(obj, t, seg.Mem, seg.Fd(), lo, hi), Look: win.MapLook(ctx, obj, t, seg.Mem[lo:hi])}, nil
 	})
-}
-
-// checkStream refuses options that mean nothing with --stream.
-func checkStream(act cli.Action, o *options) error {
-	switch {
-	case !o.Stream:
-		return nil
-	case act != cli.ActRead && act != cli.ActWrite && act != cli.ActStat:
-		return cli.Usagef("--stream goes with -r, -w or --stat")
-	case o.Offset.Set || o.Length.Set || o.All || o.CString || o.Follow || o.Interval.Set || o.NoClear:
-		return cli.Usagef("-o, -L, -a, -z, -f, -i and --no-clear do not go with --stream")
-	case o.Nonblock && act == cli.ActWrite:
-		return cli.Usagef("-n goes with -r --stream (a writer waits for room; use -t to bound it)")
-	case o.Size.Set && !ring.ValidCapacity(o.Size.N):
-		return cli.Usagef("-s with --stream is the ring's data size: a power of two from 4K to 1T, such as 4M")
-	}
-	return nil
 }
 
 // stream runs -r or -w with --stream: standard input into the ring, or

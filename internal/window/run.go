@@ -13,9 +13,9 @@ import (
 // DefaultInterval is how often -f looks for a change without -i.
 const DefaultInterval = 100 * time.Millisecond
 
-// Run is the frame of a -r or -f run that shmcat and mmapcat share: the
-// -t deadline, the --progress meter, the -v summary, and for -f the watch
-// on standard output, the look interval and exit 3 when nothing was
+// Run is the frame of a -r, -f or -w run that shmcat and mmapcat share:
+// the -t deadline, the --progress meter, the -v summary, and for -f the
+// watch on standard output, the look interval and exit 3 when nothing was
 // printed. The tool says how to open its object and print or look at it.
 type Run struct {
 	Env      *cli.Env
@@ -23,7 +23,7 @@ type Run struct {
 	Progress bool
 	Verbose  bool
 	Interval cli.Duration // -i (unset: DefaultInterval)
-	Offset   int64        // -o, for the -v summary of a read
+	Offset   int64        // -o, for the -v summary of a read or a write
 }
 
 // Source is an opened object a run prints from.
@@ -42,6 +42,21 @@ func (s *Source) close() {
 	if s.Close != nil {
 		s.Close()
 	}
+}
+
+// Write runs a -w: write copies standard input into the object, counting
+// it on m, and returns the object's name for the -v summary.
+func (r *Run) Write(write func(m *meter.Meter) (where string, err error)) error {
+	m := meter.New(r.Env.Tool, r.Env.Stderr, r.Progress)
+	defer m.Stop()
+	where, err := write(m)
+	if err != nil {
+		return err
+	}
+	if r.Verbose {
+		r.Env.Warnf("%s", m.Summary("wrote", fmt.Sprintf("to %s at offset %d", where, r.Offset)))
+	}
+	return nil
 }
 
 // Serve is Follow when follow (-f), otherwise Read.

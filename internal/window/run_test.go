@@ -162,3 +162,18 @@ func TestMapLook(t *testing.T) {
 		t.Error("MapLook of a truncated file succeeded")
 	}
 }
+
+func TestRunWrite(t *testing.T) {
+	env, _, stderr := runEnv(t)
+	r := &Run{Env: env, Verbose: true, Offset: 3}
+	if err := r.Write(func(m *meter.Meter) (string, error) { m.Add(12); return "obj", nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr.String(), "wrote 12 bytes to obj at offset 3") {
+		t.Errorf("-v summary = %q", stderr.String())
+	}
+	failed := errors.New("failed")
+	if err := r.Write(func(*meter.Meter) (string, error) { return "", failed }); err != failed {
+		t.Errorf("Write = %v; want the write's error", err)
+	}
+}
