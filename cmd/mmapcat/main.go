@@ -63,42 +63,33 @@ func main() {
 }
 
 func run(ctx context.Context, env *cli.Env, o *options) (err error) {
-	a := cli.Actions{Read: o.Read, Write: o.Write, Stat: o.Stat, List: o.List, Rm: o.Rm}
-	act, rmAfter, err := a.Resolve()
-	if err != nil {
-		return err
-	}
-	if act == cli.ActRemove && (o.Follow || o.CString || o.Trim || o.Create || o.Interval.Set) {
-		act, rmAfter = cli.ActRead, true // -r is the default action, --rm rides along
-	}
-	if err := checkFlags(act, o); err != nil {
-		return err
-	}
-	if act == cli.ActList && o.Args.File != "" {
-		return cli.Usagef("%q: --list takes no file", o.Args.File)
-	}
-	if err := env.Begin(act, o.Args.File, "FILE: the file to map"); err != nil {
+	act, rmAfter, done, err := env.Start(cli.Start{
+		Actions: &cli.Actions{Read: o.Read, Write: o.Write, Stat: o.Stat, List: o.List, Rm: o.Rm},
+		Rides:   o.Follow || o.CString || o.Trim || o.Create || o.Interval.Set,
+		Check: func(act cli.Action) error {
+			if err := checkFlags(act, o); err != nil {
+				return err
+			}
+			if act == cli.ActList && o.Args.File != "" {
+				return cli.Usagef("%q: --list takes no file", o.Args.File)
+			}
+			return nil
+		},
+		Arg: o.Args.File, Form: "FILE: the file to map",
+		List: func() error { return list(env, o) },
+	})
+	if done {
 		return err
 	}
 	path := o.Args.File
 	switch act {
-	case cli.ActList:
-		return list(env, o)
 	case cli.ActStat:
 		return stat(env, o, path)
 	case cli.ActRemove:
 		return remove(env, o, path)
 	}
 	if rmAfter {
-		// --rm with -r/-w: remove once the transfer is done, also when a
-		// signal ended it (SPEC: clean up, then exit 128+N).
-		defer func() {
-			if err == nil || errors.Is(err, context.Canceled) {
-				if rerr := remove(env, o, path); rerr != nil && err == nil {
-					err = rerr
-				}
-			}
-		}()
+		defer env.RemoveAfter(ctx, func() error { return remove(env, o, path) })(&err)
 	}
 	if act == cli.ActWrite {
 		return write(ctx, env, o, path)

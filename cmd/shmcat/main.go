@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/ipcats/ipcats/internal/cli"
+	"github.com/ipcats/ipcats/internal/complete"
 	"github.com/ipcats/ipcats/internal/ipcname"
 	"github.com/ipcats/ipcats/internal/report"
 	"github.com/ipcats/ipcats/internal/ring"
@@ -34,7 +35,7 @@ type options struct {
 	Interval cli.Duration `short:"i" long:"interval" value-name:"DURATION" description:"With -f, look for changes every DURATION (default 100ms)"`
 	Stream   bool         `long:"stream" description:"Stream through a ring buffer in the segment, like a FIFO named by a key"`
 	Args     struct {
-		Object string `positional-arg-name:"KEY|/NAME"`
+		Object complete.Segment `positional-arg-name:"KEY|/NAME"`
 	} `positional-args:"yes"`
 }
 
@@ -46,26 +47,18 @@ func main() {
 }
 
 func run(ctx context.Context, env *cli.Env, o *options) (err error) {
-	act, rmAfter, err := o.Actions.Resolve()
-	if err != nil {
+	act, rmAfter, done, err := env.Start(cli.Start{
+		Actions: &o.Actions,
+		Rides:   o.Follow || o.All || o.CString || o.Create,
+		Check:   func(act cli.Action) error { return checkFlags(act, o) },
+		Arg:     string(o.Args.Object), Form: "KEY|/NAME: the segment to use (a System V key such as 7777, or a POSIX /name)",
+		List:        func() error { return list(env, o) },
+		RemoveStale: func() error { return removeStale(env, o) },
+	})
+	if done {
 		return err
 	}
-	if act == cli.ActRemove && (o.Follow || o.All || o.CString || o.Create) {
-		act, rmAfter = cli.ActRead, true // -r is the default action, --rm rides along
-	}
-	if err := checkFlags(act, o); err != nil {
-		return err
-	}
-	if err := env.Begin(act, o.Args.Object, "KEY|/NAME: the segment to use (a System V key such as 7777, or a POSIX /name)"); err != nil {
-		return err
-	}
-	switch act {
-	case cli.ActList:
-		return list(env, o)
-	case cli.ActRemoveStale:
-		return removeStale(env, o)
-	}
-	name, err := ipcname.Parse(o.Args.Object)
+	name, err := ipcname.Parse(string(o.Args.Object))
 	if err != nil {
 		return cli.Usagef("%v", err)
 	}
@@ -80,19 +73,7 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 		return stream(ctx, env, o, act, rmAfter, name, obj)
 	}
 	if rmAfter {
-		// --rm with -r/-w: remove once the transfer is done, also when a
-		// signal ended it (SPEC: clean up, then exit 128+N). cli runs the
-		// removal itself if a signal finds the run stuck.
-		var rmErr error
-		rm := env.Cleanup(func() { rmErr = remove(name, obj) })
-		defer func() {
-			if err == nil || errors.Is(err, context.Canceled) {
-				rm()
-				if rmErr != nil && err == nil {
-					err = rmErr
-				}
-			}
-		}()
+		defer env.RemoveAfter(ctx, func() error { return remove(name, obj) })(&err)
 	}
 	if act == cli.ActWrite {
 		return write(ctx, env, o, name, obj)
