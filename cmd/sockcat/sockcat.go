@@ -178,8 +178,7 @@ func converse(ctx context.Context, env *cli.Env, o *options, fd int, peer sock.A
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	d := relay.Duplex{
 		Sock: fd, In: int(env.Stdin.Fd()), Out: int(env.Stdout.Fd()), Meter: m,
-		Linger: -1, Idle: o.Timeout.D,
-		NoShutdown: o.NoShut,
+		Linger: -1, NoShutdown: o.NoShut,
 		// A -k listener serves the next peer as soon as this one has
 		// ended (as nc -k): what standard input says next is the next
 		// peer's, never sent into a connection nobody reads.
@@ -214,6 +213,8 @@ func converse(ctx context.Context, env *cli.Env, o *options, fd int, peer sock.A
 		d.Out = int(null.Fd())
 	}
 	start := time.Now()
+	ctx, cancel := cli.Bound(ctx, o.Timeout, m) // -w: nothing moved for so long
+	defer cancel()
 	res, err := d.Run(ctx)
 	m.Stop()
 	if o.Verbose {
@@ -247,11 +248,8 @@ func relayErr(ctx context.Context, obj string, peer sock.Addr, res relay.Result,
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, relay.ErrIdle):
-		if m.Moved() {
-			return nil // -w ended a run that moved data: 0
-		}
-		return cli.Timeout(obj, "waiting for data")
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return cli.Ended(ctx, err, m, obj, "waiting for data") // 0 if it moved data
 	case ctx.Err() != nil:
 		return ctx.Err()
 	case !isPump:
@@ -340,7 +338,7 @@ func serveDatagrams(ctx context.Context, env *cli.Env, o *options, l *sock.Liste
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	d := relay.Datagrams{
 		Sock: l.FD, In: int(env.Stdin.Fd()), Out: int(env.Stdout.Fd()), Meter: m,
-		Lines: o.Lines, MaxMsg: l.Addr.MaxMsg(), Linger: -1, Idle: o.Timeout.D,
+		Lines: o.Lines, MaxMsg: l.Addr.MaxMsg(), Linger: -1,
 		InputEnds: o.SendOnly,
 	}
 	if o.Quit.Set {
@@ -358,6 +356,8 @@ func serveDatagrams(ctx context.Context, env *cli.Env, o *options, l *sock.Liste
 		}
 	}
 	start := time.Now()
+	ctx, cancel := cli.Bound(ctx, o.Timeout, m)
+	defer cancel()
 	_, err := d.Run(ctx)
 	m.Stop()
 	if o.Verbose {
@@ -375,11 +375,8 @@ func datagramErr(ctx context.Context, obj string, a sock.Addr, m *meter.Meter, e
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, relay.ErrIdle):
-		if m.Moved() {
-			return nil
-		}
-		return cli.Timeout(obj, "waiting for a datagram")
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return cli.Ended(ctx, err, m, obj, "waiting for a datagram")
 	case ctx.Err() != nil || !errors.As(err, &pe):
 		return err
 	case pe.Send && errors.As(pe.Err, &tb):

@@ -30,18 +30,15 @@ type Datagrams struct {
 	MaxMsg  int // the largest message one send carries (default 64 KiB)
 
 	// Linger bounds the run after input's end (nc -q); negative serves on
-	// until ctx ends or Idle expires.
+	// until ctx ends.
 	Linger time.Duration
-	// Idle ends the run when nothing moved either way for this long
-	// (nc -w): ErrIdle. Zero never.
-	Idle time.Duration
 	// InputEnds ends the run at input's end (--send-only).
 	InputEnds bool
 	// First, if set, is called with the first peer that sends.
 	First func(from Sockaddr)
 }
 
-// Run relays until ctx ends (its error), Idle expires (ErrIdle), input
+// Run relays until ctx ends (its error: a cli.Bound context is -w), input
 // ends with InputEnds or Linger expires after it (nil), or one direction
 // fails (a *PumpError: Send with a *ReadError of input, which may be a
 // *TooBigError, or a *WriteError of the socket; receive with a *ReadError
@@ -60,7 +57,7 @@ func (d *Datagrams) Run(ctx context.Context) (Result, error) {
 	end := func(err error) (Result, error) {
 		stop()
 		wg.Wait()
-		if err != nil && err != ErrIdle && ctx.Err() != nil {
+		if err != nil && ctx.Err() != nil {
 			err = ctx.Err()
 		}
 		return res, err
@@ -77,13 +74,6 @@ func (d *Datagrams) Run(ctx context.Context) (Result, error) {
 		res.InputEOF = true
 	}
 
-	var idle <-chan time.Time
-	if d.Idle > 0 {
-		t := time.NewTicker(min(d.Idle/4+time.Millisecond, 100*time.Millisecond))
-		defer t.Stop()
-		idle = t.C
-	}
-	last, lastAt := int64(-1), time.Now()
 	var linger <-chan time.Time
 	for {
 		select {
@@ -103,14 +93,6 @@ func (d *Datagrams) Run(ctx context.Context) (Result, error) {
 		case <-linger:
 			res.Lingered = true
 			return end(nil)
-		case now := <-idle:
-			// A message of no bytes moves something too.
-			if b := m.Bytes() + m.Msgs(); b != last {
-				last, lastAt = b, now
-			} else if now.Sub(lastAt) >= d.Idle {
-				res.Idle = true
-				return end(ErrIdle)
-			}
 		case <-ctx.Done():
 			return end(ctx.Err())
 		}

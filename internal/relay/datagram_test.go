@@ -126,7 +126,8 @@ func TestDatagramsRelay(t *testing.T) {
 func TestDatagramsJoined(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		speak bool // the client speaks first, so the send pump reads input
+		speak bool          // the client speaks first, so the send pump reads input
+		bound time.Duration // a deadline on the context, as cli.Bound gives -w
 		d     Datagrams
 		stop  func(cancel context.CancelFunc, closeOut func(), client int)
 		check func(t *testing.T, res Result, err error)
@@ -143,10 +144,10 @@ func TestDatagramsJoined(t *testing.T) {
 					t.Errorf("err = %v; want context.Canceled", err)
 				}
 			}},
-		{name: "idle", speak: true, d: Datagrams{Idle: 100 * time.Millisecond},
+		{name: "bound by -w", speak: true, bound: 100 * time.Millisecond,
 			check: func(t *testing.T, res Result, err error) {
-				if err != ErrIdle || !res.Idle || res.ReceivedMsgs != 1 {
-					t.Errorf("Run = %+v, %v; want ErrIdle after one datagram", res, err)
+				if !errors.Is(err, context.DeadlineExceeded) || res.ReceivedMsgs != 1 {
+					t.Errorf("Run = %+v, %v; want DeadlineExceeded after one datagram", res, err)
 				}
 			}},
 		{name: "output closed", speak: true, stop: func(_ context.CancelFunc, closeOut func(), client int) {
@@ -168,6 +169,9 @@ func TestDatagramsJoined(t *testing.T) {
 			d := tc.d
 			d.Sock, d.In, d.Out, d.Linger = srv, inR, outW, -1
 			ctx, cancel := context.WithCancel(context.Background())
+			if tc.bound > 0 {
+				ctx, cancel = context.WithTimeout(context.Background(), tc.bound)
+			}
 			defer cancel()
 			type ran struct {
 				res Result

@@ -40,9 +40,6 @@ type Duplex struct {
 	// Linger bounds the wait for the peer after input ends (nc -q);
 	// negative waits for the peer to close, however long that takes.
 	Linger time.Duration
-	// Idle ends the relay when nothing moved either way for this long
-	// (nc -w); zero never.
-	Idle time.Duration
 	// PeerEnds makes the peer's EOF end the relay while input is still
 	// open, as soon as input has nothing pending: input is a terminal,
 	// or a listener serves the next peer (-k) and what input says next
@@ -67,7 +64,6 @@ type Result struct {
 	SentMsgs, ReceivedMsgs int64
 	InputEOF               bool // input ended (or there was none)
 	PeerEOF                bool // the peer closed its side
-	Idle                   bool // Idle expired
 	Lingered               bool // Linger expired after input's end
 }
 
@@ -85,9 +81,6 @@ func (e *PumpError) Error() string {
 	return "receive: " + e.Err.Error()
 }
 func (e *PumpError) Unwrap() error { return e.Err }
-
-// ErrIdle ends a relay whose Idle time expired.
-var ErrIdle = errors.New("idle timeout")
 
 // ErrTooBig refuses an input line or read that no single message can hold.
 var ErrTooBig = errors.New("message too long")
@@ -112,7 +105,8 @@ type pumped struct {
 }
 
 // Run relays until both pumps are done or one fails. The error is nil
-// (both directions ended cleanly, or Linger expired), ctx's error, ErrIdle,
+// (both directions ended cleanly, or Linger expired), ctx's error (a
+// cli.Bound context is -w),
 // or a *PumpError. (Over 80 lines: one select owns both pumps' ends and
 // every timer, linger, idle, flush and quiet, which each end changes; cut
 // in parts, they would share all of that state through a struct.)
@@ -144,14 +138,6 @@ func (d *Duplex) Run(ctx context.Context) (Result, error) {
 	var linger <-chan time.Time
 	if !sending && d.Linger >= 0 {
 		linger = time.After(d.Linger)
-	}
-	var idle <-chan time.Time
-	var tick *time.Ticker
-	last, lastAt := m.Bytes(), time.Now()
-	if d.Idle > 0 {
-		tick = time.NewTicker(min(d.Idle/4+time.Millisecond, 100*time.Millisecond))
-		defer tick.Stop()
-		idle = tick.C
 	}
 	// flushed fires when, with InputEnds, the peer has taken all input.
 	var flushed chan struct{}
@@ -249,18 +235,6 @@ func (d *Duplex) Run(ctx context.Context) (Result, error) {
 			res.Lingered = true
 			linger = nil
 			stopRecv()
-		case now := <-idle:
-			if b := m.Bytes(); b != last {
-				last, lastAt = b, now
-			} else if now.Sub(lastAt) >= d.Idle {
-				res.Idle = true
-				idle = nil
-				stopSend()
-				stopRecv()
-				if failed == nil {
-					failed = ErrIdle
-				}
-			}
 		}
 	}
 	if d.InputEnds && res.InputEOF {

@@ -117,7 +117,6 @@ func TestDuplex(t *testing.T) {
 		{"peer ends a terminal session", "", false, speakAndClose, Duplex{Linger: -1, PeerEnds: true}, "bye\n", nil, 0},
 		{"peer half-closes first", "late input", true, halfClose, Duplex{Linger: -1}, "early\n", nil, 10},
 		{"linger expires", "x", true, silent, Duplex{Linger: 50 * time.Millisecond}, "", nil, 1},
-		{"idle", "", false, silent, Duplex{Linger: -1, Idle: 100 * time.Millisecond}, "", ErrIdle, 0},
 		{"lines as messages", "a\nbb\n", true, replyAfterEOF, Duplex{Linger: -1, Messages: true, Lines: true}, "got: a\nbb\n", nil, 5},
 	}
 	for _, tt := range tests {
@@ -241,4 +240,23 @@ func TestDuplexAppendOutput(t *testing.T) {
 	if string(b) != "bye\n" {
 		t.Errorf("Duplex(O_APPEND output) wrote %q; want %q", b, "bye\n")
 	}
+}
+
+// A context that ends by its deadline (cli.Bound's -w) ends the relay with
+// DeadlineExceeded, both pumps stopped.
+func TestDuplexBound(t *testing.T) {
+	fds := newFDs(t)
+	ours, theirs := fds.socketpair(t, unix.SOCK_STREAM)
+	inR, _ := fds.pipe(t)
+	_, outW := fds.pipe(t)
+	done := make(chan struct{})
+	go func() { silent(theirs); close(done) }()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	d := Duplex{Sock: ours, In: inR, Out: outW, Linger: -1}
+	if _, err := d.Run(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Run = %v; want DeadlineExceeded", err)
+	}
+	fds.close(ours)
+	<-done
 }
