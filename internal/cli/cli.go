@@ -36,7 +36,11 @@ type Wait struct {
 	Nonblock bool     `short:"n" long:"nonblock" description:"Never wait: exit 3 if nothing is available"`
 }
 
-// Deadline returns the context bounded by -t, if it was given.
+// Deadline returns the context bounded by -t as a length of the whole
+// run, for shmcat's and mmapcat's -f ("follow for DURATION", as their
+// man pages say; a follower whose window changes every second would
+// never end under Bound) and for their single wait for an object to
+// appear. Every other -t is Bound.
 func (w *Wait) Deadline(ctx context.Context) (context.Context, context.CancelFunc) {
 	if w.Timeout.Set {
 		return context.WithTimeout(ctx, w.Timeout.D)
