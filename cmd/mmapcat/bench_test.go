@@ -48,6 +48,7 @@ func BenchmarkRead(b *testing.B) {
 		b.Run(tool.name, func(b *testing.B) {
 			b.SetBytes(benchSize)
 			buf := make([]byte, 1<<20)
+			var rss int64
 			for i := 0; i < b.N; i++ {
 				cmd := exec.Command(tool.argv[0], tool.argv[1:]...)
 				out, err := cmd.StdoutPipe()
@@ -58,11 +59,14 @@ func BenchmarkRead(b *testing.B) {
 				if err := cmd.Start(); err != nil {
 					b.Fatal(err)
 				}
+				peak := scripttest.WatchRSS(cmd.Process.Pid)
 				n, err := io.CopyBuffer(io.Discard, onlyReader{out}, buf)
 				if werr := cmd.Wait(); err != nil || werr != nil || n != benchSize {
 					b.Fatalf("%s: copied %d bytes of %d: %v, %v", tool.name, n, benchSize, err, werr)
 				}
+				rss = max(rss, peak())
 			}
+			b.ReportMetric(float64(rss)/(1<<20), "MiB-maxrss")
 		})
 	}
 }

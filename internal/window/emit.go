@@ -59,8 +59,13 @@ func IsFault(err error) bool {
 // so an object truncated under us is EFAULT, reported as such, and never
 // SIGBUS.
 func Emit(ctx context.Context, fd int, obj string, b []byte, m *meter.Meter) error {
-	total := int64(len(b))
-	var done int64
+	return emitPart(ctx, fd, obj, b, m, 0, int64(len(b)))
+}
+
+// emitPart is Emit of b, the part of a larger output of total bytes
+// that starts done bytes in, so that a fault names its place in the
+// whole.
+func emitPart(ctx context.Context, fd int, obj string, b []byte, m *meter.Meter, done, total int64) error {
 	splice := len(b) >= spliceMin && relay.KindOf(fd) == relay.Pipe
 	if splice {
 		GrowPipe(fd)

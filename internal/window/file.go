@@ -47,6 +47,10 @@ func PrintFile(f *mapfile.File, s Span, t Trim) func(context.Context, int, *mete
 		if err != nil {
 			return err
 		}
+		m.SetTotal(hi - lo) // --progress: percent and ETA
+		if t == All {
+			return emitMapped(ctx, out, f, lo, hi, m)
+		}
 		w, err := f.Map(lo, hi-lo, false)
 		if err != nil {
 			return cli.Fail(f.Path, err, "")
@@ -61,6 +65,30 @@ func PrintFile(f *mapfile.File, s Span, t Trim) func(context.Context, int, *mete
 		}
 		return Emit(ctx, out, f.Path, b, m)
 	}
+}
+
+// mapStep is how much of a file emitMapped maps at a time: the resident
+// size of a read stays near it however large the file.
+const mapStep = 8 << 20
+
+// emitMapped emits bytes lo..hi of f a mapping of mapStep at a time,
+// unmapping each before the next: the pages handed to a pipe by
+// vmsplice(2) are the page cache's, and stay valid in the pipe once
+// unmapped, so a 1 GiB file costs 8 MiB of resident memory, not 1 GiB.
+func emitMapped(ctx context.Context, out int, f *mapfile.File, lo, hi int64, m *meter.Meter) error {
+	for off := lo; off < hi; off += mapStep {
+		w, err := f.Map(off, min(mapStep, hi-off), false)
+		if err != nil {
+			return cli.Fail(f.Path, err, "")
+		}
+		w.AdviseSequential()
+		err = emitPart(ctx, out, f.Path, w.Mem, m, off-lo, hi-lo)
+		w.Unmap()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // FileLook is the Look of the span of f, a file whose size may change:

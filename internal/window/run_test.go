@@ -1,8 +1,10 @@
 package window
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -175,5 +177,48 @@ func TestRunWrite(t *testing.T) {
 	failed := errors.New("failed")
 	if err := r.Write(func(*meter.Meter) (string, error) { return "", failed }); err != failed {
 		t.Errorf("Write = %v; want the write's error", err)
+	}
+}
+
+// A file larger than mapStep goes out a mapping at a time, into a pipe
+// (vmsplice) and into a file (write), byte for byte, from any offset; the
+// meter learns the total for --progress.
+func TestPrintFileInSteps(t *testing.T) {
+	data := make([]byte, 2*mapStep+12345)
+	for i := range data {
+		data[i] = byte(i*7 + i>>13)
+	}
+	f := mapped(t, string(data))
+	const off = 4097
+	want := data[off:]
+	// Into a pipe, drained by a reader.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []byte)
+	go func() { b, _ := io.ReadAll(r); got <- b }()
+	m := meter.New("", nil, false)
+	if err := PrintFile(f, Span{Offset: off}, All)(context.Background(), int(w.Fd()), m); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if b := <-got; !bytes.Equal(b, want) {
+		t.Errorf("into a pipe: %d bytes, equal %v; want the %d from offset %d", len(b), bytes.Equal(b, want), len(want), off)
+	}
+	if m.Total() != int64(len(want)) || m.Bytes() != int64(len(want)) {
+		t.Errorf("meter: total %d, counted %d; want %d", m.Total(), m.Bytes(), len(want))
+	}
+	// Into a regular file.
+	out, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	if err := PrintFile(f, Span{Offset: off}, All)(context.Background(), int(out.Fd()), meter.New("", nil, false)); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(out.Name()); !bytes.Equal(b, want) {
+		t.Errorf("into a file: %d bytes differ", len(b))
 	}
 }
