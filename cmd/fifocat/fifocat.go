@@ -154,7 +154,7 @@ func list(env *cli.Env, o *options, dir string) error {
 	all, u := fifo.Survey(dir, &o.Idle)
 	var rows []report.Record
 	for _, i := range all {
-		if o.Stale && !i.Stale {
+		if o.Sweeping.Stale && !i.Stale {
 			continue
 		}
 		rows = append(rows, i.Record())

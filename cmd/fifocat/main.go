@@ -13,28 +13,34 @@ import (
 
 const usage = "[OPTIONS]"
 
-// options declares fifocat's own actions and waits rather than embedding
-// cli.Actions and cli.Wait, so that --help speaks of FIFOs and peers.
 type options struct {
 	cli.Common
 	cli.Idle
-	Read     bool         `short:"r" long:"read" description:"Copy the FIFO to standard output until the last writer closes it (the default action)"`
-	Write    bool         `short:"w" long:"write" description:"Copy standard input into the FIFO"`
-	Stat     bool         `long:"stat" description:"Print the FIFO's mode, owner, capacity, bytes queued and holders, and exit"`
-	List     bool         `long:"list" description:"List the FIFOs held open anywhere, and the stale ones found in PATH (default: /tmp and the like)"`
-	Rm       bool         `long:"rm" description:"Remove the FIFO; with -r or -w, after a successful transfer"`
-	Stale    bool         `long:"stale" description:"With --rm, remove every FIFO nobody holds; with --list, list only those"`
-	DryRun   bool         `long:"dry-run" description:"With --rm --stale, print what would be removed and remove nothing"`
-	Timeout  cli.Duration `short:"t" long:"timeout" value-name:"DURATION" description:"Give up when nothing has moved for DURATION (2, 1.5s, 500ms), waiting for the peer or mid-transfer: exit 3 if nothing moved"`
-	Nonblock bool         `short:"n" long:"nonblock" description:"Never wait for a peer: exit 3 at once if none has the FIFO open"`
-	Excl     bool         `short:"x" long:"excl" description:"Fail if PATH already exists (both directions create it)"`
-	Mode     ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of a created FIFO (default 0600)"`
-	Size     ipcname.Size `short:"s" long:"size" value-name:"SIZE" description:"Set the pipe buffer to SIZE bytes (F_SETPIPE_SZ)"`
-	Keep     bool         `short:"k" long:"keep-open" description:"With -r, keep reading as writers come and go"`
-	Lines    bool         `long:"lines" description:"With -w, write each line whole with one write(2), so concurrent writers never interleave"`
-	Args     struct {
+	cli.Actions
+	cli.Sweeping
+	cli.Wait
+	Excl  bool         `short:"x" long:"excl" description:"Fail if PATH already exists (both directions create it)"`
+	Mode  ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of a created FIFO (default 0600)"`
+	Size  ipcname.Size `short:"s" long:"size" value-name:"SIZE" description:"Set the pipe buffer to SIZE bytes (F_SETPIPE_SZ)"`
+	Keep  bool         `short:"k" long:"keep-open" description:"With -r, keep reading as writers come and go"`
+	Lines bool         `long:"lines" description:"With -w, write each line whole with one write(2), so concurrent writers never interleave"`
+	Args  struct {
 		Path string `positional-arg-name:"PATH"`
 	} `positional-args:"yes"`
+}
+
+// Help words the shared actions and waits for FIFOs and their peers.
+func (*options) Help() map[string]string {
+	return map[string]string{
+		"read":     "Copy the FIFO to standard output until the last writer closes it (the default action)",
+		"write":    "Copy standard input into the FIFO",
+		"stat":     "Print the FIFO's mode, owner, capacity, bytes queued and holders, and exit",
+		"list":     "List the FIFOs held open anywhere, and the stale ones found in PATH (default: /tmp and the like)",
+		"rm":       "Remove the FIFO; with -r or -w, after a successful transfer",
+		"stale":    "With --rm, remove every FIFO nobody holds; with --list, list only those",
+		"timeout":  "Give up when nothing has moved for DURATION (2, 1.5s, 500ms), waiting for the peer or mid-transfer: exit 3 if nothing moved",
+		"nonblock": "Never wait for a peer: exit 3 at once if none has the FIFO open",
+	}
 }
 
 func main() {
@@ -48,7 +54,8 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	path := o.Args.Path
 	// (PATH is checked below: --list and --rm --stale take a directory.)
 	act, rmAfter, done, err := env.Start(cli.Start{
-		Actions:     &cli.Actions{Read: o.Read, Write: o.Write, Stat: o.Stat, List: o.List, Rm: o.Rm, Stale: o.Stale, DryRun: o.DryRun},
+		Actions:     &o.Actions,
+		Sweeping:    &o.Sweeping,
 		Check:       func(act cli.Action) error { return checkFlags(act, o) },
 		List:        func() error { return list(env, o, path) },
 		RemoveStale: func() error { return removeStale(env, o, path) },

@@ -17,26 +17,10 @@ import (
 
 const usage = "[OPTIONS]"
 
-// actions are SPEC's actions as they apply to files: mmapcat has no
-// stale objects, so no --stale or --dry-run (cli.Actions has them).
-type actions struct {
-	Read  bool `short:"r" long:"read" description:"Copy the file (or the window) to standard output (the default action)"`
-	Write bool `short:"w" long:"write" description:"Copy standard input into the file, creating it if it is absent"`
-	Stat  bool `long:"stat" description:"Print the file's attributes, page-cache residency and mappers, and exit"`
-	List  bool `long:"list" description:"List every file some process maps shared, with the processes"`
-	Rm    bool `long:"rm" description:"Remove the file; with -r or -w, after a successful transfer"`
-}
-
-// creation is cli.Creation worded for files.
-type creation struct {
-	Create bool `short:"c" long:"create" description:"With -r, create the file if it is absent"`
-	Excl   bool `short:"x" long:"excl" description:"With -w, fail if the file already exists"`
-}
-
 type options struct {
 	cli.Common
-	actions
-	creation
+	cli.Actions
+	cli.Creation
 	cli.Wait
 	Mode           ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of a created file (default 0600)"`
 	Offset         ipcname.Size `short:"o" long:"offset" value-name:"BYTES" description:"Start the window at BYTES into the file"`
@@ -55,6 +39,20 @@ type options struct {
 	} `positional-args:"yes"`
 }
 
+// Help words the shared actions and creation options for files (mmapcat
+// has no stale objects, so no cli.Sweeping).
+func (*options) Help() map[string]string {
+	return map[string]string{
+		"read":   "Copy the file (or the window) to standard output (the default action)",
+		"write":  "Copy standard input into the file, creating it if it is absent",
+		"stat":   "Print the file's attributes, page-cache residency and mappers, and exit",
+		"list":   "List every file some process maps shared, with the processes",
+		"rm":     "Remove the file; with -r or -w, after a successful transfer",
+		"create": "With -r, create the file if it is absent",
+		"excl":   "With -w, fail if the file already exists",
+	}
+}
+
 func main() {
 	var o options
 	os.Exit(cli.Main("mmapcat", usage, &o, &o.Common, func(ctx context.Context, env *cli.Env) error {
@@ -64,7 +62,7 @@ func main() {
 
 func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	act, rmAfter, done, err := env.Start(cli.Start{
-		Actions: &cli.Actions{Read: o.Read, Write: o.Write, Stat: o.Stat, List: o.List, Rm: o.Rm},
+		Actions: &o.Actions,
 		Rides:   o.Follow || o.CString || o.Trim || o.Create || o.Interval.Set,
 		Check: func(act cli.Action) error {
 			if err := checkFlags(act, o); err != nil {

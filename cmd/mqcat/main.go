@@ -22,6 +22,7 @@ const usage = "[OPTIONS]"
 type options struct {
 	cli.Common
 	cli.Actions
+	cli.Sweeping
 	cli.Creation
 	cli.Wait
 	cli.Idle
@@ -98,9 +99,9 @@ func main() {
 
 func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	act, rmAfter, done, err := env.Start(cli.Start{
-		Actions: &o.Actions,
-		Check:   func(act cli.Action) error { return checkFlags(act, o) },
-		Arg:     string(o.Args.Object), Form: "KEY|/NAME: the queue to use (a System V key such as 7777, or a POSIX /name)",
+		Actions: &o.Actions, Sweeping: &o.Sweeping,
+		Check: func(act cli.Action) error { return checkFlags(act, o) },
+		Arg:   string(o.Args.Object), Form: "KEY|/NAME: the queue to use (a System V key such as 7777, or a POSIX /name)",
 		List:        func() error { return list(env, o) },
 		RemoveStale: func() error { return removeStale(env, o) },
 	})

@@ -159,7 +159,7 @@ func list(env *cli.Env, o *options) error {
 	}
 	var rows []report.Record
 	for _, e := range es {
-		if o.Actions.Stale && !e.Stale {
+		if o.Sweeping.Stale && !e.Stale {
 			continue
 		}
 		r := e.Rec

@@ -21,6 +21,7 @@ const usage = "[OPTIONS]"
 type options struct {
 	cli.Common
 	cli.Actions
+	cli.Sweeping
 	cli.Creation
 	cli.Wait
 	cli.Idle
@@ -48,10 +49,10 @@ func main() {
 
 func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	act, rmAfter, done, err := env.Start(cli.Start{
-		Actions: &o.Actions,
-		Rides:   o.Follow || o.All || o.CString || o.Create,
-		Check:   func(act cli.Action) error { return checkFlags(act, o) },
-		Arg:     string(o.Args.Object), Form: "KEY|/NAME: the segment to use (a System V key such as 7777, or a POSIX /name)",
+		Actions: &o.Actions, Sweeping: &o.Sweeping,
+		Rides: o.Follow || o.All || o.CString || o.Create,
+		Check: func(act cli.Action) error { return checkFlags(act, o) },
+		Arg:   string(o.Args.Object), Form: "KEY|/NAME: the segment to use (a System V key such as 7777, or a POSIX /name)",
 		List:        func() error { return list(env, o) },
 		RemoveStale: func() error { return removeStale(env, o) },
 	})

@@ -248,7 +248,7 @@ func list(env *cli.Env, o *options) error {
 	now := time.Now()
 	var rows []report.Record
 	for _, i := range infos {
-		if o.Actions.Stale && !stale(o, now, i) {
+		if o.Sweeping.Stale && !stale(o, now, i) {
 			continue
 		}
 		r := withIdle(o, now, i)

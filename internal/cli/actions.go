@@ -2,12 +2,19 @@ package cli
 
 // Actions are the mutually exclusive actions of the tools that name one
 // object (shmcat, mqcat, fifocat, mmapcat), with SPEC's combination rules.
+// A tool words them for its objects through Helper, never by declaring
+// its own.
 type Actions struct {
-	Read   bool `short:"r" long:"read" description:"Copy the object to standard output (the default action)"`
-	Write  bool `short:"w" long:"write" description:"Copy standard input into the object"`
-	Stat   bool `long:"stat" description:"Print the object's attributes and exit"`
-	List   bool `long:"list" description:"List every live object of this kind, marking stale ones"`
-	Rm     bool `long:"rm" description:"Remove the object; with -r or -w, after a successful transfer"`
+	Read  bool `short:"r" long:"read" description:"Copy the object to standard output (the default action)"`
+	Write bool `short:"w" long:"write" description:"Copy standard input into the object"`
+	Stat  bool `long:"stat" description:"Print the object's attributes and exit"`
+	List  bool `long:"list" description:"List every live object of this kind, marking stale ones"`
+	Rm    bool `long:"rm" description:"Remove the object; with -r or -w, after a successful transfer"`
+}
+
+// Sweeping is --stale and --dry-run, for the tools whose objects can be
+// stale (not mmapcat's files), embedded beside Actions.
+type Sweeping struct {
 	Stale  bool `long:"stale" description:"With --rm, remove every stale object; with --list, list only those"`
 	DryRun bool `long:"dry-run" description:"With --rm --stale, print what would be removed and remove nothing"`
 }
@@ -26,7 +33,7 @@ const (
 
 // Resolve checks the combination and returns the action. RmAfter tells
 // whether --rm rides along with -r or -w.
-func (a *Actions) Resolve() (act Action, rmAfter bool, err error) {
+func (a *Actions) Resolve(s Sweeping) (act Action, rmAfter bool, err error) {
 	if err := OneOf("-r", a.Read, "-w", a.Write, "--stat", a.Stat, "--list", a.List); err != nil {
 		return 0, false, err
 	}
@@ -34,13 +41,13 @@ func (a *Actions) Resolve() (act Action, rmAfter bool, err error) {
 		return 0, false, err
 	}
 	switch {
-	case a.Stale && !a.Rm && !a.List:
+	case s.Stale && !a.Rm && !a.List:
 		return 0, false, Usagef("--stale goes with --rm or --list")
-	case a.DryRun && !(a.Rm && a.Stale):
+	case s.DryRun && !(a.Rm && s.Stale):
 		return 0, false, Usagef("--dry-run goes with --rm --stale")
-	case a.Stale && (a.Read || a.Write):
+	case s.Stale && (a.Read || a.Write):
 		return 0, false, Usagef("--rm --stale removes every stale object; it takes no -r or -w")
-	case a.Rm && a.Stale:
+	case a.Rm && s.Stale:
 		return ActRemoveStale, false, nil
 	case a.List:
 		return ActList, false, nil
@@ -97,7 +104,8 @@ func (e *Env) Begin(act Action, arg, form string) error {
 
 // Start is what an object tool gives the start every one of them makes.
 type Start struct {
-	Actions *Actions
+	Actions  *Actions
+	Sweeping *Sweeping // nil for a tool without stale objects
 	// Rides: options only a read takes were given, so that a lone --rm
 	// means -r --rm (shmcat -f --rm KEY reads, then removes).
 	Rides bool
@@ -113,7 +121,11 @@ type Start struct {
 // run is over, err being its result; otherwise act names one object and
 // rmAfter tells whether --rm rides along (see RemoveAfter).
 func (e *Env) Start(s Start) (act Action, rmAfter, done bool, err error) {
-	if act, rmAfter, err = s.Actions.Resolve(); err != nil {
+	var sw Sweeping
+	if s.Sweeping != nil {
+		sw = *s.Sweeping
+	}
+	if act, rmAfter, err = s.Actions.Resolve(sw); err != nil {
 		return act, false, true, err
 	}
 	if act == ActRemove && s.Rides {

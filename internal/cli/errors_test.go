@@ -45,29 +45,29 @@ func TestStatus(t *testing.T) {
 
 func TestResolve(t *testing.T) {
 	tests := []struct {
-		a     Actions
+		a     acts
 		act   Action
 		rm    bool
 		usage bool
 	}{
-		{Actions{}, ActRead, false, false},
-		{Actions{Read: true}, ActRead, false, false},
-		{Actions{Write: true, Rm: true}, ActWrite, true, false},
-		{Actions{Read: true, Rm: true}, ActRead, true, false},
-		{Actions{Rm: true}, ActRemove, false, false},
-		{Actions{Rm: true, Stale: true}, ActRemoveStale, false, false},
-		{Actions{Rm: true, Stale: true, DryRun: true}, ActRemoveStale, false, false},
-		{Actions{List: true, Stale: true}, ActList, false, false},
-		{Actions{Stat: true}, ActStat, false, false},
-		{Actions{Read: true, Write: true}, 0, false, true},
-		{Actions{Stat: true, List: true}, 0, false, true},
-		{Actions{Stat: true, Rm: true}, 0, false, true},
-		{Actions{Stale: true}, 0, false, true},
-		{Actions{DryRun: true, Rm: true}, 0, false, true},
-		{Actions{Rm: true, Stale: true, Write: true}, 0, false, true},
+		{acts{Actions{}, Sweeping{}}, ActRead, false, false},
+		{acts{Actions{Read: true}, Sweeping{}}, ActRead, false, false},
+		{acts{Actions{Write: true, Rm: true}, Sweeping{}}, ActWrite, true, false},
+		{acts{Actions{Read: true, Rm: true}, Sweeping{}}, ActRead, true, false},
+		{acts{Actions{Rm: true}, Sweeping{}}, ActRemove, false, false},
+		{acts{Actions{Rm: true}, Sweeping{Stale: true}}, ActRemoveStale, false, false},
+		{acts{Actions{Rm: true}, Sweeping{Stale: true, DryRun: true}}, ActRemoveStale, false, false},
+		{acts{Actions{List: true}, Sweeping{Stale: true}}, ActList, false, false},
+		{acts{Actions{Stat: true}, Sweeping{}}, ActStat, false, false},
+		{acts{Actions{Read: true, Write: true}, Sweeping{}}, 0, false, true},
+		{acts{Actions{Stat: true, List: true}, Sweeping{}}, 0, false, true},
+		{acts{Actions{Stat: true, Rm: true}, Sweeping{}}, 0, false, true},
+		{acts{Actions{}, Sweeping{Stale: true}}, 0, false, true},
+		{acts{Actions{Rm: true}, Sweeping{DryRun: true}}, 0, false, true},
+		{acts{Actions{Rm: true, Write: true}, Sweeping{Stale: true}}, 0, false, true},
 	}
 	for _, tt := range tests {
-		act, rm, err := tt.a.Resolve()
+		act, rm, err := tt.a.Actions.Resolve(tt.a.Sweeping)
 		var u *UsageError
 		if errors.As(err, &u) != tt.usage || (!tt.usage && (act != tt.act || rm != tt.rm)) {
 			t.Errorf("Resolve(%+v) = %v, %v, %v; want %v, %v, usage error %v", tt.a, act, rm, err, tt.act, tt.rm, tt.usage)
