@@ -3,7 +3,9 @@ package cli
 import (
 	"context"
 	"errors"
+	"os"
 	"testing"
+	"time"
 )
 
 // --rm after a transfer: removed after success and after a signal, kept
@@ -42,5 +44,39 @@ func TestRemoveAfter(t *testing.T) {
 				t.Errorf("removed %d times, err %v; want %d, %v", removes, err, c.removes, c.want)
 			}
 		})
+	}
+}
+
+// WatchOutput cancels when the reader of the output pipe leaves, and
+// not before; stop ends the watch without a cancel of its cause.
+func TestWatchOutput(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	ctx, stop := WatchOutput(context.Background(), int(w.Fd()))
+	defer stop()
+	select {
+	case <-ctx.Done():
+		t.Fatal("cancelled while the reader is there")
+	case <-time.After(50 * time.Millisecond):
+	}
+	r.Close()
+	select {
+	case <-ctx.Done():
+		if err := OutputGone(ctx, ctx.Err()); err != errStdoutClosed {
+			t.Errorf("OutputGone = %v; want the quiet exit of a closed output", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("no cancel 2 s after the reader left")
+	}
+	r2, w2, _ := os.Pipe()
+	defer r2.Close()
+	defer w2.Close()
+	ctx2, stop2 := WatchOutput(context.Background(), int(w2.Fd()))
+	stop2()
+	if errors.Is(context.Cause(ctx2), errOutputGone) {
+		t.Error("stop reported the output gone")
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ipcats/ipcats/internal/relay"
 )
 
 // errOutputGone cancels a reader whose standard output lost its reader.
@@ -18,34 +20,31 @@ var errOutputGone = errors.New("standard output closed by its reader")
 // input comes, as tail -f does. stop ends the watch.
 func WatchOutput(ctx context.Context, fd int) (_ context.Context, stop func()) {
 	ctx, cancel := context.WithCancelCause(ctx)
-	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
-	if err != nil {
-		return ctx, func() { cancel(nil) }
-	}
+	watch, unwatch := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		p := []unix.PollFd{{Fd: int32(fd)}, {Fd: int32(wake), Events: unix.POLLIN}}
-		for {
-			n, err := unix.Poll(p, -1)
-			switch {
-			case err == unix.EINTR:
-				continue
-			case err != nil || n == 0 || p[1].Revents != 0 || p[0].Revents&unix.POLLNVAL != 0:
-				return
-			case p[0].Revents&(unix.POLLERR|unix.POLLHUP) != 0:
-				cancel(errOutputGone)
-				return
-			}
+		// Asking for no event, the wait ends only on an error or a
+		// hang-up of fd (or a descriptor closed under it: not ours).
+		w := relay.NewWaiter(watch)
+		defer w.Close()
+		if w.Wait(fd, 0) == nil && hungUp(fd) {
+			cancel(errOutputGone)
 		}
 	}()
 	return ctx, func() {
-		unix.Write(wake, []byte{1, 0, 0, 0, 0, 0, 0, 0})
+		unwatch()
 		wg.Wait()
-		unix.Close(wake)
 		cancel(nil)
 	}
+}
+
+// hungUp tells whether fd reports POLLERR or POLLHUP now.
+func hungUp(fd int) bool {
+	p := []unix.PollFd{{Fd: int32(fd)}}
+	n, err := unix.Poll(p, 0)
+	return err == nil && n == 1 && p[0].Revents&(unix.POLLERR|unix.POLLHUP) != 0
 }
 
 // OutputGone turns err, when it is the cancellation by WatchOutput, into
