@@ -8,6 +8,7 @@ import (
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/fault"
 	"github.com/ipcats/ipcats/internal/meter"
+	"github.com/ipcats/ipcats/internal/relay"
 )
 
 // DefaultInterval is how often -f looks for a change without -i.
@@ -49,6 +50,9 @@ func (s *Source) close() {
 func (r *Run) Write(write func(m *meter.Meter) (where string, err error)) error {
 	m := meter.New(r.Env.Tool, r.Env.Stderr, r.Progress)
 	defer m.Stop()
+	if r.Env.Stdin != nil {
+		m.SetTotal(relay.Remaining(int(r.Env.Stdin.Fd()))) // a regular file: % and ETA
+	}
 	where, err := write(m)
 	if err != nil {
 		return err
@@ -155,6 +159,7 @@ func PrintMapped(obj string, t Trim, mem []byte, fd int, lo, hi int64) func(cont
 		if err := fault.Guard(func() error { b = Content(t, mem[lo:hi]); return nil }); err != nil {
 			return cli.Fail(obj, err, "")
 		}
+		m.SetTotal(int64(len(b))) // --progress: percent and ETA
 		return EmitFrom(ctx, out, fd, obj, lo, b, m)
 	}
 }
