@@ -10,6 +10,7 @@ import (
 	"github.com/ipcats/ipcats/internal/fault"
 	"github.com/ipcats/ipcats/internal/ipcname"
 	"github.com/ipcats/ipcats/internal/meter"
+	"github.com/ipcats/ipcats/internal/relay"
 	"github.com/ipcats/ipcats/internal/report"
 	"github.com/ipcats/ipcats/internal/ring"
 	"github.com/ipcats/ipcats/internal/shm"
@@ -92,6 +93,7 @@ func streamRing(ctx context.Context, env *cli.Env, o *options, act cli.Action, r
 	fd := int(env.Stdout.Fd())
 	if act == cli.ActWrite {
 		side.Role, fd = ring.Writer, int(env.Stdin.Fd())
+		m.SetTotal(relay.Remaining(fd)) // a regular file: --progress % and ETA
 	}
 	if o.Timeout.Set {
 		side.Idle = max(o.Timeout.D, time.Nanosecond)
