@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -63,6 +64,31 @@ func BenchmarkStream2G(b *testing.B) {
 	key := fmt.Sprint(0x1d100000 | os.Getpid()&0xfffff)
 	defer exec.Command(bin, "--rm", key).Run()
 
+	// The C yardstick first, so that shmcat's line can say how near it is.
+	var cPerOp time.Duration
+	if _, err := exec.LookPath("gcc"); err == nil {
+		cring := filepath.Join(b.TempDir(), "cring")
+		if out, err := exec.Command("gcc", "-O2", "-o", cring, "testdata/cring.c").CombinedOutput(); err != nil {
+			b.Fatalf("gcc cring.c: %v\n%s", err, out)
+		}
+		b.Run("c-ring", func(b *testing.B) {
+			b.SetBytes(streamBenchSize)
+			for b.Loop() {
+				in, err := os.Open(src)
+				if err != nil {
+					b.Fatal(err)
+				}
+				c := exec.Command(cring)
+				c.Stdin, c.Stdout, c.Stderr = in, devnull, os.Stderr
+				if err := c.Run(); err != nil {
+					b.Fatalf("cring: %v", err)
+				}
+				in.Close()
+			}
+			cPerOp = b.Elapsed() / time.Duration(b.N)
+		})
+	}
+
 	b.Run("shmcat-stream", func(b *testing.B) {
 		b.SetBytes(streamBenchSize)
 		var wrss, rrss int64
@@ -95,6 +121,10 @@ func BenchmarkStream2G(b *testing.B) {
 		}
 		b.ReportMetric(float64(wrss), "writer-KiB")
 		b.ReportMetric(float64(rrss), "reader-KiB")
+		if cPerOp > 0 {
+			// The speed of shmcat over that of the C ring (1: as fast).
+			b.ReportMetric(float64(cPerOp)/float64(b.Elapsed()/time.Duration(b.N)), "of-c-ring")
+		}
 	})
 
 	b.Run("fifo-cat", func(b *testing.B) {
