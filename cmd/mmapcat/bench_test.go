@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"io"
 	"os"
 	"os/exec"
@@ -36,6 +37,11 @@ func BenchmarkRead(b *testing.B) {
 	if err := f.Close(); err != nil {
 		b.Fatal(err)
 	}
+	sum := sha256.New()
+	for i := 0; i < benchSize/len(block); i++ {
+		sum.Write(block)
+	}
+	want := sum.Sum(nil)
 	tools := []struct {
 		name string
 		argv []string
@@ -67,6 +73,16 @@ func BenchmarkRead(b *testing.B) {
 				rss = max(rss, peak())
 			}
 			b.ReportMetric(float64(rss)/(1<<20), "MiB-maxrss")
+			// One more run, untimed, checks the bytes themselves.
+			b.StopTimer()
+			cmd := exec.Command(tool.argv[0], tool.argv[1:]...)
+			out, _ := cmd.StdoutPipe()
+			cmd.Start()
+			h := sha256.New()
+			io.CopyBuffer(h, onlyReader{out}, buf)
+			if err := cmd.Wait(); err != nil || !bytes.Equal(h.Sum(nil), want) {
+				b.Fatalf("%s: the output's SHA-256 differs from the file's (%v)", tool.name, err)
+			}
 		})
 	}
 }
