@@ -161,9 +161,9 @@ func (d *Datagrams) send(ctx context.Context, m *meter.Meter, p *datagramPeer, r
 	if max <= 0 {
 		max = 64 << 10
 	}
-	w := NewWaiter(ctx)
-	defer w.Close()
-	in := bufio.NewReaderSize(&waitReader{w: w, fd: d.In, regular: KindOf(d.In) == Regular}, max+1)
+	r := &fdReader{ctx: ctx, fd: d.In, waitFirst: KindOf(d.In) != Regular}
+	defer r.Close()
+	in := bufio.NewReaderSize(r, max+1)
 	buf := make([]byte, max)
 	var msgs int64
 	for {
@@ -205,34 +205,5 @@ func (r *Result) add(sent bool, n int) {
 	} else {
 		r.Received += int64(n)
 		r.ReceivedMsgs++
-	}
-}
-
-// waitReader reads a descriptor, first waiting for input with its Waiter
-// (but never on a regular file, which is always ready), so that a cancel
-// ends a wait on an idle standard input even when it is blocking.
-type waitReader struct {
-	w       *Waiter
-	fd      int
-	regular bool
-}
-
-func (r *waitReader) Read(b []byte) (int, error) {
-	for {
-		if !r.regular {
-			if err := r.w.Wait(r.fd, unix.POLLIN); err != nil {
-				return 0, err
-			}
-		}
-		n, err := unix.Read(r.fd, b)
-		switch {
-		case err == unix.EINTR || err == unix.EAGAIN:
-			continue
-		case err != nil:
-			return 0, err
-		case n == 0:
-			return 0, io.EOF
-		}
-		return n, nil
 	}
 }

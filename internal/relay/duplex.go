@@ -517,11 +517,15 @@ func readWrite(ctx context.Context, dst, src int, m *meter.Meter) (int64, error)
 	}
 }
 
-// fdReader reads a descriptor, waiting for input in a way ctx can stop.
+// fdReader reads a descriptor, waiting for input in a way ctx can stop:
+// after EAGAIN on a non-blocking one, and before each read with
+// waitFirst, so that a cancel also ends a wait on a blocking one (never
+// on a regular file, which is always ready).
 type fdReader struct {
-	ctx context.Context
-	fd  int
-	w   *Waiter // made at the first wait; Close releases it
+	ctx       context.Context
+	fd        int
+	waitFirst bool
+	w         *Waiter // made at the first wait; Close releases it
 }
 
 // Close releases the reader's Waiter.
@@ -531,17 +535,26 @@ func (r *fdReader) Close() {
 	}
 }
 
+func (r *fdReader) wait() error {
+	if r.w == nil {
+		r.w = NewWaiter(r.ctx)
+	}
+	return r.w.Wait(r.fd, unix.POLLIN)
+}
+
 func (r *fdReader) Read(b []byte) (int, error) {
 	for {
+		if r.waitFirst {
+			if err := r.wait(); err != nil {
+				return 0, err
+			}
+		}
 		n, err := unix.Read(r.fd, b)
 		switch {
 		case err == unix.EINTR:
 			continue
 		case err == unix.EAGAIN:
-			if r.w == nil {
-				r.w = NewWaiter(r.ctx)
-			}
-			if err := r.w.Wait(r.fd, unix.POLLIN); err != nil {
+			if err := r.wait(); err != nil {
 				return 0, err
 			}
 			continue
