@@ -99,7 +99,8 @@ func write(ctx context.Context, env *cli.Env, o *options, path string) error {
 		if !m.Moved() {
 			return cli.Timeout(path, "waiting for the reader to take data")
 		}
-		env.Warnf("%s: the reader took nothing for %v; stopped after %d bytes", path, o.Timeout.D, m.Bytes())
+		// (-t bounds every wait: the reader's for room, or ours for input.)
+		env.Warnf("%s: nothing moved for %v; stopped after %d bytes", path, o.Timeout.D, m.Bytes())
 		return nil
 	}
 	var le *relay.LineError

@@ -93,7 +93,11 @@ func (m *Meter) draw() {
 		case <-m.stop:
 			// The final line: the average over the whole run, also off a
 			// terminal, so that a log ends with what the run did.
-			end := fmt.Sprintf("%s: %s, %s average, %s", m.tool, Bytes(m.Bytes()), Rate(m.Bytes(), time.Since(m.start)), time.Since(m.start).Round(time.Second))
+			count := Bytes(m.Bytes())
+			if k := m.Msgs(); k > 0 {
+				count += ", " + Count(k, "message")
+			}
+			end := fmt.Sprintf("%s: %s, %s average, %s", m.tool, count, Rate(m.Bytes(), time.Since(m.start)), time.Since(m.start).Round(time.Second))
 			if m.tty {
 				fmt.Fprintf(m.w, "\r%s\033[K\n", end)
 			} else {
@@ -140,7 +144,7 @@ func (m *Meter) line(now time.Time) string {
 		s += fmt.Sprintf(" of %s (%d%%)", Bytes(total), min(100, n*100/total))
 	}
 	if k := m.Msgs(); k > 0 {
-		s += fmt.Sprintf(", %d messages", k)
+		s += ", " + Count(k, "message")
 	}
 	s += fmt.Sprintf(", %s/s, %s", Bytes(int64(rate)), now.Sub(m.start).Round(time.Second))
 	if total > 0 && n < total {
@@ -172,9 +176,9 @@ func (m *Meter) Stop() {
 // with a message count when messages were counted.
 func (m *Meter) Summary(verb, object string) string {
 	el := time.Since(m.start)
-	what := fmt.Sprintf("%d bytes", m.Bytes())
+	what := Count(m.Bytes(), "byte")
 	if n := m.Msgs(); n > 0 {
-		what = fmt.Sprintf("%d messages, %d bytes", n, m.Bytes())
+		what = fmt.Sprintf("%s, %s", Count(n, "message"), Count(m.Bytes(), "byte"))
 	}
 	return fmt.Sprintf("%s %s %s in %s (%s)", verb, what, object, round(el), Rate(m.Bytes(), el))
 }
@@ -187,6 +191,14 @@ func round(d time.Duration) time.Duration {
 		return d.Round(time.Microsecond)
 	}
 	return d
+}
+
+// Count is n units, in the singular for one: "1 message", "2 messages".
+func Count(n int64, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }
 
 // Bytes renders a byte count for people (1024-based, as pv and ls -h do).

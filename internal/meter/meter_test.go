@@ -27,7 +27,7 @@ func TestSummary(t *testing.T) {
 		t.Errorf("Summary = %q; want it to start with the byte count and object", got)
 	}
 	m.AddMsg(3)
-	if got := m.Summary("sent", "to /q"); !strings.HasPrefix(got, "sent 1 messages, 15 bytes to /q in ") {
+	if got := m.Summary("sent", "to /q"); !strings.HasPrefix(got, "sent 1 message, 15 bytes to /q in ") {
 		t.Errorf("Summary = %q; want message and byte counts", got)
 	}
 }

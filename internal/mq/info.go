@@ -164,7 +164,7 @@ func Stat(idle *cli.Idle, name ipcname.Name, obj string) (report.Record, error) 
 			fd, err = posixmq.Open(name.Path, unix.O_WRONLY|unix.O_NONBLOCK, 0, nil)
 		}
 		if err != nil {
-			return nil, q.openErr(err)
+			return nil, q.lookErr(err)
 		}
 		defer unix.Close(fd)
 		var st unix.Stat_t
@@ -183,7 +183,7 @@ func Stat(idle *cli.Idle, name ipcname.Name, obj string) (report.Record, error) 
 	id := name.ID
 	if name.Kind == ipcname.Key {
 		if id, err = sysvipc.MsgGet(name.Key, 0); err != nil {
-			return nil, q.openErr(err)
+			return nil, q.lookErr(err)
 		}
 	}
 	all, err := sysvQueues()
@@ -334,7 +334,7 @@ func Remove(name ipcname.Name, obj string) error {
 	} else {
 		if name.Kind == ipcname.Key {
 			if q.ID, err = sysvipc.MsgGet(name.Key, 0); err != nil {
-				return q.openErr(err)
+				return q.lookErr(err)
 			}
 		}
 		err = sysvipc.MsgRemove(q.ID)
@@ -343,7 +343,7 @@ func Remove(name ipcname.Name, obj string) error {
 		if err == unix.EINVAL {
 			err = ErrNotExist
 		}
-		return q.openErr(err)
+		return q.lookErr(err)
 	}
 	return nil
 }

@@ -272,6 +272,14 @@ func (q *Queue) RemoveUnused() {
 	sysvipc.MsgRemove(q.ID)
 }
 
+// lookErr is openErr for --stat and --rm, which neither -c nor -t helps.
+func (q *Queue) lookErr(err error) error {
+	if err == unix.EINVAL && q.Name.Kind == ipcname.ID || err == unix.EIDRM || err == unix.ENOENT || err == ErrNotExist {
+		return cli.Fail(q.Obj, ErrNotExist, "mqcat --list shows the queues there are")
+	}
+	return q.openErr(err)
+}
+
 // openErr turns an errno from opening into the message and hint that apply.
 func (q *Queue) openErr(err error) error {
 	if err == unix.EINVAL && q.Name.Kind == ipcname.ID || err == unix.EIDRM {

@@ -20,12 +20,12 @@ type LineError struct {
 }
 
 func (e *LineError) Error() string {
-	lines := "lines"
+	lines, were := "lines", "were"
 	if e.Lines == 1 {
-		lines = "line"
+		lines, were = "line", "was"
 	}
-	return fmt.Sprintf("line %d is longer than PIPE_BUF (%d bytes), so it could not be written atomically; the %d %s (%d bytes) before it were written",
-		e.Line, PipeBuf, e.Lines, lines, e.Bytes)
+	return fmt.Sprintf("line %d is longer than PIPE_BUF (%d bytes), so it could not be written atomically; the %d %s (%d bytes) before it %s written",
+		e.Line, PipeBuf, e.Lines, lines, e.Bytes, were)
 }
 
 // lineBufSize is how much input WriteLines reads at a time.

@@ -84,7 +84,7 @@ func TestLineErrorText(t *testing.T) {
 		e    LineError
 		want string
 	}{
-		{LineError{Line: 2, Lines: 1, Bytes: 6}, "line 2 is longer than PIPE_BUF (4096 bytes), so it could not be written atomically; the 1 line (6 bytes) before it were written"},
+		{LineError{Line: 2, Lines: 1, Bytes: 6}, "line 2 is longer than PIPE_BUF (4096 bytes), so it could not be written atomically; the 1 line (6 bytes) before it was written"},
 		{LineError{Line: 1}, "line 1 is longer than PIPE_BUF (4096 bytes), so it could not be written atomically; the 0 lines (0 bytes) before it were written"},
 	}
 	for _, tt := range tests {
