@@ -43,7 +43,7 @@ func sysvRecord(key uint32, id int, ds *sysvipc.MsqidDS, qbytes int64, stale boo
 		{Name: "rtime", Value: unixTime(ds.Rtime)},
 		{Name: "ctime", Value: unixTime(ds.Ctime)},
 		report.Idle(cli.IdleFor(now, sysvTimes(ds)...)),
-		{Name: "waiting", Value: waiters},
+		{Name: "waiting", Value: append([]report.Record{}, waiters...)}, // [] in JSON, never null
 		{Name: "stale", Value: stale},
 	}
 }
