@@ -32,6 +32,7 @@ type options struct {
 	Exec      command      `short:"e" long:"exec" value-name:"CMD" description:"Run /bin/sh -c CMD for each connection, the socket as its standard input and output"`
 	Probe     bool         `short:"z" long:"probe" description:"Only check that something listens: connect, close, exit 0"`
 	Timeout   cli.Duration `short:"w" long:"timeout" value-name:"SECS" description:"Give up waiting for a peer, or for data, after SECS: exit 3 if nothing moved"`
+	WaitFor   cli.Duration `long:"wait" value-name:"DURATION" description:"As a client, try connecting again until something listens, for up to DURATION: exit 3 if nothing did"`
 	Quit      cli.Duration `short:"q" long:"quit" value-name:"SECS" description:"After standard input ends, wait at most SECS for the peer to finish"`
 	Numeric   bool         `short:"n" long:"numeric" description:"Take numeric addresses and ports only: no DNS, no service names"`
 	Nonblock  bool         `long:"nonblock" description:"Never wait for a peer: exit 3 if none is ready"`
@@ -140,6 +141,8 @@ func checkFlags(o *options) error {
 	return refuse([]rule{
 		{o.Quit.Set && (o.Probe || o.Exec != ""), "-q goes with a relay, not -z or -e (which send no standard input)"},
 		{o.Timeout.Set && o.Timeout.D <= 0, "-w 0 would give up at once; --nonblock never waits for a peer"},
+		{o.WaitFor.Set && (o.Listen || o.UDP || o.Nonblock), "--wait goes with a stream client (a listener waits anyway; a datagram connect finds nobody; --nonblock never waits)"},
+		{o.WaitFor.Set && o.WaitFor.D <= 0, "--wait needs a positive DURATION"},
 		{o.RecvOnly && o.UDP && !o.Listen, "--recv-only -u receives nothing: a datagram listener answers only a peer that sent to it"},
 		{o.Unix && (o.IPv4 || o.IPv6), "-4 and -6 go with HOST PORT, not -U"},
 		{o.Seqpacket && !o.Unix, "--seqpacket goes with -U (SOCK_SEQPACKET is a Unix socket type)"},

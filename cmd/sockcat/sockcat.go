@@ -48,7 +48,32 @@ func patience(o *options) sock.Patience {
 
 // dial connects, then probes, runs -e, or relays.
 func dial(ctx context.Context, env *cli.Env, o *options, addrs []sock.Addr) error {
+	if o.WaitFor.Set {
+		return dialWaiting(ctx, env, o, addrs)
+	}
 	fd, a, err := sock.Connect(ctx, addrs, patience(o))
+	return dialed(ctx, env, o, fd, a, err)
+}
+
+// dialWaiting is --wait: connect as soon as something listens, within
+// the time given (wait-for-it, in one command).
+func dialWaiting(ctx context.Context, env *cli.Env, o *options, addrs []sock.Addr) error {
+	start := time.Now()
+	wctx, cancel := context.WithTimeout(ctx, o.WaitFor.D)
+	defer cancel()
+	fd, a, tries, err := sock.ConnectRetry(wctx, addrs)
+	var nl *sock.NotListening
+	if errors.As(err, &nl) && ctx.Err() == nil {
+		return cli.Timeout(describe(a), fmt.Sprintf("waiting %v for a listener (%d tries, the last: %s)", o.WaitFor.D, nl.Tries, cli.Message(nl.Last)))
+	}
+	if err == nil && o.Verbose {
+		env.Warnf("%s listens: found after %v (try %d)", describe(a), time.Since(start).Round(time.Millisecond), tries)
+	}
+	return dialed(ctx, env, o, fd, a, err)
+}
+
+// dialed probes, runs -e, or relays on a connection just made.
+func dialed(ctx context.Context, env *cli.Env, o *options, fd int, a sock.Addr, err error) error {
 	obj := describe(a)
 	if err != nil {
 		if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, sock.ErrWouldBlock) {

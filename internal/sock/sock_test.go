@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -198,5 +199,40 @@ func TestFromSockaddrUnnamed(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("FromSockaddr(%q).Path = %q; want %q", tc.name, got, tc.want)
 		}
+	}
+}
+
+// --wait: ConnectRetry finds a listener that comes up while it tries, and
+// when none does, says how many tries and what the last one met.
+func TestConnectRetry(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "late")
+	a, _ := ParseUnix(path, unix.SOCK_STREAM)
+	up := make(chan *Listener, 1)
+	time.AfterFunc(150*time.Millisecond, func() {
+		l, err := Listen(a, ListenOptions{Mode: 0o600})
+		if err != nil {
+			t.Error(err)
+		}
+		up <- l
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	fd, _, tries, err := ConnectRetry(ctx, []Addr{a})
+	if err != nil {
+		t.Fatalf("ConnectRetry = %v after %d tries", err, tries)
+	}
+	Close(fd)
+	(<-up).Close(false)
+	if d := time.Since(start); d > 150*time.Millisecond+time.Second || tries < 2 {
+		t.Errorf("found after %v and %d tries; want soon after 150ms, more than one try", d, tries)
+	}
+
+	ctx, cancel = context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, _, tries, err = ConnectRetry(ctx, []Addr{a})
+	var nl *NotListening
+	if !errors.As(err, &nl) || !errors.Is(err, context.DeadlineExceeded) || !errors.Is(nl.Last, ErrNoEnt) || nl.Tries != tries || tries < 3 {
+		t.Errorf("ConnectRetry with nothing there = %v (%d tries); want NotListening, DeadlineExceeded, the last ENOENT", err, tries)
 	}
 }

@@ -261,6 +261,55 @@ func Connect(ctx context.Context, addrs []Addr, p Patience) (int, Addr, error) {
 	return -1, addrs[0], first
 }
 
+// ConnectRetry is --wait: Connect again and again, until it succeeds or
+// ctx ends (its deadline: the time to wait), while what it meets means
+// that nothing listens yet (refused, or no socket file yet). The pause
+// between tries doubles from 1 ms up to 100 ms, so a listener that comes
+// up is found within 100 ms. When ctx ends first, the error is a
+// *NotListening. tries counts the attempts.
+func ConnectRetry(ctx context.Context, addrs []Addr) (fd int, a Addr, tries int, err error) {
+	pause := time.Millisecond
+	for {
+		tries++
+		fd, a, err = Connect(ctx, addrs, Patience{})
+		switch {
+		case err == nil:
+			return fd, a, tries, nil
+		case ctx.Err() != nil:
+			return -1, a, tries, &NotListening{Tries: tries, Last: err, ctxErr: ctx.Err()}
+		case !notYet(err):
+			return -1, a, tries, err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return -1, a, tries, &NotListening{Tries: tries, Last: err, ctxErr: ctx.Err()}
+		case <-t.C:
+		}
+		pause = min(2*pause, 100*time.Millisecond)
+	}
+}
+
+// NotListening is a --wait that ran out: how many tries, and what the last
+// one met. It unwraps to the context's error.
+type NotListening struct {
+	Tries  int
+	Last   error
+	ctxErr error
+}
+
+func (e *NotListening) Error() string {
+	return fmt.Sprintf("%d tries, the last: %v", e.Tries, e.Last)
+}
+
+func (e *NotListening) Unwrap() error { return e.ctxErr }
+
+// notYet tells whether a connect error means that nothing listens yet.
+func notYet(err error) bool {
+	return errors.Is(err, ErrRefused) || errors.Is(err, ErrNoEnt) || errors.Is(err, unix.ECONNRESET) || errors.Is(err, unix.ETIMEDOUT)
+}
+
 func connect(ctx context.Context, a Addr, nonblock bool) (int, error) {
 	fd, err := unix.Socket(a.Family, a.Type|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
 	if err != nil {
