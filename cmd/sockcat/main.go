@@ -37,8 +37,9 @@ type options struct {
 	Numeric   bool         `short:"n" long:"numeric" description:"Take numeric addresses and ports only: no DNS, no service names"`
 	Nonblock  bool         `long:"nonblock" description:"Never wait for a peer: exit 3 if none is ready"`
 	SendOnly  bool         `long:"send-only" description:"Only send standard input, discarding what the peer sends; end once the peer has it all"`
-	RecvOnly  bool         `long:"recv-only" description:"Only receive: send nothing, and leave the write side open (as nc -d)"`
+	RecvOnly  bool         `short:"d" long:"recv-only" description:"Only receive: send nothing, and leave the write side open (as nc -d)"`
 	NoShut    bool         `long:"no-shutdown" description:"Keep the write side open after standard input ends: no half-close, for servers that end the session on one"`
+	Shut      bool         `short:"N" description:"Shut the write side down after standard input ends, as nc -N: the default already, taken for nc's command lines"`
 	Unlink    bool         `long:"unlink" description:"With -lU, remove a stale socket file in the way (one nobody answers on)"`
 	KeepFile  bool         `long:"keep" description:"With -lU, leave the socket file in place at exit"`
 	Mode      ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of the socket file, set at bind time (default 0600)"`
@@ -77,6 +78,9 @@ func main() {
 func run(ctx context.Context, env *cli.Env, o *options) error {
 	if err := checkFlags(o); err != nil {
 		return err
+	}
+	if o.Shut && o.Verbose {
+		env.Warnf("-N: the write side is shut down after standard input ends by default; --no-shutdown keeps it open")
 	}
 	// A standard descriptor the shell closed is refused where sockcat
 	// uses it: the runtime's /dev/null stand-in would send an empty
@@ -120,6 +124,7 @@ func checkFlags(o *options) error {
 		{"--no-shutdown", o.NoShut, "-e", o.Exec != ""},
 		{"--no-shutdown", o.NoShut, "-z", o.Probe},
 		{"--no-shutdown", o.NoShut, "--recv-only", o.RecvOnly},
+		{"-N", o.Shut, "--no-shutdown", o.NoShut},
 		{"--list", o.List, "-l", o.Listen},
 	} {
 		if err := cli.OneOf(pair...); err != nil {
