@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ipcats/ipcats/internal/fdinfo"
 	"github.com/ipcats/ipcats/internal/relay"
 )
 
@@ -304,6 +305,17 @@ func (e *NotListening) Error() string {
 }
 
 func (e *NotListening) Unwrap() error { return e.ctxErr }
+
+// NotSocket names what path is when it exists and is no socket ("regular
+// file", "directory", ...), and is "" otherwise: connect(2) says only
+// "connection refused" for those.
+func NotSocket(path string) string {
+	var st unix.Stat_t
+	if unix.Stat(path, &st) != nil || st.Mode&unix.S_IFMT == unix.S_IFSOCK {
+		return ""
+	}
+	return fdinfo.TypeName(st.Mode)
+}
 
 // notYet tells whether a connect error means that nothing listens yet.
 func notYet(err error) bool {
