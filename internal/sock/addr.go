@@ -149,7 +149,11 @@ func ParseUnix(path string, typ int) (Addr, error) {
 		return Addr{}, errors.New("empty Unix socket path")
 	case path == "@":
 		return Addr{}, errors.New("bad abstract name \"@\": give a name after the @")
-	case len(path) > maxPath:
+	case path[0] == '@' && len(path)-1 > maxPath:
+		// An abstract name takes all 108 bytes of sun_path: the leading
+		// NUL that marks it (our @), and 107 of name with no NUL after.
+		return Addr{}, fmt.Errorf("abstract name %.20q... is %d bytes after the @; the limit is %d (sun_path in unix(7), less its leading NUL)", path, len(path)-1, maxPath)
+	case path[0] != '@' && len(path) > maxPath:
 		return Addr{}, fmt.Errorf("socket path %.20q... is %d bytes; a Unix socket's limit is %d (sun_path in unix(7))", path, len(path), maxPath)
 	case strings.IndexByte(path, 0) >= 0:
 		return Addr{}, fmt.Errorf("bad Unix socket path %q: it holds a NUL byte", path)

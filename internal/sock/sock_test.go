@@ -236,3 +236,20 @@ func TestConnectRetry(t *testing.T) {
 		t.Errorf("ConnectRetry with nothing there = %v (%d tries); want NotListening, DeadlineExceeded, the last ENOENT", err, tries)
 	}
 }
+
+// A path has 107 bytes (sun_path less its NUL); an abstract name 107 after
+// its @, all of sun_path.
+func TestParseUnixLimits(t *testing.T) {
+	long := strings.Repeat("a", 108)
+	for _, c := range []struct {
+		path string
+		ok   bool
+	}{
+		{long[:107], true}, {long, false},
+		{"@" + long[:107], true}, {"@" + long, false},
+	} {
+		if _, err := ParseUnix(c.path, unix.SOCK_STREAM); (err == nil) != c.ok {
+			t.Errorf("ParseUnix(%d bytes, abstract %v) = %v; want ok %v", len(c.path), c.path[0] == '@', err, c.ok)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -81,10 +82,10 @@ func (l *Listener) bind(mode uint32) error {
 	var err error
 	if file {
 		old := syscall.Umask(int(^mode & 0o777))
-		err = unix.Bind(l.FD, l.Addr.Sockaddr())
+		err = bind(l.FD, l.Addr)
 		syscall.Umask(old)
 	} else {
-		err = unix.Bind(l.FD, l.Addr.Sockaddr())
+		err = bind(l.FD, l.Addr)
 	}
 	if err != nil {
 		if err == unix.EADDRINUSE && l.Addr.Abstract() {
@@ -306,6 +307,43 @@ func (e *NotListening) Error() string {
 
 func (e *NotListening) Unwrap() error { return e.ctxErr }
 
+// bind and connectTo take a's address. An abstract name of the full 107
+// bytes after its leading NUL, which x/sys/unix refuses (it keeps room
+// for a trailing NUL an abstract name does not have), goes by the raw
+// system calls.
+func bind(fd int, a Addr) error {
+	if fullAbstract(a) {
+		return rawUnixCall(unix.SYS_BIND, fd, a.Path)
+	}
+	return unix.Bind(fd, a.Sockaddr())
+}
+
+func connectTo(fd int, a Addr) error {
+	if fullAbstract(a) {
+		return rawUnixCall(unix.SYS_CONNECT, fd, a.Path)
+	}
+	return unix.Connect(fd, a.Sockaddr())
+}
+
+func fullAbstract(a Addr) bool {
+	return a.Family == unix.AF_UNIX && len(a.Path) == maxPath+1 && a.Path[0] == '@'
+}
+
+// rawUnixCall makes bind(2) or connect(2) with the abstract name "@..."
+// in a sockaddr_un of its exact length.
+func rawUnixCall(nr uintptr, fd int, name string) error {
+	var sa unix.RawSockaddrUnix
+	sa.Family = unix.AF_UNIX
+	for i := 1; i < len(name); i++ {
+		sa.Path[i] = int8(name[i]) // Path[0] stays 0: abstract
+	}
+	_, _, e := unix.Syscall(nr, uintptr(fd), uintptr(unsafe.Pointer(&sa)), uintptr(2+len(name)))
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
 // NotSocket names what path is when it exists and is no socket ("regular
 // file", "directory", ...), and is "" otherwise: connect(2) says only
 // "connection refused" for those.
@@ -334,9 +372,9 @@ func connect(ctx context.Context, a Addr, nonblock bool) (int, error) {
 			return -1, os.NewSyscallError("bind", err)
 		}
 	}
-	err = unix.Connect(fd, a.Sockaddr())
+	err = connectTo(fd, a)
 	for err == unix.EINTR {
-		err = unix.Connect(fd, a.Sockaddr())
+		err = connectTo(fd, a)
 	}
 	if err == unix.EINPROGRESS && nonblock {
 		// A loopback handshake is done before we look again; a remote
@@ -363,7 +401,7 @@ func connect(ctx context.Context, a Addr, nonblock bool) (int, error) {
 					return -1, ctx.Err()
 				case <-time.After(10 * time.Millisecond):
 				}
-				err = unix.Connect(fd, a.Sockaddr())
+				err = connectTo(fd, a)
 			}
 		} else {
 			if werr := Wait(ctx, fd, unix.POLLOUT); werr != nil {
