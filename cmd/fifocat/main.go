@@ -43,12 +43,7 @@ func (*options) Help() map[string]string {
 	}
 }
 
-func main() {
-	var o options
-	os.Exit(cli.Main("fifocat", usage, &o, &o.Common, func(ctx context.Context, env *cli.Env) error {
-		return run(ctx, env, &o)
-	}))
-}
+func main() { os.Exit(cli.Run("fifocat", usage, run)) }
 
 func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	path := o.Args.Path

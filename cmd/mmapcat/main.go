@@ -53,12 +53,7 @@ func (*options) Help() map[string]string {
 	}
 }
 
-func main() {
-	var o options
-	os.Exit(cli.Main("mmapcat", usage, &o, &o.Common, func(ctx context.Context, env *cli.Env) error {
-		return run(ctx, env, &o)
-	}))
-}
+func main() { os.Exit(cli.Run("mmapcat", usage, run)) }
 
 func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	act, rmAfter, done, err := env.Start(cli.Start{

@@ -20,13 +20,7 @@ import (
 const usage = "[OPTIONS]"
 
 type options struct {
-	cli.Common
-	cli.Actions
-	cli.Sweeping
-	cli.Creation
-	cli.Wait
-	cli.Idle
-	Mode     ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of a created queue (default 0600)"`
+	cli.Object
 	Null     bool         `short:"0" long:"null" description:"Messages are NUL-terminated records, not lines"`
 	Whole    bool         `long:"whole" description:"With -w, all of standard input is one message"`
 	Block    ipcname.Size `short:"b" long:"block" value-name:"BYTES" description:"With -w, send standard input in BYTES-sized messages"`
@@ -45,9 +39,12 @@ type options struct {
 	} `positional-args:"yes"`
 }
 
-// Help words --json for mqcat, where it also frames messages.
+// Help words --json for mqcat, where it also frames messages, and -m.
 func (*options) Help() map[string]string {
-	return map[string]string{"json": "Messages as JSON lines with -r and -w; --stat and --list output as JSON"}
+	return map[string]string{
+		"json": "Messages as JSON lines with -r and -w; --stat and --list output as JSON",
+		"mode": "Permissions of a created queue (default 0600)",
+	}
 }
 
 // count is a non-negative number given on the command line.
@@ -90,12 +87,7 @@ func (o *options) typ(def int64) int64 {
 // to the kernel's check as an int, so larger values would be cut.
 const maxQBytes = math.MaxInt32
 
-func main() {
-	var o options
-	os.Exit(cli.Main("mqcat", usage, &o, &o.Common, func(ctx context.Context, env *cli.Env) error {
-		return run(ctx, env, &o)
-	}))
-}
+func main() { os.Exit(cli.Run("mqcat", usage, run)) }
 
 func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	act, rmAfter, done, err := env.Start(cli.Start{

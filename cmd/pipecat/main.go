@@ -50,12 +50,7 @@ func (f *FD) UnmarshalFlag(s string) error {
 	return nil
 }
 
-func main() {
-	var o options
-	os.Exit(cli.Main("pipecat", usage, &o, &o.Common, func(ctx context.Context, env *cli.Env) error {
-		return run(ctx, env, &o)
-	}))
-}
+func main() { os.Exit(cli.Run("pipecat", usage, run)) }
 
 func run(ctx context.Context, env *cli.Env, o *options) error {
 	if err := checkFlags(env, o); err != nil {

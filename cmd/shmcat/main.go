@@ -19,13 +19,7 @@ import (
 const usage = "[OPTIONS]"
 
 type options struct {
-	cli.Common
-	cli.Actions
-	cli.Sweeping
-	cli.Creation
-	cli.Wait
-	cli.Idle
-	Mode     ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of a created segment (default 0600)"`
+	cli.Object
 	Size     ipcname.Size `short:"s" long:"size" value-name:"SIZE" description:"Size of a created segment; an existing one must have this size"`
 	Offset   ipcname.Size `short:"o" long:"offset" value-name:"BYTES" description:"Start the window at BYTES into the segment"`
 	Length   ipcname.Size `short:"L" long:"length" value-name:"BYTES" description:"Make the window BYTES long (default: to the end)"`
@@ -40,12 +34,12 @@ type options struct {
 	} `positional-args:"yes"`
 }
 
-func main() {
-	var o options
-	os.Exit(cli.Main("shmcat", usage, &o, &o.Common, func(ctx context.Context, env *cli.Env) error {
-		return run(ctx, env, &o)
-	}))
+// Help words -m for segments.
+func (*options) Help() map[string]string {
+	return map[string]string{"mode": "Permissions of a created segment (default 0600)"}
 }
+
+func main() { os.Exit(cli.Run("shmcat", usage, run)) }
 
 func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	act, rmAfter, done, err := env.Start(cli.Start{

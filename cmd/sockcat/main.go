@@ -68,12 +68,7 @@ func (c *command) UnmarshalFlag(s string) error {
 	return nil
 }
 
-func main() {
-	var o options
-	os.Exit(cli.Main("sockcat", usage, &o, &o.Common, func(ctx context.Context, env *cli.Env) error {
-		return run(ctx, env, &o)
-	}))
-}
+func main() { os.Exit(cli.Run("sockcat", usage, run)) }
 
 func run(ctx context.Context, env *cli.Env, o *options) error {
 	if err := checkFlags(o); err != nil {

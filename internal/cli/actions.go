@@ -1,5 +1,7 @@
 package cli
 
+import "github.com/ipcats/ipcats/internal/ipcname"
+
 // Actions are the mutually exclusive actions of the tools that name one
 // object (shmcat, mqcat, fifocat, mmapcat), with SPEC's combination rules.
 // A tool words them for its objects through Helper, never by declaring
@@ -76,6 +78,19 @@ func (act Action) Object(arg, form string) error {
 		return Usagef("%q: --list and --rm --stale take no object", arg)
 	}
 	return nil
+}
+
+// Object is the options struct of a tool with named objects of its own
+// (mqcat, shmcat): SPEC section 1's options, whole. A tool embeds it and
+// words what it must through Helper.
+type Object struct {
+	Common
+	Actions
+	Sweeping
+	Creation
+	Wait
+	Idle
+	Mode ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of a created object (default 0600)"`
 }
 
 // Creation holds the creation options of SPEC section 1.

@@ -125,6 +125,20 @@ func (e *Env) Warnf(format string, args ...any) {
 // tool gone within half a second of one signal.
 const StopGrace = 400 * time.Millisecond
 
+// Base gives Run the Common options of a tool's options struct, which
+// embeds Common and so has this method.
+func (c *Common) Base() *Common { return c }
+
+// Run is a tool's whole main: Main over a zero O, handing run the parsed
+// options. func main() { os.Exit(cli.Run("tool", usage, run)) }
+func Run[O any, P interface {
+	*O
+	Base() *Common
+}](tool, usage string, run func(context.Context, *Env, P) error) int {
+	o := P(new(O))
+	return Main(tool, usage, o, o.Base(), func(ctx context.Context, env *Env) error { return run(ctx, env, o) })
+}
+
 // Main parses the command line into opts, runs run with a context that
 // SIGINT and SIGTERM cancel, prints any error as one line and returns the
 // exit status. A second signal exits at once, after the cleanups the run
