@@ -131,8 +131,10 @@ func (p *datagramPeer) set(from Sockaddr) (first bool) {
 // recv writes each datagram whole to Out and remembers its sender.
 func (d *Datagrams) recv(ctx context.Context, m *meter.Meter, p *datagramPeer, res *Result) error {
 	buf := make([]byte, 64<<10)
+	w := NewWaiter(ctx)
+	defer w.Close()
 	for {
-		n, from, err := RecvFrom(ctx, d.Sock, &buf)
+		n, from, err := RecvFrom(w, d.Sock, &buf)
 		if err != nil {
 			return &ReadError{err}
 		}
@@ -163,6 +165,8 @@ func (d *Datagrams) send(ctx context.Context, m *meter.Meter, p *datagramPeer, r
 	}
 	r := &fdReader{ctx: ctx, fd: d.In, waitFirst: KindOf(d.In) != Regular}
 	defer r.Close()
+	room := NewWaiter(ctx) // for a full socket buffer
+	defer room.Close()
 	in := bufio.NewReaderSize(r, max+1)
 	buf := make([]byte, max)
 	var msgs int64
@@ -180,7 +184,7 @@ func (d *Datagrams) send(ctx context.Context, m *meter.Meter, p *datagramPeer, r
 			msg = buf[:n]
 		}
 		if len(msg) > 0 {
-			if err := SendMsg(ctx, d.Sock, msg, p.get()); err != nil {
+			if err := SendMsg(room, d.Sock, msg, p.get()); err != nil {
 				return &WriteError{err}
 			}
 			msgs++

@@ -314,6 +314,8 @@ func (d *Duplex) send(ctx context.Context, m *meter.Meter, msgs *int64) (int64, 
 	}
 	r := &fdReader{ctx: ctx, fd: d.In}
 	defer r.Close()
+	room := NewWaiter(ctx) // for a full socket buffer
+	defer room.Close()
 	var br *bufio.Reader
 	var buf []byte
 	if d.Lines {
@@ -346,7 +348,7 @@ func (d *Duplex) send(ctx context.Context, m *meter.Meter, msgs *int64) (int64, 
 		if err != nil {
 			return n, &ReadError{err}
 		}
-		if err := sendMsg(ctx, d.Sock, msg); err != nil {
+		if err := SendMsg(room, d.Sock, msg, nil); err != nil {
 			return n, &WriteError{err}
 		}
 		n += int64(len(msg))
@@ -371,8 +373,10 @@ func (d *Duplex) recv(ctx context.Context, m *meter.Meter, msgs *int64) (int64, 
 	}
 	var n int64
 	buf := make([]byte, 64<<10)
+	w := NewWaiter(ctx)
+	defer w.Close()
 	for {
-		k, err := RecvMsg(ctx, d.Sock, &buf)
+		k, err := RecvMsg(w, d.Sock, &buf)
 		if err != nil {
 			return n, &ReadError{err}
 		}
@@ -567,14 +571,9 @@ func (r *fdReader) Read(b []byte) (int, error) {
 	}
 }
 
-// sendMsg sends b as one message on a connected socket, waiting for room.
-func sendMsg(ctx context.Context, fd int, b []byte) error {
-	return SendMsg(ctx, fd, b, nil)
-}
-
 // SendMsg sends b as one message to to (nil: the connected peer),
-// retrying EINTR and waiting out EAGAIN.
-func SendMsg(ctx context.Context, fd int, b []byte, to unix.Sockaddr) error {
+// retrying EINTR and waiting out EAGAIN with w, the pump's Waiter.
+func SendMsg(w *Waiter, fd int, b []byte, to unix.Sockaddr) error {
 	for {
 		err := unix.Sendto(fd, b, unix.MSG_NOSIGNAL, to)
 		switch err {
@@ -583,7 +582,7 @@ func SendMsg(ctx context.Context, fd int, b []byte, to unix.Sockaddr) error {
 		case unix.EINTR:
 			continue
 		case unix.EAGAIN, unix.ENOBUFS:
-			if err := WaitFD(ctx, fd, unix.POLLOUT); err != nil {
+			if err := w.Wait(fd, unix.POLLOUT); err != nil {
 				return err
 			}
 			continue
@@ -594,13 +593,13 @@ func SendMsg(ctx context.Context, fd int, b []byte, to unix.Sockaddr) error {
 
 // RecvMsg receives one whole message into *buf, growing it when the next
 // message is larger (it peeks at the size first, so nothing is truncated).
-func RecvMsg(ctx context.Context, fd int, buf *[]byte) (int, error) {
-	n, _, err := RecvFrom(ctx, fd, buf)
+func RecvMsg(w *Waiter, fd int, buf *[]byte) (int, error) {
+	n, _, err := RecvFrom(w, fd, buf)
 	return n, err
 }
 
 // RecvFrom is RecvMsg that also returns the sender's address.
-func RecvFrom(ctx context.Context, fd int, buf *[]byte) (int, unix.Sockaddr, error) {
+func RecvFrom(w *Waiter, fd int, buf *[]byte) (int, unix.Sockaddr, error) {
 	for {
 		size, _, err := unix.Recvfrom(fd, (*buf)[:1], unix.MSG_PEEK|unix.MSG_TRUNC|unix.MSG_DONTWAIT)
 		switch err {
@@ -608,7 +607,7 @@ func RecvFrom(ctx context.Context, fd int, buf *[]byte) (int, unix.Sockaddr, err
 		case unix.EINTR:
 			continue
 		case unix.EAGAIN:
-			if err := WaitFD(ctx, fd, unix.POLLIN); err != nil {
+			if err := w.Wait(fd, unix.POLLIN); err != nil {
 				return 0, nil, err
 			}
 			continue

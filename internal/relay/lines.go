@@ -40,13 +40,15 @@ const lineBufSize = 64 << 10
 // *ReadError.
 func WriteLines(ctx context.Context, dst, src int, m *meter.Meter) (lines int64, err error) {
 	buf := make([]byte, lineBufSize)
+	room := NewWaiter(ctx) // for a full dst
+	defer room.Close()
 	fill := 0   // bytes in buf
 	var n int64 // bytes written
 	flush := func(b []byte, count int64) error {
 		if len(b) == 0 {
 			return nil
 		}
-		if err := writeAtomic(ctx, dst, b); err != nil {
+		if err := writeAtomic(ctx, room, dst, b); err != nil {
 			return err
 		}
 		lines += count
@@ -117,15 +119,15 @@ func boolInt(b bool) int64 {
 }
 
 // writeAtomic writes b (at most PipeBuf bytes) with one successful
-// write(2), waiting for room when dst is full.
-func writeAtomic(ctx context.Context, dst int, b []byte) error {
+// write(2), waiting with room when dst is full.
+func writeAtomic(ctx context.Context, room *Waiter, dst int, b []byte) error {
 	for {
 		w, err := unix.Write(dst, b)
 		switch {
 		case err == unix.EINTR:
 			continue
 		case err == unix.EAGAIN:
-			if err := WaitFD(ctx, dst, unix.POLLOUT); err != nil {
+			if err := room.Wait(dst, unix.POLLOUT); err != nil {
 				return err
 			}
 			continue
