@@ -79,9 +79,6 @@ func dialed(ctx context.Context, env *cli.Env, o *options, fd int, a sock.Addr, 
 		if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, sock.ErrWouldBlock) {
 			return waitErr(ctx, obj, "connecting", err)
 		}
-		if what := sock.NotSocket(a.Path); a.Family == sock.Unix && !a.Abstract() && what != "" {
-			return cli.Failf(obj, "", "not a socket but a %s", what)
-		}
 		return cli.Fail(obj, err, connectHint(a, err))
 	}
 	defer sock.Close(fd)

@@ -344,10 +344,10 @@ func rawUnixCall(nr uintptr, fd int, name string) error {
 	return nil
 }
 
-// NotSocket names what path is when it exists and is no socket ("regular
+// notSocket names what path is when it exists and is no socket ("regular
 // file", "directory", ...), and is "" otherwise: connect(2) says only
 // "connection refused" for those.
-func NotSocket(path string) string {
+func notSocket(path string) string {
 	var st unix.Stat_t
 	if unix.Stat(path, &st) != nil || st.Mode&unix.S_IFMT == unix.S_IFSOCK {
 		return ""
@@ -417,6 +417,11 @@ func connect(ctx context.Context, a Addr, nonblock bool) (int, error) {
 	}
 	if err != nil {
 		unix.Close(fd)
+		if what := notSocket(a.Path); err == unix.ECONNREFUSED && a.Family == unix.AF_UNIX && !a.Abstract() && what != "" {
+			// connect(2) says "refused" for a path that is no socket at
+			// all: say what it is (and --wait does not wait for it).
+			return -1, fmt.Errorf("not a socket but a %s", what)
+		}
 		return -1, os.NewSyscallError("connect", err)
 	}
 	return fd, nil
