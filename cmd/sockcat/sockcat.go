@@ -250,21 +250,13 @@ func converse(ctx context.Context, env *cli.Env, o *options, fd int, peer sock.A
 
 // summary is the -v line: exact counts each way, the peer, time and rate.
 func summary(res relay.Result, msgs bool, m *meter.Meter, obj string, el time.Duration) string {
-	what := fmt.Sprintf("sent %s, received %s", plural(res.Sent, "byte"), plural(res.Received, "byte"))
+	what := fmt.Sprintf("sent %s, received %s", meter.Count(res.Sent, "byte"), meter.Count(res.Received, "byte"))
 	if msgs {
 		what = fmt.Sprintf("sent %s (%s), received %s (%s)",
-			plural(res.SentMsgs, "message"), plural(res.Sent, "byte"),
-			plural(res.ReceivedMsgs, "message"), plural(res.Received, "byte"))
+			meter.Count(res.SentMsgs, "message"), meter.Count(res.Sent, "byte"),
+			meter.Count(res.ReceivedMsgs, "message"), meter.Count(res.Received, "byte"))
 	}
 	return fmt.Sprintf("%s with %s in %s (%s)", what, obj, el.Round(time.Microsecond), meter.Rate(res.Sent+res.Received, el))
-}
-
-// plural is "1 byte", "2 bytes".
-func plural(n int64, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return fmt.Sprintf("%d %ss", n, unit)
 }
 
 // relayErr maps how a relay ended to an exit status.
@@ -386,7 +378,7 @@ func serveDatagrams(ctx context.Context, env *cli.Env, o *options, l *sock.Liste
 	_, err := d.Run(ctx)
 	m.Stop()
 	if o.Verbose {
-		env.Warnf("%s, %s, through %s in %s (%s)", plural(m.Msgs(), "datagram"), plural(m.Bytes(), "byte"), obj,
+		env.Warnf("%s, %s, through %s in %s (%s)", meter.Count(m.Msgs(), "datagram"), meter.Count(m.Bytes(), "byte"), obj,
 			time.Since(start).Round(time.Microsecond), meter.Rate(m.Bytes(), time.Since(start)))
 	}
 	return datagramErr(ctx, obj, l.Addr, m, err)

@@ -211,7 +211,7 @@ func (o *Output) lost() string {
 	for _, h := range o.held {
 		bytes += h.size
 	}
-	s := fmt.Sprintf("%s (%s) taken off the queue and not delivered", plural(n, "message"), plural(bytes, "byte"))
+	s := fmt.Sprintf("%s (%s) taken off the queue and not delivered", meter.Count(int64(n), "message"), meter.Count(int64(bytes), "byte"))
 	if o.done > o.held[0].start {
 		s += " (the first of them in part)"
 	}
@@ -240,7 +240,7 @@ func (o *Output) Report(warn func(string), obj, cause string, wait time.Duration
 		return false
 	}
 	o.told = true
-	warn(fmt.Sprintf("%s: %s: %s; %s before them %s delivered", obj, s, cause, plural(o.written, "message"), wasWere(o.written)))
+	warn(fmt.Sprintf("%s: %s: %s; %s before them %s delivered", obj, s, cause, meter.Count(int64(o.written), "message"), wasWere(o.written)))
 	return true
 }
 
@@ -249,12 +249,4 @@ func wasWere(n int64) string {
 		return "was"
 	}
 	return "were"
-}
-
-// plural is "1 byte" or "n bytes".
-func plural[N int | int64 | uint64](n N, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return fmt.Sprintf("%d %ss", n, unit)
 }

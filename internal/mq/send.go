@@ -67,9 +67,9 @@ func (s *Sender) one(rec []byte, typ int64, prio uint, n int) error {
 func (s *Sender) sentSoFar() string {
 	n, b := s.M.Msgs(), s.M.Bytes()
 	if n == 1 {
-		return fmt.Sprintf("the 1 message (%s) before it was sent", plural(b, "byte"))
+		return fmt.Sprintf("the 1 message (%s) before it was sent", meter.Count(int64(b), "byte"))
 	}
-	return fmt.Sprintf("the %d messages (%s) before it were sent", n, plural(b, "byte"))
+	return fmt.Sprintf("the %d messages (%s) before it were sent", n, meter.Count(int64(b), "byte"))
 }
 
 func (s *Sender) tooLong(n int, size int64, atLeast bool) error {
