@@ -20,12 +20,12 @@ type LineError struct {
 }
 
 func (e *LineError) Error() string {
-	lines, were := "lines", "were"
+	were := "were"
 	if e.Lines == 1 {
-		lines, were = "line", "was"
+		were = "was"
 	}
-	return fmt.Sprintf("line %d is longer than PIPE_BUF (%d bytes), so it could not be written atomically; the %d %s (%d bytes) before it %s written",
-		e.Line, PipeBuf, e.Lines, lines, e.Bytes, were)
+	return fmt.Sprintf("line %d is longer than PIPE_BUF (%d bytes), so it could not be written atomically; the %s (%d bytes) before it %s written",
+		e.Line, PipeBuf, meter.Count(e.Lines, "line"), e.Bytes, were)
 }
 
 // lineBufSize is how much input WriteLines reads at a time.
