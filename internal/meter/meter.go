@@ -51,8 +51,10 @@ type sample struct {
 	n  int64
 }
 
-// window is how far back the current rate looks: a stalled transfer
-// shows 0 B/s after this long, not an average slowly falling.
+// window is how far back the current rate looks at most. It looks back
+// to the previous lines' samples only (the second line gives the rate of
+// the last second), so a stalled transfer shows 0 B/s at the next line
+// after a second of nothing, not an average slowly falling.
 const window = 3 * time.Second
 
 // SetTotal tells the meter how many bytes the transfer will move (a

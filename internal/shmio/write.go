@@ -39,9 +39,11 @@ func Write(ctx context.Context, o *Options, name ipcname.Name, obj string, in in
 	if err != nil {
 		return nil, 0, err
 	}
+	counted := m // a regular input is counted as it is read in
 	if spool != nil {
 		defer spool.Close()
 		in = int(spool.Fd())
+		counted = nil // counted as it was spooled
 	}
 	if room >= 0 && n > room {
 		return nil, 0, tooLarge(obj, room, o.Offset)
@@ -67,9 +69,12 @@ func Write(ctx context.Context, o *Options, name ipcname.Name, obj string, in in
 			undo()
 		}()
 	}
-	lo, err = o.copyIn(ctx, seg, obj, in, n, fresh)
+	lo, err = o.copyIn(ctx, seg, obj, in, n, fresh, counted)
 	return seg, lo, err
 }
+
+// readStep is how much of the input copyIn reads at a time.
+const readStep = 8 << 20
 
 func tooLarge(obj string, room, off int64) error {
 	return cli.Failf(obj, "", "input is larger than the %d-byte window (at offset %d); nothing written", room, off)
@@ -121,8 +126,7 @@ func (o *Options) room(seg *shm.Segment, obj string) (int64, error) {
 // from it instead), at most one byte more than room (-1: no bound).
 func measure(ctx context.Context, in int, room int64, m *meter.Meter) (*os.File, int64, error) {
 	if n := win.RegularLeft(in); n >= 0 {
-		m.Add(int(n))
-		return nil, n, nil
+		return nil, n, nil // counted as copyIn reads it
 	}
 	limit := int64(-1)
 	if room >= 0 {
@@ -180,7 +184,7 @@ func (o *Options) create(name ipcname.Name, obj string, n int64) (seg *shm.Segme
 // pages written are reserved first, so that a full /dev/shm is an error
 // here rather than a fault in the middle; every store runs under the
 // fault guard. It returns the window's offset.
-func (o *Options) copyIn(ctx context.Context, seg *shm.Segment, obj string, in int, n int64, fresh bool) (int64, error) {
+func (o *Options) copyIn(ctx context.Context, seg *shm.Segment, obj string, in int, n int64, fresh bool, m *meter.Meter) (int64, error) {
 	lo, hi, err := o.window(seg.Size, obj)
 	if err != nil {
 		return 0, err
@@ -194,13 +198,23 @@ func (o *Options) copyIn(ctx context.Context, seg *shm.Segment, obj string, in i
 	}
 	err = fault.Guard(func() error {
 		dst := seg.Mem[lo:hi]
-		got, err := relay.ReadFull(ctx, in, dst[:n])
-		if err != nil {
-			return cli.Fail("standard input", err, "")
+		// In steps, so that --progress moves and a signal is seen
+		// between them.
+		var got int64
+		for got < n {
+			k, err := relay.ReadFull(ctx, in, dst[got:got+min(readStep, n-got)])
+			got += int64(k)
+			if m != nil {
+				m.Add(k)
+			}
+			if err != nil {
+				return cli.Fail("standard input", err, "")
+			}
+			if int64(k) < min(readStep, n-got+int64(k)) {
+				break // the file shrank while we read it
+			}
 		}
-		if int64(got) < n {
-			n = int64(got) // the file shrank while we read it
-		}
+		n = got
 		if !o.NoClear && !fresh {
 			clear(dst[n:])
 		}
