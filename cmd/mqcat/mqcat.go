@@ -25,7 +25,7 @@ func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj
 	}
 	modeUnchanged(env, o, obj, created)
 	defer q.Close()
-	m := meter.New(env.Tool, env.Stderr, o.Progress)
+	m := meter.New(env.Tool, env.Stderr, o.Progress).InMessages()
 	defer m.Stop()
 	if created {
 		// What a failed run created, it removes: a queue left empty by a
@@ -101,7 +101,7 @@ func read(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj 
 	// leaving (octx); waits for messages also to -t (rctx).
 	octx, stopWatch := cli.WatchOutput(ctx, fd)
 	defer stopWatch()
-	m := meter.New(env.Tool, env.Stderr, o.Progress)
+	m := meter.New(env.Tool, env.Stderr, o.Progress).InMessages()
 	defer m.Stop()
 	rctx, cancel := o.Wait.Bound(octx, m)
 	defer cancel()

@@ -17,8 +17,11 @@ import (
 type Meter struct {
 	bytes atomic.Int64
 	msgs  atomic.Int64
-	total atomic.Int64 // bytes the transfer will move, when known; 0 not
-	start time.Time
+	// inMsgs: the transfer moves messages, so -v counts them even when
+	// none moved ("received 0 messages, 0 bytes").
+	inMsgs bool
+	total  atomic.Int64 // bytes the transfer will move, when known; 0 not
+	start  time.Time
 	// recent holds the counts at the last draws, for the current rate.
 	recent []sample
 
@@ -64,6 +67,13 @@ func (m *Meter) SetTotal(n int64) { m.total.Store(max(n, 0)) }
 
 // Total is what SetTotal set: 0 when unknown.
 func (m *Meter) Total() int64 { return m.total.Load() }
+
+// InMessages marks a meter of messages: its -v line counts them, also
+// when there were none. It returns m.
+func (m *Meter) InMessages() *Meter {
+	m.inMsgs = true
+	return m
+}
 
 // Add counts n bytes.
 func (m *Meter) Add(n int) { m.bytes.Add(int64(n)) }
@@ -179,7 +189,7 @@ func (m *Meter) Stop() {
 func (m *Meter) Summary(verb, object string) string {
 	el := time.Since(m.start)
 	what := Count(m.Bytes(), "byte")
-	if n := m.Msgs(); n > 0 {
+	if n := m.Msgs(); n > 0 || m.inMsgs {
 		what = fmt.Sprintf("%s, %s", Count(n, "message"), Count(m.Bytes(), "byte"))
 	}
 	return fmt.Sprintf("%s %s %s in %s (%s)", verb, what, object, round(el), Rate(m.Bytes(), el))

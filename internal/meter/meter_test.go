@@ -90,3 +90,11 @@ func TestProgressFinalLine(t *testing.T) {
 		t.Errorf("final line %q", got)
 	}
 }
+
+// A meter of messages counts them in -v also when none moved.
+func TestSummaryNoMessages(t *testing.T) {
+	m := New("x", nil, false).InMessages()
+	if got := m.Summary("received", "from /q"); !strings.HasPrefix(got, "received 0 messages, 0 bytes from /q in ") {
+		t.Errorf("Summary = %q", got)
+	}
+}
