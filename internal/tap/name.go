@@ -1,6 +1,7 @@
 package tap
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -29,11 +30,14 @@ func self() (tapper, error) {
 	return tapper{PID: os.Getpid(), Start: start}, nil
 }
 
-// alive reports whether the tapper is still running.
+// alive reports whether the tapper is still running: a zombie is not.
 func (t tapper) alive() bool {
 	start, err := startTime(t.PID)
 	return err == nil && start == t.Start
 }
+
+// errZombie says a process has exited and waits to be reaped.
+var errZombie = errors.New("a zombie")
 
 // startTime reads the start time of process pid from /proc/PID/stat.
 func startTime(pid int) (uint64, error) {
@@ -51,6 +55,9 @@ func startTime(pid int) (uint64, error) {
 	f := strings.Fields(s[i+1:])
 	if len(f) < 20 {
 		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f)+2)
+	}
+	if f[0] == "Z" || f[0] == "X" {
+		return 0, errZombie
 	}
 	return strconv.ParseUint(f[22-3], 10, 64)
 }
