@@ -57,5 +57,33 @@ func (d *DumpTo) open(env *Env, hexdump bool) (*dump.Recorder, func() error, err
 	if err != nil {
 		return nil, nop, Fail("--dump "+d.File, err, "")
 	}
-	return dump.New(file, f), file.Close, nil
+	w := &firstError{w: file}
+	closeFile := func() error {
+		err := file.Close()
+		if w.err != nil {
+			err = w.err
+		}
+		if err != nil {
+			return Fail("--dump "+d.File, err, "the record is incomplete")
+		}
+		return nil
+	}
+	return dump.New(w, f), closeFile, nil
+}
+
+// firstError is a writer that keeps its first error and then writes no
+// more: a full disk under --dump FILE never stops the transfer, and the
+// tool says at its end that the record is incomplete.
+type firstError struct {
+	w   *os.File
+	err error
+}
+
+func (w *firstError) Write(b []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	n, err := w.w.Write(b)
+	w.err = err
+	return n, err
 }

@@ -46,3 +46,20 @@ func TestDumpRecorder(t *testing.T) {
 		t.Errorf("--dump in a non-directory: %d %q; want 1 and the file named", code, msg)
 	}
 }
+
+// TestDumpFull: a --dump FILE that cannot be written says so at the end.
+func TestDumpFull(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full")
+	}
+	env := &Env{Tool: "t", Stderr: &bytes.Buffer{}}
+	r, closeDump, err := (&Dump{DumpTo: DumpTo{File: "/dev/full"}}).Recorder(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Record(0, dump.Sent, "", []byte("hi"))
+	r.Record(0, dump.Sent, "", []byte("again"))
+	if _, msg := Status(t.Context(), closeDump()); msg != "--dump /dev/full: write /dev/full: no space left on device; the record is incomplete" {
+		t.Errorf("--dump /dev/full: %q", msg)
+	}
+}
