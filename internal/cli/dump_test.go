@@ -28,7 +28,7 @@ func TestDumpRecorder(t *testing.T) {
 
 	file := filepath.Join(t.TempDir(), "d")
 	os.WriteFile(file, []byte("old content that goes\n"), 0o644)
-	r, closeDump, err = (&DumpLong{DumpTo: DumpTo{File: file, Format: "text"}}).Recorder(env)
+	r, closeDump, err = (&DumpLong{DumpTo: DumpTo{File: file, Format: DumpFormat("text")}}).Recorder(env)
 	if err != nil {
 		t.Fatal(err)
 	}
