@@ -26,7 +26,7 @@ type DumpLong struct {
 
 // DumpTo is where and how the record goes, shared by Dump and DumpLong.
 type DumpTo struct {
-	File   string `long:"dump" value-name:"FILE" description:"Write the --hexdump record to FILE (truncated) instead of standard error"`
+	File   string     `long:"dump" value-name:"FILE" description:"Write the --hexdump record to FILE (truncated) instead of standard error"`
 	Format DumpFormat `long:"dump-format" value-name:"FORMAT" description:"Show the bytes in the --hexdump record as hex (hexdump -C, the default) or text"`
 }
 
