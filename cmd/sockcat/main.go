@@ -50,6 +50,8 @@ type options struct {
 	DryRun    bool         `long:"dry-run" description:"With --rm --stale, print what would be removed and remove nothing"`
 	cli.Idle
 	tapping
+	cli.Dump
+	rec recording // the -x record of the run, shared by its connections
 }
 
 // Help words the shared --json for sockcat, which has --list but no --stat.
@@ -103,10 +105,12 @@ func run(ctx context.Context, env *cli.Env, o *options) error {
 	if err != nil {
 		return err
 	}
-	if o.Listen {
-		return serve(ctx, env, o, addrs[0])
-	}
-	return dial(ctx, env, o, addrs)
+	return o.recorded(env, func() error {
+		if o.Listen {
+			return serve(ctx, env, o, addrs[0])
+		}
+		return dial(ctx, env, o, addrs)
+	})
 }
 
 // checkFlags refuses combinations that mean nothing.
@@ -139,7 +143,7 @@ func checkFlags(o *options) error {
 			{o.DryRun && !o.Rm, "--dry-run goes with --rm --stale"},
 			{o.Rm && o.List, "--rm and --list cannot be combined"},
 			{o.JSON && o.Rm, "--json goes with --list"},
-			{otherMode, "--stale takes only directories, no other mode"},
+			{otherMode || o.DumpTo.On(o.Hexdump), "--stale takes only directories, no other mode"},
 		})
 	}
 	return refuse([]rule{
@@ -158,6 +162,7 @@ func checkFlags(o *options) error {
 		{o.Probe && o.UDP, "-z probes stream sockets only (a datagram socket has nobody to answer)"},
 		{o.Nonblock && o.UDP && o.Listen, "--nonblock goes with connections, not a datagram listener"},
 		{o.List && (o.UDP || o.Unix || o.Probe || o.Exec != ""), "--list takes no other mode"},
+		{o.DumpTo.On(o.Hexdump) && (o.Probe || o.Exec != "" || o.List), "-x, --dump and --dump-format go with a relay, not -z, -e (the command holds the socket) or --list"},
 	})
 }
 

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/ipcats/ipcats/internal/cli"
+	"github.com/ipcats/ipcats/internal/dump"
 	"github.com/ipcats/ipcats/internal/meter"
+	"github.com/ipcats/ipcats/internal/procfs"
 	"github.com/ipcats/ipcats/internal/relay"
 	"github.com/ipcats/ipcats/internal/sock"
 	"github.com/ipcats/ipcats/internal/tap"
@@ -213,6 +215,9 @@ func converse(ctx context.Context, env *cli.Env, o *options, fd int, peer sock.A
 	if o.Quit.Set {
 		d.Linger = o.Quit.D
 	}
+	var ended func()
+	d.Tee, ended = o.rec.conn(o, fd, peer)
+	defer ended()
 	switch {
 	case peer.Type == sock.Seqpacket:
 		d.Messages, d.Lines, d.MaxMsg = true, o.Lines, peer.MaxMsg()
@@ -368,6 +373,7 @@ func serveDatagrams(ctx context.Context, env *cli.Env, o *options, l *sock.Liste
 	if o.SendOnly {
 		d.Out = -1 // a datagram only says who the peer is
 	}
+	d.Tee = o.rec.datagrams(l.Addr.Type)
 	if o.Verbose {
 		d.First = func(from relay.Sockaddr) {
 			env.Warnf("first datagram from %s", describe(sock.FromSockaddr(from, l.Addr.Type)))
@@ -555,5 +561,70 @@ func repairTaps(env *cli.Env, dirs []string, dryRun bool) {
 			continue
 		}
 		env.Warnf("%s", msg)
+	}
+}
+
+// recording is the -x record of a run: the recorder (nil when -x is
+// off) and the connections accepted so far, numbered in it with -k.
+type recording struct {
+	r     *dump.Recorder
+	conns int
+}
+
+// recorded runs relay with the -x record open, if asked for; a record
+// that could not be written whole fails the run at its end.
+func (o *options) recorded(env *cli.Env, relay func() error) error {
+	r, closeDump, err := o.Dump.Recorder(env)
+	if err != nil {
+		return err
+	}
+	o.rec.r = r
+	err = relay()
+	if cerr := closeDump(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// conn starts the record of connection fd with peer: the Tee of its
+// relay, and the function that notes its end. A connection a listener
+// accepted is noted as it starts and ends, with who the peer is (the
+// pid and command of a Unix one, SO_PEERCRED), and with -k numbered.
+// Off, both are no-ops.
+func (rec *recording) conn(o *options, fd int, peer sock.Addr) (relay.Tee, func()) {
+	if rec.r == nil {
+		return nil, func() {}
+	}
+	if !o.Listen {
+		return relay.Recorded(rec.r, 0, ""), func() {}
+	}
+	n := 0
+	if o.Keep {
+		rec.conns++
+		n = rec.conns
+	}
+	who := peer.String()
+	if peer.Family == sock.Unix {
+		who = ""
+		if c, err := sock.PeerCred(fd); err == nil {
+			who = fmt.Sprintf("pid %d (%s)", c.PID, procfs.Comm(c.PID))
+		}
+	}
+	rec.r.Event(n, who, "connected")
+	return relay.Recorded(rec.r, n, ""), func() { rec.r.Event(n, who, "closed") }
+}
+
+// datagrams is the Tee of a datagram listener: each datagram's header
+// names its sender (<) or addressee (>).
+func (rec *recording) datagrams(typ int) relay.Tee {
+	if rec.r == nil {
+		return nil
+	}
+	return func(d dump.Dir, peer relay.Sockaddr, b []byte) {
+		who := ""
+		if a := sock.FromSockaddr(peer, typ); peer != nil && (a.Family != sock.Unix || a.Path != "") {
+			who = a.String()
+		}
+		rec.r.Record(0, d, who, b)
 	}
 }
