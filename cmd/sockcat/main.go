@@ -216,9 +216,9 @@ func parseAddr(ctx context.Context, args []string, o *options) ([]sock.Addr, err
 	if lo, hi, ok := strings.Cut(port, "-"); ok && lo != "" && hi != "" && lo[0] >= '0' && lo[0] <= '9' {
 		return nil, cli.Usagef("port %q: sockcat takes one port, not a range; probe several with a loop: for p in $(seq %s %s); do sockcat -z -w 1 HOST $p && echo $p; done", port, lo, hi)
 	}
-	p, err := sock.ParsePort(port, o.UDP, o.Numeric)
+	p, err := listenPort(port, o)
 	if err != nil {
-		return nil, cli.Usagef("%v", err)
+		return nil, err
 	}
 	family := 0
 	switch {
@@ -235,6 +235,22 @@ func parseAddr(ctx context.Context, args []string, o *options) ([]sock.Addr, err
 		return nil, cli.Fail("", err, "")
 	}
 	return addrs, nil
+}
+
+// listenPort parses PORT; a listener's 0 lets the kernel pick one (which
+// -v prints), as nc, ncat and socat take it.
+func listenPort(port string, o *options) (int, error) {
+	if port == "0" && o.Listen {
+		return 0, nil
+	}
+	if port == "0" {
+		return 0, cli.Usagef("bad port \"0\": a client needs a port 1..65535 (0 is for a listener: the kernel picks one)")
+	}
+	p, err := sock.ParsePort(port, o.UDP, o.Numeric)
+	if err != nil {
+		return 0, cli.Usagef("%v", err)
+	}
+	return p, nil
 }
 
 // list prints the sockets that someone listens on or talks over (--list).
