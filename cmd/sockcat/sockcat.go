@@ -126,7 +126,7 @@ func credentials(a sock.Addr, fd int) string {
 // serve listens, then relays each connection (one at a time, as nc does),
 // or runs -e for each (each its own process, concurrently, with -k).
 func serve(ctx context.Context, env *cli.Env, o *options, a sock.Addr) error {
-	l, err := sock.Listen(a, sock.ListenOptions{Mode: o.Mode.Or(0o600), Unlink: o.Unlink})
+	l, err := sock.Listen(a, sock.ListenOptions{Mode: o.Mode.Or(0o600), Unlink: o.Unlink, V6Only: o.IPv6})
 	if err != nil {
 		return listenErr(a, err)
 	}

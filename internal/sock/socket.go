@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,6 +29,10 @@ var (
 type ListenOptions struct {
 	Mode   uint32 // permissions of a Unix socket file, applied through the umask at bind
 	Unlink bool   // remove a stale socket file in the way (never anything else)
+	// V6Only keeps an IPv6 listener to IPv6 clients (IPV6_V6ONLY, -6).
+	// Without it, :: takes IPv4 clients too, and falls back to 0.0.0.0
+	// when the kernel has no IPv6.
+	V6Only bool
 }
 
 // Listener is a bound socket: listening for stream and seqpacket, ready to
@@ -46,21 +51,22 @@ func Listen(a Addr, o ListenOptions) (*Listener, error) {
 			return nil, err
 		}
 	}
-	fd, err := unix.Socket(a.Family, a.Type|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
-	if err != nil {
+	l, err := bound(a, o)
+	if err != nil && dualStack(a, o) && (err == unix.EAFNOSUPPORT || err == unix.EADDRNOTAVAIL) {
+		// No IPv6 here: the IPv4 wildcard still serves every IPv4 client.
+		a.Family, a.IP = unix.AF_INET, netip.IPv4Unspecified()
+		l, err = bound(a, o)
+	}
+	switch err {
+	case nil:
+	case unix.EAFNOSUPPORT:
 		return nil, os.NewSyscallError("socket", err)
-	}
-	if a.Family != unix.AF_UNIX {
-		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
-		if a.Family == unix.AF_INET6 {
-			unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 0)
-		}
-	}
-	l := &Listener{FD: fd, Addr: a}
-	if err := l.bind(o.Mode); err != nil {
-		unix.Close(fd)
+	case unix.EADDRNOTAVAIL:
+		return nil, os.NewSyscallError("bind", err)
+	default:
 		return nil, err
 	}
+	fd := l.FD
 	if a.Type != unix.SOCK_DGRAM {
 		if err := unix.Listen(fd, 128); err != nil {
 			l.Close(false)
@@ -71,6 +77,43 @@ func Listen(a Addr, o ListenOptions) (*Listener, error) {
 		if sa, err := unix.Getsockname(fd); err == nil {
 			l.Addr.Port = FromSockaddr(sa, a.Type).Port
 		}
+	}
+	return l, nil
+}
+
+// dualStack reports whether a is the IPv6 wildcard that takes IPv4
+// clients too.
+func dualStack(a Addr, o ListenOptions) bool {
+	return a.Family == unix.AF_INET6 && a.IP.IsUnspecified() && !o.V6Only
+}
+
+// bound is a socket bound at a: an error from socket(2) or bind(2) is a
+// bare unix.Errno, for Listen's fallback, or what bind says.
+func bound(a Addr, o ListenOptions) (*Listener, error) {
+	fd, err := unix.Socket(a.Family, a.Type|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+	if err == unix.EAFNOSUPPORT {
+		return nil, err
+	}
+	if err != nil {
+		return nil, os.NewSyscallError("socket", err)
+	}
+	if a.Family != unix.AF_UNIX {
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+	}
+	if a.Family == unix.AF_INET6 {
+		v6only := 0
+		if o.V6Only {
+			v6only = 1
+		}
+		unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, v6only)
+	}
+	l := &Listener{FD: fd, Addr: a}
+	if err := l.bind(o.Mode); err != nil {
+		unix.Close(fd)
+		if errors.Is(err, unix.EADDRNOTAVAIL) {
+			return nil, unix.EADDRNOTAVAIL
+		}
+		return nil, err
 	}
 	return l, nil
 }
