@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/ipcats/ipcats/internal/cli"
@@ -30,7 +31,7 @@ type options struct {
 	IPv6      bool         `short:"6" description:"Use IPv6 addresses only"`
 	Keep      bool         `short:"k" long:"keep-listening" description:"With -l, serve the next peer after one leaves"`
 	Exec      command      `short:"e" long:"exec" value-name:"CMD" description:"Run /bin/sh -c CMD for each connection, the socket as its standard input and output"`
-	Probe     bool         `short:"z" long:"probe" description:"Only check that something listens: connect, close, exit 0"`
+	Probe     bool         `short:"z" long:"probe" description:"Only check that something listens (exit 0; quiet unless -v); PORT may be a range LO-HI"`
 	Timeout   cli.Duration `short:"w" long:"timeout" value-name:"SECS" description:"Give up waiting for a peer, or for data, after SECS: exit 3 if nothing moved"`
 	WaitFor   cli.Duration `long:"wait" value-name:"DURATION" description:"As a client, try connecting again until something listens, for up to DURATION: exit 3 if nothing did"`
 	Quit      cli.Duration `short:"q" long:"quit" value-name:"SECS" description:"After standard input ends, wait at most SECS for the peer to finish"`
@@ -102,6 +103,9 @@ func run(ctx context.Context, env *cli.Env, o *options) error {
 	if o.Listen {
 		return serve(ctx, env, o, addrs[0])
 	}
+	if o.Probe && !o.WaitFor.Set {
+		return scan(ctx, env, o, addrs, lastPort(env.Args, addrs[0].Port))
+	}
 	return dial(ctx, env, o, addrs)
 }
 
@@ -151,7 +155,6 @@ func checkFlags(o *options) error {
 		{o.Lines && !o.UDP && !o.Seqpacket, "--lines goes with -u or --seqpacket (a stream has no message boundaries)"},
 		{o.JSON && !o.List, "--json goes with --list"},
 		{o.NoShut && o.UDP, "--no-shutdown goes with connections: a datagram socket has no write side to shut down"},
-		{o.Probe && o.UDP, "-z probes stream sockets only (a datagram socket has nobody to answer)"},
 		{o.Nonblock && o.UDP && o.Listen, "--nonblock goes with connections, not a datagram listener"},
 		{o.List && (o.UDP || o.Unix || o.Probe || o.Exec != ""), "--list takes no other mode"},
 	})
@@ -213,8 +216,16 @@ func parseAddr(ctx context.Context, args []string, o *options) ([]sock.Addr, err
 	default:
 		return nil, cli.Usagef("unexpected argument %q", args[2])
 	}
-	if lo, hi, ok := strings.Cut(port, "-"); ok && lo != "" && hi != "" && lo[0] >= '0' && lo[0] <= '9' {
-		return nil, cli.Usagef("port %q: sockcat takes one port, not a range; probe several with a loop: for p in $(seq %s %s); do sockcat -z -w 1 HOST $p && echo $p; done", port, lo, hi)
+	if lo, _, ok, err := sock.ParsePortRange(port); ok {
+		switch {
+		case err != nil:
+			return nil, cli.Usagef("%v", err)
+		case !o.Probe:
+			return nil, cli.Usagef("port %q: a range goes with -z (a scan); a connection takes one port", port)
+		case o.WaitFor.Set:
+			return nil, cli.Usagef("port %q: --wait waits for one port, not a range", port)
+		}
+		port = strconv.Itoa(lo)
 	}
 	p, err := listenPort(port, o)
 	if err != nil {
@@ -235,6 +246,16 @@ func parseAddr(ctx context.Context, args []string, o *options) ([]sock.Addr, err
 		return nil, cli.Fail("", err, "")
 	}
 	return addrs, nil
+}
+
+// lastPort is the end of a -z port range (HOST LO-HI), or port.
+func lastPort(args []string, port int) int {
+	if len(args) == 2 {
+		if _, hi, ok, err := sock.ParsePortRange(args[1]); ok && err == nil {
+			return hi
+		}
+	}
+	return port
 }
 
 // listenPort parses PORT; a listener's 0 lets the kernel pick one (which

@@ -94,6 +94,77 @@ func dialed(ctx context.Context, env *cli.Env, o *options, fd int, a sock.Addr, 
 	return converse(ctx, env, o, fd, a)
 }
 
+// scan is -z without --wait: each port from addrs' to hi in turn,
+// silent about ports that are closed unless -v, which gives one line per
+// port. The status: 0 when one port answered, else the last port's.
+func scan(ctx context.Context, env *cli.Env, o *options, addrs []sock.Addr, hi int) error {
+	var status error
+	open := false
+	for port := addrs[0].Port; port <= hi; port++ {
+		at := make([]sock.Addr, len(addrs))
+		for i, a := range addrs {
+			a.Port = port
+			at[i] = a
+		}
+		err := probe(ctx, env, o, at)
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case err == nil:
+			open = true
+		default:
+			status = err
+		}
+	}
+	if open {
+		return nil
+	}
+	return status
+}
+
+// probe tries one port (-z): a stream connect, or for UDP an empty
+// datagram that a closed port refuses. A closed port's error is quiet
+// (an exit status only) without -v.
+func probe(ctx context.Context, env *cli.Env, o *options, addrs []sock.Addr) error {
+	var a sock.Addr
+	var err error
+	note := ""
+	if o.UDP && addrs[0].Family != sock.Unix {
+		var answered bool
+		a, answered, err = sock.ProbeUDP(ctx, addrs, o.Timeout.D)
+		if err == nil && !answered {
+			note = fmt.Sprintf(" (udp: no refusal within %v: open, or a firewall drops the probe)", max(o.Timeout.D, sock.UDPProbeWait))
+		}
+	} else {
+		var fd int
+		fd, a, err = sock.Connect(ctx, addrs, patience(o))
+		if err == nil {
+			note = credentials(a, fd)
+			sock.Close(fd)
+		}
+	}
+	if err == nil {
+		if o.Verbose {
+			env.Warnf("connected to %s%s", describe(a), note)
+		}
+		return nil
+	}
+	if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return ctx.Err()
+	}
+	closed := sock.Closed(err)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, sock.ErrWouldBlock) {
+		err = waitErr(ctx, describe(a), "connecting", err)
+	} else {
+		err = cli.Fail(describe(a), err, connectHint(a, err))
+	}
+	code, msg := cli.Status(ctx, err)
+	if o.Verbose || !closed {
+		env.Warnf("%s", msg)
+	}
+	return cli.ExitStatus(code)
+}
+
 func connectHint(a sock.Addr, err error) string {
 	switch {
 	case errors.Is(err, sock.ErrRefused) && a.Family == sock.Unix && !a.Abstract():
