@@ -78,6 +78,9 @@ func run(ctx context.Context, env *cli.Env, o *options) error {
 	if o.Shut && o.Verbose {
 		env.Warnf("-N: the write side is shut down after standard input ends by default; --no-shutdown keeps it open")
 	}
+	if o.RecvOnly && o.Probe && o.Verbose {
+		env.Warnf("-d: -z sends nothing anyway")
+	}
 	// A standard descriptor the shell closed is refused where sockcat
 	// uses it: the runtime's /dev/null stand-in would send an empty
 	// request, or swallow the peer's reply, and report success.
@@ -124,6 +127,7 @@ func checkFlags(o *options) error {
 		{"--no-shutdown", o.NoShut, "-z", o.Probe},
 		{"--no-shutdown", o.NoShut, "--recv-only", o.RecvOnly},
 		{"-N", o.Shut, "--no-shutdown", o.NoShut},
+		{"-N", o.Shut, "-d", o.RecvOnly},
 		{"--list", o.List, "-l", o.Listen},
 	} {
 		if err := cli.OneOf(pair...); err != nil {
@@ -144,6 +148,7 @@ func checkFlags(o *options) error {
 	}
 	return refuse([]rule{
 		{o.Quit.Set && (o.Probe || o.Exec != ""), "-q goes with a relay, not -z or -e (which send no standard input)"},
+		{o.Quit.Set && o.RecvOnly, "-q counts from standard input's end, and -d reads none: -w ends the run once nothing moves"},
 		{o.Timeout.Set && o.Timeout.D <= 0, "-w 0 would give up at once; --nonblock never waits for a peer"},
 		{o.WaitFor.Set && (o.Listen || o.UDP || o.Nonblock), "--wait goes with a stream client (a listener waits anyway; a datagram connect finds nobody; --nonblock never waits)"},
 		{o.WaitFor.Set && o.WaitFor.D <= 0, "--wait needs a positive DURATION"},
