@@ -41,6 +41,10 @@ type options struct {
 	RecvOnly  bool         `short:"d" long:"recv-only" description:"Only receive: send nothing, and leave the write side open (as nc -d)"`
 	NoShut    bool         `long:"no-shutdown" description:"Keep the write side open after standard input ends: no half-close, for servers that end the session on one"`
 	Shut      bool         `short:"N" description:"Shut the write side down after standard input ends, as nc -N: the default already, taken for nc's command lines"`
+	Source    string       `short:"s" long:"from" value-name:"ADDR" description:"Connect from the local address ADDR (as nc -s); with -l, the address to listen on"`
+	SrcPort   string       `short:"p" long:"from-port" value-name:"PORT" description:"Connect from the local PORT (as nc -p); with -l, the port to listen on (as nc -l -p)"`
+	RcvBuf    ipcname.Size `short:"I" long:"rcvbuf" value-name:"SIZE" description:"Size of the socket's receive buffer, SO_RCVBUF (as nc -I)"`
+	SndBuf    ipcname.Size `short:"O" long:"sndbuf" value-name:"SIZE" description:"Size of the socket's send buffer, SO_SNDBUF (as nc -O)"`
 	Unlink    bool         `long:"unlink" description:"With -lU, remove a stale socket file in the way (one nobody answers on)"`
 	KeepFile  bool         `long:"keep" description:"With -lU, leave the socket file in place at exit"`
 	Mode      ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of the socket file, set at bind time (default 0600)"`
@@ -154,6 +158,9 @@ func checkFlags(o *options) error {
 		{o.WaitFor.Set && o.WaitFor.D <= 0, "--wait needs a positive DURATION"},
 		{o.RecvOnly && o.UDP && !o.Listen, "--recv-only -u receives nothing: a datagram listener answers only a peer that sent to it"},
 		{o.Unix && (o.IPv4 || o.IPv6), "-4 and -6 go with HOST PORT, not -U"},
+		{o.Unix && (o.Source != "" || o.SrcPort != ""), "-s and -p go with HOST PORT, not -U"},
+		{o.RcvBuf.Set && (o.RcvBuf.N < 1 || o.RcvBuf.N > 1<<30), "-I takes a size from 1 byte to 1G"},
+		{o.SndBuf.Set && (o.SndBuf.N < 1 || o.SndBuf.N > 1<<30), "-O takes a size from 1 byte to 1G"},
 		{o.Seqpacket && !o.Unix, "--seqpacket goes with -U (SOCK_SEQPACKET is a Unix socket type)"},
 		{(o.Unlink || o.KeepFile || o.Mode.Set) && !(o.Listen && o.Unix), "--unlink, --keep and -m go with -l -U (the socket file a listener binds)"},
 		{o.Keep && !o.Listen, "-k goes with -l"},
@@ -208,6 +215,10 @@ func parseAddr(ctx context.Context, args []string, o *options) ([]sock.Addr, err
 		}
 		return []sock.Addr{a}, nil
 	}
+	args, err := listenArgs(args, o)
+	if err != nil {
+		return nil, err
+	}
 	var host, port string
 	switch {
 	case len(args) == 0 && o.Listen:
@@ -236,6 +247,9 @@ func parseAddr(ctx context.Context, args []string, o *options) ([]sock.Addr, err
 	if err != nil {
 		return nil, err
 	}
+	if _, err := sock.ParseLocal(o.Source, o.SrcPort, o.UDP); err != nil && !o.Listen {
+		return nil, cli.Usagef("%v", err)
+	}
 	family := 0
 	switch {
 	case o.IPv4:
@@ -251,6 +265,25 @@ func parseAddr(ctx context.Context, args []string, o *options) ([]sock.Addr, err
 		return nil, cli.Fail("", err, "")
 	}
 	return addrs, nil
+}
+
+// listenArgs turns nc's -l [-s ADDR] -p PORT into -l [ADDR] PORT: with -l,
+// -s and -p say where to listen, in place of the arguments.
+func listenArgs(args []string, o *options) ([]string, error) {
+	if !o.Listen || o.Source == "" && o.SrcPort == "" {
+		return args, nil
+	}
+	switch {
+	case o.SrcPort != "" && len(args) > 0:
+		return nil, cli.Usagef("unexpected argument %q: -l -p PORT takes the port from -p, and the address from -s ADDR", args[0])
+	case o.SrcPort != "" && o.Source != "":
+		return []string{o.Source, o.SrcPort}, nil
+	case o.SrcPort != "":
+		return []string{o.SrcPort}, nil
+	case len(args) != 1:
+		return nil, cli.Usagef("-l -s ADDR takes the address from -s: give PORT alone (or -p PORT)")
+	}
+	return []string{o.Source, args[0]}, nil
 }
 
 // lastPort is the end of a -z port range (HOST LO-HI), or port.

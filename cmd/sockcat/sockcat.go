@@ -41,9 +41,36 @@ func waitErr(ctx context.Context, obj, what string, err error) error {
 	return err
 }
 
-// patience is -w and --nonblock, for one wait for a peer.
+// patience is -w and --nonblock, for one wait for a peer, and what a
+// client socket gets before it connects (-s, -p, -I, -O).
 func patience(o *options) sock.Patience {
-	return sock.Patience{Timeout: o.Timeout.D, Nonblock: o.Nonblock}
+	return sock.Patience{Timeout: o.Timeout.D, Nonblock: o.Nonblock, Local: local(o)}
+}
+
+// local is -s, -p, -I and -O for a client, parsed by parseAddr before.
+func local(o *options) sock.Local {
+	l, _ := sock.ParseLocal(o.Source, o.SrcPort, o.UDP)
+	if o.Listen {
+		l = sock.Local{}
+	}
+	l.RcvBuf, l.SndBuf = int(o.RcvBuf.N), int(o.SndBuf.N)
+	return l
+}
+
+// localNote is the -v note of a client's own address (with -s or -p)
+// and buffer sizes (with -I or -O).
+func localNote(o *options, fd int, a sock.Addr) string {
+	note := ""
+	if !o.Listen && (o.Source != "" || o.SrcPort != "") {
+		if me, err := sock.LocalAddr(fd, a.Type); err == nil {
+			note = " from " + me.String()
+		}
+	}
+	if o.RcvBuf.Set || o.SndBuf.Set {
+		rcv, snd := sock.Buffers(fd)
+		note += fmt.Sprintf(", buffers: receive %s, send %s (as the kernel set them)", meter.Count(int64(rcv), "byte"), meter.Count(int64(snd), "byte"))
+	}
+	return note
 }
 
 // dial connects, then probes, runs -e, or relays.
@@ -61,7 +88,7 @@ func dialWaiting(ctx context.Context, env *cli.Env, o *options, addrs []sock.Add
 	start := time.Now()
 	wctx, cancel := context.WithTimeout(ctx, o.WaitFor.D)
 	defer cancel()
-	fd, a, tries, err := sock.ConnectRetry(wctx, addrs)
+	fd, a, tries, err := sock.ConnectRetryFrom(wctx, addrs, local(o))
 	var nl *sock.NotListening
 	if errors.As(err, &nl) && ctx.Err() == nil {
 		return cli.Timeout(describe(a), fmt.Sprintf("waiting %v for a listener (%d tries, the last: %s)", o.WaitFor.D, nl.Tries, cli.Message(nl.Last)))
@@ -83,7 +110,7 @@ func dialed(ctx context.Context, env *cli.Env, o *options, fd int, a sock.Addr, 
 	}
 	defer sock.Close(fd)
 	if o.Verbose {
-		env.Warnf("connected to %s%s", obj, credentials(a, fd))
+		env.Warnf("connected to %s%s%s", obj, localNote(o, fd, a), credentials(a, fd))
 	}
 	switch {
 	case o.Probe:
@@ -166,7 +193,16 @@ func probe(ctx context.Context, env *cli.Env, o *options, addrs []sock.Addr) err
 }
 
 func connectHint(a sock.Addr, err error) string {
+	var se *sock.SourceError
 	switch {
+	case errors.As(err, &se) && errors.Is(err, sock.ErrAddrInUse):
+		return "another socket has that source address and port"
+	case errors.As(err, &se) && errors.Is(err, sock.ErrAddrNotAvail):
+		return "-s takes an address of this host (ip address shows them)"
+	case errors.As(err, &se):
+		return ""
+	case errors.Is(err, sock.ErrSourceFamily):
+		return "the host has no address of the family of -s"
 	case errors.Is(err, sock.ErrRefused) && a.Family == sock.Unix && !a.Abstract():
 		return "nothing listens there (a stale socket file?)"
 	case errors.Is(err, sock.ErrRefused):
@@ -197,7 +233,7 @@ func credentials(a sock.Addr, fd int) string {
 // serve listens, then relays each connection (one at a time, as nc does),
 // or runs -e for each (each its own process, concurrently, with -k).
 func serve(ctx context.Context, env *cli.Env, o *options, a sock.Addr) error {
-	l, err := sock.Listen(a, sock.ListenOptions{Mode: o.Mode.Or(0o600), Unlink: o.Unlink, V6Only: o.IPv6})
+	l, err := sock.Listen(a, sock.ListenOptions{Mode: o.Mode.Or(0o600), Unlink: o.Unlink, V6Only: o.IPv6, RcvBuf: int(o.RcvBuf.N), SndBuf: int(o.SndBuf.N)})
 	if err != nil {
 		return listenErr(a, err)
 	}
@@ -219,7 +255,7 @@ func serve(ctx context.Context, env *cli.Env, o *options, a sock.Addr) error {
 			return waitErr(ctx, obj, "waiting for a connection", err)
 		}
 		if o.Verbose {
-			env.Warnf("connection from %s%s", peerName(peer), credentials(peer, fd))
+			env.Warnf("connection from %s%s%s", peerName(peer), localNote(o, fd, peer), credentials(peer, fd))
 		}
 		if peer.Family == sock.Unix {
 			// Messages name the socket the user knows: ours.

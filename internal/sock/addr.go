@@ -31,11 +31,12 @@ const (
 
 // The socket calls' errors a caller words a hint for.
 var (
-	ErrRefused   error = unix.ECONNREFUSED
-	ErrAddrInUse error = unix.EADDRINUSE
-	ErrAccess    error = unix.EACCES
-	ErrNoEnt     error = unix.ENOENT
-	ErrMsgSize   error = unix.EMSGSIZE
+	ErrRefused      error = unix.ECONNREFUSED
+	ErrAddrInUse    error = unix.EADDRINUSE
+	ErrAddrNotAvail error = unix.EADDRNOTAVAIL
+	ErrAccess       error = unix.EACCES
+	ErrNoEnt        error = unix.ENOENT
+	ErrMsgSize      error = unix.EMSGSIZE
 )
 
 // Addr is one socket address with the socket type it is used with.
