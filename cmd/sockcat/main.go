@@ -45,6 +45,8 @@ type options struct {
 	SrcPort   string       `short:"p" long:"from-port" value-name:"PORT" description:"Connect from the local PORT (as nc -p); with -l, the port to listen on (as nc -l -p)"`
 	RcvBuf    ipcname.Size `short:"I" long:"rcvbuf" value-name:"SIZE" description:"Size of the socket's receive buffer, SO_RCVBUF (as nc -I)"`
 	SndBuf    ipcname.Size `short:"O" long:"sndbuf" value-name:"SIZE" description:"Size of the socket's send buffer, SO_SNDBUF (as nc -O)"`
+	CRLF      bool         `short:"C" long:"crlf" description:"Send each line feed of standard input as CRLF (as nc -C)"`
+	ttyIn     bool         // -C: standard input was a terminal before it went through a pipe
 	Unlink    bool         `long:"unlink" description:"With -lU, remove a stale socket file in the way (one nobody answers on)"`
 	KeepFile  bool         `long:"keep" description:"With -lU, leave the socket file in place at exit"`
 	Mode      ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of the socket file, set at bind time (default 0600)"`
@@ -94,6 +96,14 @@ func run(ctx context.Context, env *cli.Env, o *options) error {
 	if err := env.Need(in, out); err != nil {
 		return err
 	}
+	if o.CRLF && in {
+		return withCRLF(ctx, env, o, run2)
+	}
+	return run2(ctx, env, o)
+}
+
+// run2 is run once standard input is what the relay reads.
+func run2(ctx context.Context, env *cli.Env, o *options) error {
 	if o.Rm || o.Stale {
 		return stale(env, o)
 	}
@@ -152,6 +162,7 @@ func checkFlags(o *options) error {
 	}
 	return refuse([]rule{
 		{o.Quit.Set && (o.Probe || o.Exec != ""), "-q goes with a relay, not -z or -e (which send no standard input)"},
+		{o.CRLF && (o.RecvOnly || o.Probe || o.Exec != ""), "-C converts standard input: it goes with a relay, not -d, -z or -e"},
 		{o.Quit.Set && o.RecvOnly, "-q counts from standard input's end, and -d reads none: -w ends the run once nothing moves"},
 		{o.Timeout.Set && o.Timeout.D <= 0, "-w 0 would give up at once; --nonblock never waits for a peer"},
 		{o.WaitFor.Set && (o.Listen || o.UDP || o.Nonblock), "--wait goes with a stream client (a listener waits anyway; a datagram connect finds nobody; --nonblock never waits)"},

@@ -304,6 +304,25 @@ func listenErr(a sock.Addr, err error) error {
 	return cli.Fail(obj, err, "")
 }
 
+// withCRLF is -C: run reads standard input through relay.CRLF, which
+// sends each line feed as CRLF (nc -C), for every connection of the run.
+func withCRLF(ctx context.Context, env *cli.Env, o *options, run func(context.Context, *cli.Env, *options) error) error {
+	o.ttyIn = sock.IsTerminal(int(env.Stdin.Fd()))
+	c, err := relay.NewCRLF(ctx, int(env.Stdin.Fd()))
+	if err != nil {
+		return cli.Fail("standard input", err, "")
+	}
+	stdin := env.Stdin
+	env.Stdin = os.NewFile(uintptr(c.FD), "standard input")
+	err = run(ctx, env, o)
+	env.Stdin = stdin
+	c.Close()
+	if err == nil && c.Err() != nil {
+		return cli.Fail("standard input", c.Err(), "")
+	}
+	return err
+}
+
 // converse relays standard input and output with one connected peer.
 func converse(ctx context.Context, env *cli.Env, o *options, fd int, peer sock.Addr) error {
 	obj := describe(peer)
@@ -314,7 +333,7 @@ func converse(ctx context.Context, env *cli.Env, o *options, fd int, peer sock.A
 		// A -k listener serves the next peer as soon as this one has
 		// ended (as nc -k): what standard input says next is the next
 		// peer's, never sent into a connection nobody reads.
-		PeerEnds: sock.IsTerminal(int(env.Stdin.Fd())) || o.Listen && o.Keep,
+		PeerEnds: o.ttyIn || sock.IsTerminal(int(env.Stdin.Fd())) || o.Listen && o.Keep,
 	}
 	if o.Quit.Set {
 		d.Linger = o.Quit.D
