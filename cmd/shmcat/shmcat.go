@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ipcats/ipcats/internal/cli"
@@ -239,28 +240,100 @@ func withIdle(o *options, now time.Time, i shm.Info) report.Record {
 	return i.Record(cli.IdleFor(now, i.LastUse()...))
 }
 
-// listColumns are the --list columns: ipcs -m's, with the family and staleness.
-var listColumns = []string{"type", "name", "id", "size", "mode", "owner", "nattch", "cpid", "lpid", "idle", "stale"}
+// listColumns are the --list columns: ipcs -m's, with the family (or
+// deleted, memfd), the status ipcs shows, holders and staleness.
+var listColumns = []string{"type", "name", "id", "size", "mode", "owner", "nattch", "status", "cpid", "lpid", "holders", "idle", "stale"}
 
+// listHolders is how many holders a --list row names before "+N more".
+const listHolders = 2
+
+// list is --list: the segments and POSIX objects, then the memory no name
+// reaches (deleted objects still held, memfds), and a total line against
+// the tmpfs of /dev/shm (not in JSON).
 func list(env *cli.Env, o *options) error {
 	infos, err := shm.List()
+	if err == nil {
+		var gone []shm.Info
+		gone, err = shm.Unlinked()
+		infos = append(infos, gone...)
+	}
 	if err != nil {
 		return cli.Fail("shared memory", err, "")
 	}
 	now := time.Now()
 	var rows []report.Record
+	var shown []shm.Info
 	for _, i := range infos {
 		if o.Sweeping.Stale && !stale(o, now, i) {
 			continue
 		}
+		shown = append(shown, i)
 		r := withIdle(o, now, i)
-		if !o.JSON && !i.POSIX {
-			// One NAME column for both families: the key as ipcs prints it.
-			r = append(r, report.Field{Name: "name", Value: ipcname.FormatKey(i.Key)})
+		if !i.POSIX && i.Unlinked == "" {
+			r = append(r, report.Field{Name: "status", Value: i.Status(), Text: or(i.Status(), "-")})
+		}
+		if !o.JSON {
+			r = tableRow(r, i)
 		}
 		rows = append(rows, r)
 	}
-	return cli.Output(report.List(env.Stdout, o.JSON, listColumns, rows))
+	if err := report.List(env.Stdout, o.JSON, listColumns, rows); err != nil || o.JSON {
+		return cli.Output(err)
+	}
+	_, err = fmt.Fprintln(env.Stdout, total(shown))
+	return cli.Output(err)
+}
+
+// tableRow words a --list row for people: one NAME column for every kind
+// (a System V key as ipcs prints it), holders cut to listHolders.
+func tableRow(r report.Record, i shm.Info) report.Record {
+	if !i.POSIX && i.Unlinked == "" {
+		r = append(r, report.Field{Name: "name", Value: ipcname.FormatKey(i.Key)})
+	}
+	for k := range r {
+		if r[k].Name == "holders" {
+			r[k].Text = i.HolderText(listHolders)
+		}
+	}
+	return r
+}
+
+// total is --list's last line: how many objects of each kind and their
+// bytes, and how big the tmpfs of /dev/shm is and how much of it is free.
+func total(infos []shm.Info) string {
+	kinds := []string{"posix", "deleted", "memfd", "sysv"}
+	n, bytes := map[string]int{}, map[string]int64{}
+	for _, i := range infos {
+		k := i.Unlinked
+		switch {
+		case k != "":
+		case i.POSIX:
+			k = "posix"
+		default:
+			k = "sysv"
+		}
+		n[k]++
+		bytes[k] += i.Size
+	}
+	var parts []string
+	for _, k := range kinds {
+		if n[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d, %s", k, n[k], meter.Bytes(bytes[k])))
+		}
+	}
+	line := "total: " + or(strings.Join(parts, "; "), "nothing")
+	if size, free, err := shm.Space(); err == nil {
+		line += fmt.Sprintf(" (%s: a %s tmpfs, %s free)", shm.Dir, meter.Bytes(size), meter.Bytes(free))
+	}
+	return line
+}
+
+// or is s, or def when s is empty.
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 func remove(name ipcname.Name, obj string) error {

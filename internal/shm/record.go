@@ -2,9 +2,11 @@ package shm
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ipcats/ipcats/internal/ipcname"
+	"github.com/ipcats/ipcats/internal/procfs"
 	"github.com/ipcats/ipcats/internal/report"
 )
 
@@ -12,7 +14,7 @@ import (
 // measures from: attach, detach and change for System V (shm_atime,
 // shm_dtime, shm_ctime); the file times of a POSIX object.
 func (i Info) LastUse() []time.Time {
-	if i.POSIX {
+	if i.POSIX || i.Unlinked != "" {
 		return []time.Time{i.Mtime, i.Atime, i.Ctime}
 	}
 	return []time.Time{i.Atime, i.Dtime, i.Ctime}
@@ -45,6 +47,9 @@ func (i Info) Record(idle time.Duration) report.Record {
 		{Name: "gid", Value: i.GID},
 	}
 	tail := report.Record{{Name: "holders", Value: holders}, report.Idle(idle), {Name: "stale", Value: i.Stale}}
+	if i.Unlinked != "" {
+		return i.unlinkedRecord(perm, tail)
+	}
 	if i.POSIX {
 		r := report.Record{{Name: "type", Value: "posix"}, {Name: "name", Value: i.Name}, {Name: "path", Value: Dir + i.Name}}
 		r = append(r, perm...)
@@ -72,4 +77,48 @@ func (i Info) Record(idle time.Duration) report.Record {
 		{Name: "destroy", Value: i.Destroy},
 	}...)
 	return append(r, tail...)
+}
+
+// unlinkedRecord is the record of a deleted object or a memfd: its mode
+// and owner are null when they could not be read.
+func (i Info) unlinkedRecord(perm, tail report.Record) report.Record {
+	r := report.Record{{Name: "type", Value: i.Unlinked}, {Name: "name", Value: i.Name}}
+	if i.Unlinked == "deleted" {
+		r = append(r, report.Field{Name: "path", Value: Dir + i.Name})
+	}
+	if i.Mode == noMode {
+		perm = perm[:1]
+	}
+	r = append(r, perm...)
+	r = append(r, report.Record{
+		{Name: "nattch", Value: i.Nattch},
+		{Name: "accessed", Value: i.Atime},
+		{Name: "modified", Value: i.Mtime},
+		{Name: "changed", Value: i.Ctime},
+	}...)
+	return append(r, tail...)
+}
+
+// Status is what ipcs -m shows in its status column for a System V
+// segment: "dest" (removed while attached: it goes with the last
+// detach), "locked" (SHM_LOCK), both as "dest,locked", or "".
+func (i Info) Status() string {
+	var s []string
+	if i.Destroy {
+		s = append(s, "dest")
+	}
+	if i.Locked {
+		s = append(s, "locked")
+	}
+	return strings.Join(s, ",")
+}
+
+// HolderText is the holders as a --list row shows them: "pid (comm)",
+// the first limit of them and "+N more" (limit 0: all), or "none".
+func (i Info) HolderText(limit int) string {
+	hs := make([]procfs.PipeHolder, len(i.Holders))
+	for k, h := range i.Holders {
+		hs[k] = procfs.PipeHolder{PID: h.PID, FD: -1, Comm: h.Comm}
+	}
+	return procfs.HolderText(hs, limit)
 }
