@@ -14,6 +14,7 @@ import (
 	"github.com/ipcats/ipcats/internal/relay"
 	"github.com/ipcats/ipcats/internal/report"
 	"github.com/ipcats/ipcats/internal/ring"
+	"github.com/ipcats/ipcats/internal/sem"
 	"github.com/ipcats/ipcats/internal/shm"
 	"github.com/ipcats/ipcats/internal/shmio"
 	win "github.com/ipcats/ipcats/internal/window"
@@ -360,4 +361,101 @@ func removeStale(env *cli.Env, o *options) error {
 		objs = append(objs, cli.Stale{What: what, Owners: []uint32{i.UID, i.CUID}, Remove: func() error { return shm.Remove(n) }})
 	}
 	return env.Sweep("segments", o.DryRun, objs)
+}
+
+// either is the semaphore action when sem (--sem), else the segment one.
+func either(sem bool, a, b func(*cli.Env, *options) error) func(*cli.Env, *options) error {
+	if sem {
+		return a
+	}
+	return b
+}
+
+// semStale applies SPEC's rule to a semaphore: orphaned (sem's test) AND
+// idle for --idle.
+func semStale(o *options, now time.Time, i sem.Info) sem.Info {
+	i.Stale = i.Orphaned() && o.Idle.Stale(now, i.LastUse()...)
+	return i
+}
+
+// semColumns are the --list --sem columns: ipcs -s's, with each member's
+// value, the last operators (a POSIX semaphore's holders), the waiters,
+// and staleness.
+var semColumns = []string{"type", "name", "id", "nsems", "values", "mode", "owner", "pids", "waiting", "idle", "stale"}
+
+func listSem(env *cli.Env, o *options) error {
+	infos, err := sem.List()
+	if err != nil {
+		return cli.Fail("semaphores", err, "")
+	}
+	now := time.Now()
+	var rows []report.Record
+	for _, i := range infos {
+		i = semStale(o, now, i)
+		if o.Sweeping.Stale && !i.Stale {
+			continue
+		}
+		idle := cli.IdleFor(now, i.LastUse()...)
+		if o.JSON {
+			rows = append(rows, i.Record(idle))
+		} else {
+			rows = append(rows, i.Table(idle, listHolders))
+		}
+	}
+	return cli.Output(report.List(env.Stdout, o.JSON, semColumns, rows))
+}
+
+func statSem(env *cli.Env, o *options, name ipcname.Name, obj string) error {
+	i, err := sem.StatName(name)
+	if err != nil {
+		return semErr(obj, err)
+	}
+	now := time.Now()
+	i = semStale(o, now, i)
+	r := i.StatText(cli.IdleFor(now, i.LastUse()...))
+	if o.JSON {
+		r = i.Record(cli.IdleFor(now, i.LastUse()...))
+	}
+	return cli.Output(report.Stat(env.Stdout, o.JSON, r))
+}
+
+func removeSem(name ipcname.Name, obj string) error {
+	if err := sem.Remove(name); err != nil {
+		return semErr(obj, err)
+	}
+	return nil
+}
+
+// removeStaleSem removes the stale semaphores this user may remove, each
+// only if it is still the one surveyed.
+func removeStaleSem(env *cli.Env, o *options) error {
+	infos, err := sem.List()
+	if err != nil {
+		return cli.Fail("semaphores", err, "")
+	}
+	now := time.Now()
+	var objs []cli.Stale
+	for _, i := range infos {
+		if i = semStale(o, now, i); !i.Stale {
+			continue
+		}
+		objs = append(objs, cli.Stale{What: report.Escape(i.What()), Owners: []uint32{i.UID, i.CUID}, Remove: func() error {
+			if err := i.Remove(); !errors.Is(err, sem.ErrNotExist) {
+				return err
+			}
+			return cli.ErrReplaced
+		}})
+	}
+	return env.Sweep("semaphores", o.DryRun, objs)
+}
+
+// semErr wraps a failure to find, read or remove a semaphore.
+func semErr(obj string, err error) error {
+	switch {
+	case errors.Is(err, sem.ErrNotExist):
+		return cli.Fail(obj, err, "shmcat --list --sem shows the semaphores there are")
+	case errors.Is(err, sem.ErrPermission):
+		return cli.Fail(obj, err, "shmcat --list --sem shows its owner and mode")
+	}
+	return cli.Fail(obj, err, "")
 }

@@ -33,10 +33,7 @@ func (i Info) Ref() (ipcname.Name, string) {
 // ipcs -m -i prints it, with idle (how long since LastUse) just before
 // the last field, "stale".
 func (i Info) Record(idle time.Duration) report.Record {
-	holders := []report.Record{}
-	for _, h := range i.Holders {
-		holders = append(holders, report.Record{{Name: "pid", Value: h.PID}, {Name: "command", Value: h.Comm, Text: "(" + h.Comm + ")"}})
-	}
+	holders := HolderRecords(i.Holders)
 	// Owner and permissions, in the same words for both families.
 	perm := report.Record{
 		{Name: "size", Value: i.Size},
@@ -115,10 +112,23 @@ func (i Info) Status() string {
 
 // HolderText is the holders as a --list row shows them: "pid (comm)",
 // the first limit of them and "+N more" (limit 0: all), or "none".
-func (i Info) HolderText(limit int) string {
-	hs := make([]procfs.PipeHolder, len(i.Holders))
-	for k, h := range i.Holders {
+func (i Info) HolderText(limit int) string { return HolderText(i.Holders, limit) }
+
+// HolderText renders holders as "pid (comm)", cut after limit with
+// "+N more" (limit 0: all), or "none".
+func HolderText(holders []Holder, limit int) string {
+	hs := make([]procfs.PipeHolder, len(holders))
+	for k, h := range holders {
 		hs[k] = procfs.PipeHolder{PID: h.PID, FD: -1, Comm: h.Comm}
 	}
 	return procfs.HolderText(hs, limit)
+}
+
+// HolderRecords is the JSON form of a holder list: pid and command of each.
+func HolderRecords(hs []Holder) []report.Record {
+	out := []report.Record{}
+	for _, h := range hs {
+		out = append(out, report.Record{{Name: "pid", Value: h.PID}, {Name: "command", Value: h.Comm, Text: "(" + h.Comm + ")"}})
+	}
+	return out
 }
