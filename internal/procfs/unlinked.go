@@ -39,7 +39,9 @@ func (f *UnlinkedFile) Size() int64 {
 }
 
 // UnlinkedFiles finds, in every process's descriptors and mappings, the
-// deleted files of dir and the memfds, with who holds each.
+// deleted files of dir and the memfds, with who holds each. A file
+// mapped through a removed name that is still linked under another is
+// left out when its stat says so (see shm.Unlinked for the rest).
 func UnlinkedFiles(dir string) ([]UnlinkedFile, Scan) {
 	u := unlinked{dir: dir, files: map[FileID]*UnlinkedFile{}}
 	sc := Maps(func(line string) bool { return strings.HasSuffix(line, " (deleted)") && u.wanted(line) }, u.mapping)
@@ -53,6 +55,12 @@ func UnlinkedFiles(dir string) ([]UnlinkedFile, Scan) {
 	}
 	out := make([]UnlinkedFile, 0, len(u.files))
 	for _, f := range u.files {
+		if f.Stat != nil && f.Stat.Nlink > 0 {
+			// Mapped through a name since removed, but linked under
+			// another (glibc's sem_open maps a temporary file, then
+			// links it as sem.NAME and removes the temporary name).
+			continue
+		}
 		sort.SliceStable(f.Holders, func(a, b int) bool { return f.Holders[a].PID < f.Holders[b].PID })
 		out = append(out, *f)
 	}

@@ -1,6 +1,7 @@
 package shm
 
 import (
+	"os"
 	"strings"
 	"time"
 
@@ -19,8 +20,12 @@ func Unlinked() ([]Info, error) {
 	if sc.Err != nil {
 		return nil, scanErr(sc.Err)
 	}
+	named := namedFiles()
 	infos := make([]Info, 0, len(files))
 	for _, f := range files {
+		if named[f.FileID] {
+			continue // still reachable by a name in Dir
+		}
 		i := Info{Unlinked: "deleted", Name: strings.TrimPrefix(f.Path, Dir), ID: -1, Size: f.Size(), Mode: noMode}
 		if f.Memfd {
 			i.Unlinked, i.Name = "memfd", f.Path[1:]
@@ -68,4 +73,19 @@ func FileHolders() (map[procfs.FileID][]Holder, error) {
 		out[procfs.FileID{Dev: k.dev, Ino: k.ino}] = v
 	}
 	return out, nil
+}
+
+// namedFiles are the files Dir holds by name, by device and inode: a
+// mapping whose path the kernel shows as deleted may have been made
+// through a temporary name of a file that another name still reaches.
+func namedFiles() map[procfs.FileID]bool {
+	out := map[procfs.FileID]bool{}
+	ents, _ := os.ReadDir(Dir)
+	for _, e := range ents {
+		var st unix.Stat_t
+		if e.Type().IsRegular() && unix.Lstat(Dir+"/"+e.Name(), &st) == nil {
+			out[procfs.FileID{Dev: st.Dev, Ino: st.Ino}] = true
+		}
+	}
+	return out
 }
