@@ -49,6 +49,7 @@ type options struct {
 	Stale     bool         `long:"stale" description:"With --rm or --list, the Unix socket files nobody is bound to, in DIR... (default: the temporary and runtime directories)"`
 	DryRun    bool         `long:"dry-run" description:"With --rm --stale, print what would be removed and remove nothing"`
 	cli.Idle
+	tapping
 }
 
 // Help words the shared --json for sockcat, which has --list but no --stat.
@@ -71,6 +72,9 @@ func (c *command) UnmarshalFlag(s string) error {
 func main() { os.Exit(cli.Run("sockcat", usage, run)) }
 
 func run(ctx context.Context, env *cli.Env, o *options) error {
+	if o.Tap != "" || o.TapAs != "" {
+		return snoop(ctx, env, o)
+	}
 	if err := checkFlags(o); err != nil {
 		return err
 	}
@@ -155,6 +159,47 @@ func checkFlags(o *options) error {
 		{o.Nonblock && o.UDP && o.Listen, "--nonblock goes with connections, not a datagram listener"},
 		{o.List && (o.UDP || o.Unix || o.Probe || o.Exec != ""), "--list takes no other mode"},
 	})
+}
+
+// tapping is --tap and --tap-as (snoop in sockcat.go).
+type tapping struct {
+	Tap   string `long:"tap" value-name:"PATH" description:"Snoop the live Unix socket at PATH in place: take its place, relay each new client to the server, record what passes on standard error; put it back at exit"`
+	TapAs string `long:"tap-as" value-name:"NAME" description:"Bind NAME (a path or @name) and relay each client to the socket -U names, recording what passes: --tap for an abstract name, which cannot be moved"`
+}
+
+// checkTap refuses what does not go with --tap and --tap-as: they take
+// -U, --seqpacket, -v, and -m for --tap-as's NAME.
+func checkTap(o *options, args []string) error {
+	flag, path := "--tap", o.Tap
+	if o.TapAs != "" {
+		flag, path = "--tap-as", o.TapAs
+	}
+	for _, other := range [][]any{
+		{"--tap-as", o.TapAs != ""}, {"-l", o.Listen}, {"-u", o.UDP}, {"-z", o.Probe}, {"-e", o.Exec != ""},
+		{"-k", o.Keep}, {"-4", o.IPv4}, {"-6", o.IPv6}, {"-w", o.Timeout.Set}, {"--wait", o.WaitFor.Set},
+		{"-q", o.Quit.Set}, {"--nonblock", o.Nonblock}, {"--send-only", o.SendOnly}, {"--recv-only", o.RecvOnly},
+		{"--no-shutdown", o.NoShut}, {"-N", o.Shut}, {"--unlink", o.Unlink}, {"--keep", o.KeepFile},
+		{"--lines", o.Lines}, {"--list", o.List}, {"--rm", o.Rm}, {"--stale", o.Stale}, {"--json", o.JSON},
+		{"-m", o.Mode.Set && o.TapAs == ""},
+	} {
+		if other[0] == flag {
+			continue
+		}
+		if err := cli.OneOf(flag, true, other[0], other[1]); err != nil {
+			return err
+		}
+	}
+	switch {
+	case path == "":
+		return cli.Usagef("%s needs a socket path", flag)
+	case o.Tap != "" && len(args) > 0:
+		return cli.Usagef("unexpected argument %q: --tap takes the socket's PATH as its value", args[0])
+	case o.TapAs != "" && len(args) != 1:
+		return cli.Usagef("--tap-as NAME relays to one socket: give it as -U PATH or -U @name")
+	case o.Tap != "" && strings.HasPrefix(o.Tap, "@"):
+		return cli.Usagef("--tap %s: an abstract name has no file to move; bind another name and relay: --tap-as NAME -U %s", o.Tap, o.Tap)
+	}
+	return nil
 }
 
 // rule is a combination of flags that means nothing, and why.
@@ -264,6 +309,9 @@ func undecided(err error, what string) error {
 // only prints), and --list --stale, which lists them: when some file
 // could not be told, the ones that could, then an error.
 func stale(env *cli.Env, o *options) error {
+	if o.Rm {
+		repairTaps(env, env.Args, o.DryRun)
+	}
 	found, err := sock.FindStale(env.Args, &o.Idle)
 	if o.Rm {
 		if err != nil {
