@@ -30,7 +30,7 @@ const defaultWord = "default"
 // Option is --watch [INTERVAL], embedded by the tools that watch, so that
 // it is worded once.
 type Option struct {
-	Watch Interval `long:"watch" optional:"yes" optional-value:"default" value-name:"INTERVAL" description:"With --list or --stat, sample again every INTERVAL (default 1s; 0.5, 200ms) until stopped: redrawn on a terminal, one block per sample otherwise, NDJSON with --json"`
+	Watch Interval `long:"watch" optional:"yes" optional-value:"default" value-name:"DUR" description:"With --list or --stat, sample again every DUR (default 1s; 0.5, 200ms) until stopped: redrawn on a terminal, one block per sample otherwise, NDJSON with --json"`
 }
 
 // Interval is --watch's value. Set tells whether --watch was given,
