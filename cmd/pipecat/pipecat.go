@@ -16,6 +16,7 @@ import (
 	"github.com/ipcats/ipcats/internal/procfs"
 	"github.com/ipcats/ipcats/internal/relay"
 	"github.com/ipcats/ipcats/internal/report"
+	"github.com/ipcats/ipcats/internal/watch"
 )
 
 // end is one side of a transfer: a descriptor and how messages name it.
@@ -339,4 +340,11 @@ func list(env *cli.Env, o *options) error {
 		env.Warnf("%d processes could not be inspected; run as root to see their pipes", sc.Hidden)
 	}
 	return nil
+}
+
+// watchList is --list --watch: the pipelines, sampled every interval
+// until a stop signal (or, with --pid or --pgid, until they are gone).
+func watchList(ctx context.Context, env *cli.Env, o *options) error {
+	w := &watch.Pipes{PID: o.PID, PGID: o.PGID, Every: o.Watch.D}
+	return watch.Run(ctx, env.Stdout, o.Watch.D, o.JSON, w.Sample)
 }
