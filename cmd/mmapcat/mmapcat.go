@@ -87,7 +87,7 @@ func mappers(ms []procfs.Mapper) []report.Record {
 		}
 		out = append(out, report.Record{
 			{Name: "pid", Value: p.PID},
-			{Name: "command", Value: p.Comm, Text: "(" + p.Comm + ")"},
+			{Name: "comm", Value: p.Comm, Text: "(" + p.Comm + ")"},
 			{Name: "access", Value: access},
 			{Name: "bytes", Value: p.Bytes, Text: fmt.Sprintf("%d bytes", p.Bytes)},
 		})

@@ -167,7 +167,7 @@ func list(env *cli.Env, o *options) error {
 			// One NAME column for both families; MESSAGES and BYTES as
 			// ipcs -q's used-bytes and messages.
 			if e.POSIX == "" {
-				r = append(r, report.Field{Name: "name", Value: ipcname.FormatKey(e.Key)},
+				r = append(r, report.Field{Name: "name", Value: ipcname.FormatKey(e.Key), Text: ipcname.FormatKey(e.Key)},
 					report.Field{Name: "messages", Value: r.Get("qnum")}, report.Field{Name: "bytes", Value: r.Get("cbytes")})
 			} else {
 				r = append(r, report.Field{Name: "messages", Value: r.Get("curmsgs")}, report.Field{Name: "bytes", Value: r.Get("qsize")})

@@ -256,7 +256,7 @@ func list(env *cli.Env, o *options) error {
 		r := withIdle(o, now, i)
 		if !o.JSON && !i.POSIX {
 			// One NAME column for both families: the key as ipcs prints it.
-			r = append(r, report.Field{Name: "name", Value: ipcname.FormatKey(i.Key)})
+			r = append(r, report.Field{Name: "name", Value: ipcname.FormatKey(i.Key), Text: ipcname.FormatKey(i.Key)})
 		}
 		rows = append(rows, r)
 	}

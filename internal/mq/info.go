@@ -27,7 +27,7 @@ func sysvRecord(key uint32, id int, ds *sysvipc.MsqidDS, qbytes int64, stale boo
 	}
 	return report.Record{
 		{Name: "type", Value: "sysv"},
-		{Name: "key", Value: key, Text: ipcname.FormatKey(key)},
+		{Name: "key", Value: ipcname.FormatKey(key), Text: ipcname.FormatKey(key)},
 		{Name: "id", Value: id},
 		{Name: "mode", Value: report.Mode(ds.Perm.Mode)},
 		{Name: "owner", Value: report.User(ds.Perm.Uid)},
@@ -94,7 +94,7 @@ func waiting() (map[int][]report.Record, error) {
 		if w.Send {
 			what = "msgsnd"
 		}
-		out[w.ID] = append(out[w.ID], report.Record{{Name: "pid", Value: w.PID}, {Name: "command", Value: procfs.Comm(w.PID), Text: "(" + procfs.Comm(w.PID) + ")"}, {Name: "call", Value: what}})
+		out[w.ID] = append(out[w.ID], report.Record{{Name: "pid", Value: w.PID}, {Name: "comm", Value: procfs.Comm(w.PID), Text: "(" + procfs.Comm(w.PID) + ")"}, {Name: "call", Value: what}})
 	}
 	return out, nil
 }
@@ -237,7 +237,7 @@ func posixHolders() (map[devIno][]report.Record, bool, error) {
 		}
 		sort.Ints(ps)
 		for _, p := range ps {
-			out[k] = append(out[k], report.Record{{Name: "pid", Value: p}, {Name: "command", Value: procfs.Comm(p), Text: "(" + procfs.Comm(p) + ")"}})
+			out[k] = append(out[k], report.Record{{Name: "pid", Value: p}, {Name: "comm", Value: procfs.Comm(p), Text: "(" + procfs.Comm(p) + ")"}})
 		}
 	}
 	return out, true, nil

@@ -33,7 +33,7 @@ func (i Info) Ref() (ipcname.Name, string) {
 func (i Info) Record(idle time.Duration) report.Record {
 	holders := []report.Record{}
 	for _, h := range i.Holders {
-		holders = append(holders, report.Record{{Name: "pid", Value: h.PID}, {Name: "command", Value: h.Comm, Text: "(" + h.Comm + ")"}})
+		holders = append(holders, report.Record{{Name: "pid", Value: h.PID}, {Name: "comm", Value: h.Comm, Text: "(" + h.Comm + ")"}})
 	}
 	// Owner and permissions, in the same words for both families.
 	perm := report.Record{
@@ -56,7 +56,7 @@ func (i Info) Record(idle time.Duration) report.Record {
 		}...)
 		return append(r, tail...)
 	}
-	r := report.Record{{Name: "type", Value: "sysv"}, {Name: "key", Value: i.Key, Text: ipcname.FormatKey(i.Key)}, {Name: "id", Value: i.ID}}
+	r := report.Record{{Name: "type", Value: "sysv"}, {Name: "key", Value: ipcname.FormatKey(i.Key), Text: ipcname.FormatKey(i.Key)}, {Name: "id", Value: i.ID}}
 	r = append(r, perm...)
 	r = append(r, report.Record{
 		{Name: "creator", Value: report.User(i.CUID)},
