@@ -52,6 +52,19 @@ func holderParts(hs []PipeHolder) []string {
 	return parts
 }
 
+// holderPIDs are the pids of holderParts: the shortest form of the list.
+func holderPIDs(hs []PipeHolder) []string {
+	var pids []string
+	seen := map[int]bool{}
+	for _, h := range hs {
+		if !seen[h.PID] {
+			seen[h.PID] = true
+			pids = append(pids, fmt.Sprint(h.PID))
+		}
+	}
+	return pids
+}
+
 // HolderField is a holder list as a report field: the records in JSON,
 // HolderText(hs, limit) then suffix for people, cut to fewer holders and
 // "+N more" where a narrow table has no room for it.
@@ -59,7 +72,7 @@ func HolderField(name string, hs []PipeHolder, limit int, suffix string) report.
 	text := HolderText(hs, limit) + suffix
 	return report.Field{Name: name, Value: HolderRecords(hs), Text: text, Fit: func(n int) string {
 		if parts := holderParts(hs); len(parts) > 0 && len([]rune(text)) > n {
-			return report.FitList(parts, ", ", suffix, n)
+			return report.FitLists(n, ", ", suffix, parts, holderPIDs(hs))
 		}
 		return report.Cut(text, n)
 	}}

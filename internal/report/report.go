@@ -151,7 +151,7 @@ func List(w io.Writer, asJSON bool, cols []string, rows []Record) error {
 	heads := strings.Split(strings.ToUpper(strings.Join(cols, "\t")), "\t")
 	cells := make([][]Field, len(rows))
 	widths, floors := make([]int, len(cols)), make([]int, len(cols))
-	cut := make([]bool, len(cols))
+	cut, fixed := make([]bool, len(cols)), make([]int, len(cols))
 	for i, h := range heads {
 		widths[i] = textWidth(h)
 	}
@@ -165,7 +165,11 @@ func List(w io.Writer, asJSON bool, cols []string, rows []Record) error {
 				}
 			}
 			widths[i] = max(widths[i], textWidth(cells[j][i].String()))
-			cut[i] = cut[i] || cells[j][i].cuttable()
+			if cells[j][i].cuttable() {
+				cut[i] = true
+			} else {
+				fixed[i] = max(fixed[i], textWidth(cells[j][i].String()))
+			}
 		}
 	}
 	limit := Width(w)
@@ -176,7 +180,7 @@ func List(w io.Writer, asJSON bool, cols []string, rows []Record) error {
 		for i := range cols {
 			floors[i] = widths[i]
 			if cut[i] {
-				floors[i] = min(widths[i], max(textWidth(heads[i]), minCut))
+				floors[i] = max(min(widths[i], max(textWidth(heads[i]), minCut)), fixed[i])
 			}
 			soft[i] = floors[i]
 			for _, r := range cells {

@@ -35,10 +35,10 @@ func Width(w io.Writer) int {
 // and every byte count agree.
 const Ellipsis = "..."
 
-// minCut is the narrowest a free-text column is cut to (its heading may
-// keep it wider). Keys ("0x0000abcd") and modes are no wider, so a column
-// that mixes them with names never cuts them.
-const minCut = 10
+// minCut is the narrowest a free-text column is cut to (its heading, or
+// a cell that is no free text, such as a key in a column of names, may
+// keep it wider).
+const minCut = 8
 
 // textWidth is how many columns s takes (one per rune).
 func textWidth(s string) int { return utf8.RuneCountInString(s) }
@@ -82,6 +82,19 @@ func FitList(items []string, sep, suffix string, n int) string {
 	return Cut(items[0]+more, n)
 }
 
+// FitLists is FitList of the first of its lists that fits in n columns
+// without an item cut short (the same items in shorter forms: "pid
+// (comm)", then the pids alone), else FitList of the last.
+func FitLists(n int, sep, suffix string, lists ...[]string) string {
+	var s string
+	for _, items := range lists {
+		if s = FitList(items, sep, suffix, n); !strings.Contains(s, Ellipsis) {
+			break
+		}
+	}
+	return s
+}
+
 // cuttable reports whether a field is free text that a narrow table may
 // cut: a name, path or command (a string shown as it is), a list of
 // records, or a field that says how to fit itself. Numbers, keys given a
@@ -109,21 +122,27 @@ func (f Field) fitted(n int) string {
 		return f.Fit(n)
 	}
 	if rs, ok := f.Value.([]Record); ok {
-		items := make([]string, len(rs))
+		items, firsts := make([]string, len(rs)), make([]string, len(rs))
 		for i, r := range rs {
 			items[i] = recordText(r)
+			if len(r) > 0 {
+				firsts[i] = r[0].String()
+			}
 		}
-		return FitList(items, ", ", "", n)
+		return FitLists(n, ", ", "", items, firsts)
 	}
 	return Cut(s, n)
 }
 
 // least is the narrowest a list field fits in without cutting an item
 // short (fewer items and "+N more" instead), at least floor and at most
-// width; text that is not a list: width.
+// width; other free text: floor; anything else: width.
 func (f Field) least(floor, width int) int {
-	if _, ok := f.Value.([]Record); !ok && f.Fit == nil || !f.cuttable() {
+	if !f.cuttable() {
 		return width
+	}
+	if _, ok := f.Value.([]Record); !ok && f.Fit == nil {
+		return floor
 	}
 	n := width
 	for n > floor && !strings.Contains(f.fitted(n-1), Ellipsis) && textWidth(f.fitted(n-1)) <= n-1 {
