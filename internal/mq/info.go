@@ -39,9 +39,9 @@ func sysvRecord(key uint32, id int, ds *sysvipc.MsqidDS, qbytes int64, stale boo
 		qb,
 		{Name: "lspid", Value: ds.Lspid},
 		{Name: "lrpid", Value: ds.Lrpid},
-		{Name: "stime", Value: unixTime(ds.Stime)},
-		{Name: "rtime", Value: unixTime(ds.Rtime)},
-		{Name: "ctime", Value: unixTime(ds.Ctime)},
+		{Name: "sent", Value: unixTime(ds.Stime)},
+		{Name: "received", Value: unixTime(ds.Rtime)},
+		{Name: "changed", Value: unixTime(ds.Ctime)},
 		report.Idle(cli.IdleFor(now, sysvTimes(ds)...)),
 		{Name: "waiting", Value: append([]report.Record{}, waiters...)}, // [] in JSON, never null
 		{Name: "stale", Value: stale},
@@ -144,7 +144,7 @@ func posixRecord(name string, fd int, st *unix.Stat_t, holders []report.Record, 
 	if s, ok := posixmq.ReadStatus(name); ok {
 		r = append(r, report.Field{Name: "qsize", Value: s.QSize}, report.Field{Name: "notify_pid", Value: s.NotifyPID})
 		if listed {
-			r = append(r, report.Field{Name: "holders", Value: holders}, report.Field{Name: "stale", Value: stale})
+			r = append(r, report.Field{Name: "holders", Value: append([]report.Record{}, holders...)}, report.Field{Name: "stale", Value: stale}) // [], never null
 		}
 	}
 	return r
