@@ -140,7 +140,8 @@ func Stat(w io.Writer, asJSON bool, r Record) error {
 // JSON array of whole records. A table fits in Width(w) columns when it
 // can: the widest free-text columns (names, paths, commands, holder
 // lists) are cut, lists with "+N more" and other text with Ellipsis;
-// keys, ids and numbers never are. JSON has everything whole.
+// keys, ids and numbers never are; then the columns marked Optional are
+// left out. JSON has everything whole.
 func List(w io.Writer, asJSON bool, cols []string, rows []Record) error {
 	if asJSON {
 		if rows == nil {
@@ -148,61 +149,9 @@ func List(w io.Writer, asJSON bool, cols []string, rows []Record) error {
 		}
 		return writeJSON(w, rows)
 	}
-	heads := strings.Split(strings.ToUpper(strings.Join(cols, "\t")), "\t")
-	cells := make([][]Field, len(rows))
-	widths, floors := make([]int, len(cols)), make([]int, len(cols))
-	cut, fixed := make([]bool, len(cols)), make([]int, len(cols))
-	for i, h := range heads {
-		widths[i] = textWidth(h)
-	}
-	for j, r := range rows {
-		cells[j] = make([]Field, len(cols))
-		for i, c := range cols {
-			cells[j][i] = Field{Name: c, Text: "-"}
-			for _, f := range r {
-				if f.Name == c {
-					cells[j][i] = f
-				}
-			}
-			widths[i] = max(widths[i], textWidth(cells[j][i].String()))
-			if cells[j][i].cuttable() {
-				cut[i] = true
-			} else {
-				fixed[i] = max(fixed[i], textWidth(cells[j][i].String()))
-			}
-		}
-	}
+	t := newTable(cols, rows)
 	limit := Width(w)
-	if limit > 0 {
-		// First cut lists to fewer items and "+N more", then, if that
-		// is not enough, any free text short with Ellipsis.
-		soft := make([]int, len(cols))
-		for i := range cols {
-			floors[i] = widths[i]
-			if cut[i] {
-				floors[i] = max(min(widths[i], max(textWidth(heads[i]), minCut)), fixed[i])
-			}
-			soft[i] = floors[i]
-			for _, r := range cells {
-				soft[i] = max(soft[i], r[i].least(floors[i], widths[i]))
-			}
-		}
-		fitColumns(widths, soft, limit)
-		fitColumns(widths, floors, limit)
-	}
-	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(heads, "\t"))
-	for _, r := range cells {
-		vals := make([]string, len(cols))
-		for i, f := range r {
-			vals[i] = f.String()
-			if limit > 0 {
-				vals[i] = f.fitted(widths[i])
-			}
-		}
-		fmt.Fprintln(tw, strings.Join(vals, "\t"))
-	}
-	return tw.Flush()
+	return t.write(w, t.fit(limit), limit > 0)
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -152,10 +152,10 @@ func (f Field) least(floor, width int) int {
 }
 
 // fitColumns narrows the widest free-text columns, one column at a time,
-// until the table's rows (columns two spaces apart) fit in limit. A
-// column never goes below its heading or minCut; when that is not
-// enough, rows stay wider than limit.
-func fitColumns(widths, floors []int, limit int) {
+// until the table's rows (columns two spaces apart) fit in limit, and
+// returns how wide they are then. A column never goes below its floor;
+// when that is not enough, rows stay wider than limit.
+func fitColumns(widths, floors []int, limit int) int {
 	total := 2 * (len(widths) - 1)
 	for _, w := range widths {
 		total += w
@@ -168,9 +168,10 @@ func fitColumns(widths, floors []int, limit int) {
 			}
 		}
 		if widest < 0 {
-			return
+			break
 		}
 		widths[widest]--
 		total--
 	}
+	return total
 }

@@ -71,3 +71,22 @@ func TestListFits(t *testing.T) {
 		t.Errorf("no COLUMNS, not a terminal: rows cut: %s", b.String())
 	}
 }
+
+// TestListOptional: when cutting free text is not enough, the columns
+// marked Optional go, rightmost first; with room, they stay.
+func TestListOptional(t *testing.T) {
+	rows := []Record{{{Name: "id", Value: 123456789}, {Name: "cpid", Value: 1234567}, {Name: "lpid", Value: 7654321}, {Name: "size", Value: 1 << 40}}}
+	cols := []string{"id", "cpid" + Optional, "lpid" + Optional, "size"}
+	for cols2, want := range map[string]string{
+		"80": "ID         CPID     LPID     SIZE\n123456789  1234567  7654321  1099511627776\n",
+		"40": "ID         CPID     SIZE\n123456789  1234567  1099511627776\n",
+		"20": "ID         SIZE\n123456789  1099511627776\n",
+	} {
+		t.Setenv("COLUMNS", cols2)
+		var b bytes.Buffer
+		List(&b, false, cols, rows)
+		if b.String() != want {
+			t.Errorf("COLUMNS=%s: %q; want %q", cols2, b.String(), want)
+		}
+	}
+}
