@@ -551,12 +551,19 @@ func snoop(ctx context.Context, env *cli.Env, o *options) error {
 	if err := checkTap(o, env.Args); err != nil {
 		return err
 	}
+	rec, closeDump, err := o.Dump.Recorder(env)
+	if err != nil {
+		return err
+	}
+	defer closeDump()
+	if rec == nil {
+		rec = dump.New(env.Stderr, dump.Hex) // the record is what a tap is for
+	}
 	typ := sock.Stream
 	if o.Seqpacket {
 		typ = sock.Seqpacket
 	}
 	var t *tap.Tap
-	var err error
 	if o.TapAs != "" {
 		t, err = openTapAs(o, env.Args[0], typ)
 	} else {
@@ -587,7 +594,7 @@ func snoop(ctx context.Context, env *cli.Env, o *options) error {
 	} else {
 		env.Warnf("relaying %s to %s", describe(sock.Addr{Family: sock.Unix, Type: typ, Path: t.Path}), describe(t.Real))
 	}
-	err = t.Serve(ctx, tap.NewRecorder(env.Stderr))
+	err = t.Serve(ctx, rec)
 	restore()
 	switch {
 	case failed:
