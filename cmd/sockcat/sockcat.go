@@ -661,8 +661,10 @@ func tapErr(path string, typ int, err error) error {
 	dir := filepath.Dir(path)
 	hint := ""
 	switch {
+	case errors.Is(err, tap.ErrNotListening) && strings.HasPrefix(path, "@"):
+		hint = "a tap needs a live server to relay to"
 	case errors.Is(err, tap.ErrNotListening):
-		hint = "--tap needs a live server (a stale socket file?)"
+		hint = "a tap needs a live server to relay to (a stale socket file?)"
 	case errors.Is(err, tap.ErrWrongType) && typ == sock.Stream:
 		hint = "a SOCK_SEQPACKET or datagram socket: --seqpacket taps the first; datagrams cannot be tapped"
 	case errors.Is(err, tap.ErrWrongType):
