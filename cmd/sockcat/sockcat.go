@@ -608,6 +608,8 @@ func snoop(ctx context.Context, env *cli.Env, o *options) error {
 // openTap repairs what an interrupted tap of path left (saying so), then
 // taps it.
 func openTap(env *cli.Env, path string, typ int) (*tap.Tap, error) {
+	unlock := tap.Lock(path)
+	defer unlock()
 	found, err := tap.Find(path)
 	var te *tap.TappedError
 	switch {
