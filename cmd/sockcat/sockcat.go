@@ -555,10 +555,26 @@ func snoop(ctx context.Context, env *cli.Env, o *options) error {
 	if err != nil {
 		return err
 	}
-	defer closeDump()
 	if rec == nil {
 		rec = dump.New(env.Stderr, dump.Hex) // the record is what a tap is for
 	}
+	err = tapped(ctx, env, o, rec)
+	if cerr := closeDump(); cerr != nil {
+		// A --dump file that could not be written whole says so, even
+		// after a signal: the record was the point of the run.
+		if err != nil && ctx.Err() == nil {
+			env.Warnf("%s", cli.Message(cerr))
+			return err
+		}
+		return cerr
+	}
+	return err
+}
+
+// tapped opens the tap (or --tap-as relay), serves it until a signal or
+// an error, and puts the server's socket file back.
+func tapped(ctx context.Context, env *cli.Env, o *options, rec *dump.Recorder) error {
+	var err error
 	typ := sock.Stream
 	if o.Seqpacket {
 		typ = sock.Seqpacket
