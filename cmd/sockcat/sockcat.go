@@ -702,19 +702,22 @@ func tapErr(path string, typ int, err error) error {
 // repairTaps is the first step of --rm --stale: each tap in dirs whose
 // sockcat is gone is undone (or, with dryRun, said how it would be), on
 // standard error. Without dirs: the stale search's directories and /run.
-// A tap it cannot undo is said too, and left.
-func repairTaps(env *cli.Env, dirs []string, dryRun bool) {
+// A tap it cannot undo is said too, and left; ok is false then.
+func repairTaps(env *cli.Env, dirs []string, dryRun bool) (ok bool) {
 	if len(dirs) == 0 {
 		dirs = append(sock.StaleDirs(), "/run")
 	}
+	ok = true
 	for _, i := range tap.Scan(dirs, tap.ScanDepth) {
 		msg, err := i.Repair(dryRun)
 		if err != nil {
 			env.Warnf("%s: %s", i.Path, cli.Message(err))
+			ok = false
 			continue
 		}
 		env.Warnf("%s", msg)
 	}
+	return ok
 }
 
 // recording is the -x record of a run: the recorder (nil when -x is
