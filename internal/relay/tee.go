@@ -66,3 +66,9 @@ func Recorded(r *dump.Recorder, conn int, who string) Tee {
 	}
 	return func(d dump.Dir, _ Sockaddr, b []byte) { r.Record(conn, d, who, b) }
 }
+
+// TeeLines is WriteLines telling tee each write it makes (a batch of
+// whole lines of at most PipeBuf bytes), as sent (>).
+func TeeLines(ctx context.Context, dst, src int, m *meter.Meter, tee Tee) (lines int64, err error) {
+	return writeLines(ctx, dst, src, m, tee)
+}
