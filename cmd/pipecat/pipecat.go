@@ -16,6 +16,7 @@ import (
 	"github.com/ipcats/ipcats/internal/procfs"
 	"github.com/ipcats/ipcats/internal/relay"
 	"github.com/ipcats/ipcats/internal/report"
+	"github.com/ipcats/ipcats/internal/watch"
 )
 
 // end is one side of a transfer: a descriptor and how messages name it.
@@ -283,8 +284,8 @@ func stat(env *cli.Env, o *options, fd int) error {
 		r = append(r,
 			report.Field{Name: "capacity", Value: capacity},
 			report.Field{Name: "queued", Value: queued},
-			report.Field{Name: "writers", Value: procfs.HolderRecords(wr), Text: procfs.HolderText(wr, 0)},
-			report.Field{Name: "readers", Value: procfs.HolderRecords(rd), Text: procfs.HolderText(rd, 0)})
+			procfs.HolderField("writers", wr, 0, ""),
+			procfs.HolderField("readers", rd, 0, ""))
 	}
 	return cli.Output(report.Stat(env.Stdout, o.JSON, r))
 }
@@ -328,8 +329,8 @@ func list(env *cli.Env, o *options) error {
 			{Name: "inode", Value: p.Ino},
 			{Name: "capacity", Value: capacity},
 			{Name: "queued", Value: queued},
-			{Name: "writers", Value: procfs.HolderRecords(p.Writers), Text: procfs.HolderText(p.Writers, listHolders) + " ->"},
-			{Name: "readers", Value: procfs.HolderRecords(p.Readers), Text: procfs.HolderText(p.Readers, listHolders)},
+			procfs.HolderField("writers", p.Writers, listHolders, " ->"),
+			procfs.HolderField("readers", p.Readers, listHolders, ""),
 		})
 	}
 	if err := report.List(env.Stdout, o.JSON, listColumns, rows); err != nil {
@@ -339,4 +340,11 @@ func list(env *cli.Env, o *options) error {
 		env.Warnf("%d processes could not be inspected; run as root to see their pipes", sc.Hidden)
 	}
 	return nil
+}
+
+// watchList is --list --watch: the pipelines, sampled every interval
+// until a stop signal (or, with --pid or --pgid, until they are gone).
+func watchList(ctx context.Context, env *cli.Env, o *options) error {
+	w := &watch.Pipes{PID: o.PID, PGID: o.PGID, Every: o.Watch.D}
+	return watch.Run(ctx, env.Stdout, o.Watch.D, o.JSON, w.Sample)
 }

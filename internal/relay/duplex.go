@@ -320,7 +320,9 @@ func (d *Duplex) send(ctx context.Context, m *meter.Meter, msgs *int64) (int64, 
 	if max <= 0 {
 		max = 64 << 10
 	}
-	r := &fdReader{ctx: ctx, fd: d.In}
+	// A blocking input (a pipe or FIFO that stays open) is waited for
+	// first, so that -w or a signal ends the wait.
+	r := &fdReader{ctx: ctx, fd: d.In, waitFirst: KindOf(d.In) != Regular}
 	defer r.Close()
 	room := NewWaiter(ctx) // for a full socket buffer
 	defer room.Close()
