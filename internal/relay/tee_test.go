@@ -147,7 +147,7 @@ func TestTeeLines(t *testing.T) {
 	inR, inW := fds.pipe(t)
 	outR, outW := fds.pipe(t)
 	in := strings.Repeat("0123456789abcde\n", 300) + "end" // 4803 bytes
-	unix.Write(inW, []byte(in)) // all of it: the pipe holds 64 KiB
+	unix.Write(inW, []byte(in))                            // all of it: the pipe holds 64 KiB
 	fds.close(inW)
 	var tp tape
 	lines, err := TeeLines(context.Background(), outW, inR, nil, tp.tee)
