@@ -41,9 +41,12 @@ func read(ctx context.Context, env *cli.Env, o *options, path string) (err error
 	ctx, cancel := cli.Bound(ctx, o.Timeout, m)
 	defer cancel()
 
-	if o.Nonblock {
+	switch {
+	case o.Nonblock && tee != nil:
+		err = relay.TeeThrough(ctx, out, tee, dump.Received, func(w int) error { return end.ReadNow(ctx, w, m, waiting) })
+	case o.Nonblock:
 		err = end.ReadNow(ctx, out, m, waiting)
-	} else {
+	default:
 		if !o.Keep {
 			// Until a writer has come, the FIFO reads as empty and ended:
 			// wait for its first bytes, or for it to come and go.

@@ -119,8 +119,6 @@ func checkFlags(act cli.Action, o *options) error {
 		return cli.Usagef("--json goes with --stat or --list")
 	case o.DumpTo.On(o.Hexdump) && !transfer:
 		return cli.Usagef("--hexdump, --dump and --dump-format go with -r or -w")
-	case o.DumpTo.On(o.Hexdump) && o.Nonblock && act == cli.ActRead:
-		return cli.Usagef("--hexdump goes with -r without -n (or with -w)")
 	case o.Size.Set && o.Size.N == 0:
 		return cli.Usagef("-s needs a positive size")
 	}

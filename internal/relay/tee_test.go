@@ -168,3 +168,32 @@ func TestTeeLines(t *testing.T) {
 		t.Errorf("TeeLines recorded writes of %v bytes; want [4096 704 3]", sizes)
 	}
 }
+
+// TestTeeThrough: what fill writes reaches out, recorded; out failing is
+// the error.
+func TestTeeThrough(t *testing.T) {
+	fds := newFDs(t)
+	outR, outW := fds.pipe(t)
+	var tp tape
+	err := TeeThrough(context.Background(), outW, tp.tee, dump.Received, func(w int) error {
+		_, err := unix.Write(w, []byte("abc"))
+		return err
+	})
+	fds.close(outW)
+	if got := readAll(outR); err != nil || got != "abc" || tp.String() != "<abc" {
+		t.Errorf("TeeThrough = %v, moved %q, recorded %q; want nil, abc, <abc", err, got, tp.String())
+	}
+
+	outR, outW = fds.pipe(t)
+	fds.close(outR)
+	err = TeeThrough(context.Background(), outW, tp.tee, dump.Received, func(w int) error {
+		for {
+			if _, err := unix.Write(w, []byte("x")); err != nil {
+				return err // EPIPE once the drain has failed
+			}
+		}
+	})
+	if _, ok := err.(*WriteError); !ok {
+		t.Errorf("TeeThrough to a closed pipe = %v; want the drain's *WriteError", err)
+	}
+}
