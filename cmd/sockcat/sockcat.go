@@ -158,7 +158,7 @@ func probe(ctx context.Context, env *cli.Env, o *options, addrs []sock.Addr) err
 	note := ""
 	if o.UDP && addrs[0].Family != sock.Unix {
 		var answered bool
-		a, answered, err = sock.ProbeUDP(ctx, addrs, o.Timeout.D)
+		a, answered, err = sock.ProbeUDP(ctx, addrs, o.Timeout.D, local(o))
 		if err == nil && !answered {
 			note = fmt.Sprintf(" (udp: no refusal within %v: open, or a firewall drops the probe)", max(o.Timeout.D, sock.UDPProbeWait))
 		}
