@@ -56,6 +56,9 @@ type options struct {
 	Stale     bool         `long:"stale" description:"With --rm or --list, the Unix socket files nobody is bound to, in DIR... (default: the temporary and runtime directories)"`
 	DryRun    bool         `long:"dry-run" description:"With --rm --stale, print what would be removed and remove nothing"`
 	cli.Idle
+	tapping
+	cli.Dump
+	rec recording // the -x record of the run, shared by its connections
 }
 
 // Help words the shared --json for sockcat, which has --list but no --stat.
@@ -78,6 +81,9 @@ func (c *command) UnmarshalFlag(s string) error {
 func main() { os.Exit(cli.Run("sockcat", usage, run)) }
 
 func run(ctx context.Context, env *cli.Env, o *options) error {
+	if o.Tap != "" || o.TapAs != "" {
+		return snoop(ctx, env, o)
+	}
 	if err := checkFlags(o); err != nil {
 		return err
 	}
@@ -117,13 +123,15 @@ func run2(ctx context.Context, env *cli.Env, o *options) error {
 	if err != nil {
 		return err
 	}
-	if o.Listen {
-		return serve(ctx, env, o, addrs[0])
-	}
-	if o.Probe && !o.WaitFor.Set {
+	if o.Probe && !o.Listen && !o.WaitFor.Set {
 		return scan(ctx, env, o, addrs, lastPort(env.Args, addrs[0].Port))
 	}
-	return dial(ctx, env, o, addrs)
+	return o.recorded(env, func() error {
+		if o.Listen {
+			return serve(ctx, env, o, addrs[0])
+		}
+		return dial(ctx, env, o, addrs)
+	})
 }
 
 // checkFlags refuses combinations that mean nothing.
@@ -157,7 +165,7 @@ func checkFlags(o *options) error {
 			{o.DryRun && !o.Rm, "--dry-run goes with --rm --stale"},
 			{o.Rm && o.List, "--rm and --list cannot be combined"},
 			{o.JSON && o.Rm, "--json goes with --list"},
-			{otherMode, "--stale takes only directories, no other mode"},
+			{otherMode || o.DumpTo.On(o.Hexdump), "--stale takes only directories, no other mode"},
 		})
 	}
 	return refuse([]rule{
@@ -180,7 +188,49 @@ func checkFlags(o *options) error {
 		{o.NoShut && o.UDP, "--no-shutdown goes with connections: a datagram socket has no write side to shut down"},
 		{o.Nonblock && o.UDP && o.Listen, "--nonblock goes with connections, not a datagram listener"},
 		{o.List && (o.UDP || o.Unix || o.Probe || o.Exec != ""), "--list takes no other mode"},
+		{o.DumpTo.On(o.Hexdump) && (o.Probe || o.Exec != "" || o.List), "-x, --dump and --dump-format go with a relay, not -z, -e (the command holds the socket) or --list"},
 	})
+}
+
+// tapping is --tap and --tap-as (snoop in sockcat.go).
+type tapping struct {
+	Tap   string `long:"tap" value-name:"PATH" description:"Snoop the live Unix socket at PATH in place: take its place, relay each new client to the server, record what passes on standard error; put it back at exit"`
+	TapAs string `long:"tap-as" value-name:"NAME" description:"Bind NAME (a path or @name) and relay each client to the socket -U names, recording what passes: --tap for an abstract name, which cannot be moved"`
+}
+
+// checkTap refuses what does not go with --tap and --tap-as: they take
+// -U, --seqpacket, -v, and -m for --tap-as's NAME.
+func checkTap(o *options, args []string) error {
+	flag, path := "--tap", o.Tap
+	if o.TapAs != "" {
+		flag, path = "--tap-as", o.TapAs
+	}
+	for _, other := range [][]any{
+		{"--tap-as", o.TapAs != ""}, {"-l", o.Listen}, {"-u", o.UDP}, {"-z", o.Probe}, {"-e", o.Exec != ""},
+		{"-k", o.Keep}, {"-4", o.IPv4}, {"-6", o.IPv6}, {"-w", o.Timeout.Set}, {"--wait", o.WaitFor.Set},
+		{"-q", o.Quit.Set}, {"--nonblock", o.Nonblock}, {"--send-only", o.SendOnly}, {"--recv-only", o.RecvOnly},
+		{"--no-shutdown", o.NoShut}, {"-N", o.Shut}, {"--unlink", o.Unlink}, {"--keep", o.KeepFile},
+		{"--lines", o.Lines}, {"--list", o.List}, {"--rm", o.Rm}, {"--stale", o.Stale}, {"--json", o.JSON},
+		{"-m", o.Mode.Set && o.TapAs == ""},
+	} {
+		if other[0] == flag {
+			continue
+		}
+		if err := cli.OneOf(flag, true, other[0], other[1]); err != nil {
+			return err
+		}
+	}
+	switch {
+	case path == "":
+		return cli.Usagef("%s needs a socket path", flag)
+	case o.Tap != "" && len(args) > 0:
+		return cli.Usagef("unexpected argument %q: --tap takes the socket's PATH as its value", args[0])
+	case o.TapAs != "" && len(args) != 1:
+		return cli.Usagef("--tap-as NAME relays to one socket: give it as -U PATH or -U @name")
+	case o.Tap != "" && strings.HasPrefix(o.Tap, "@"):
+		return cli.Usagef("--tap %s: an abstract name has no file to move; bind another name and relay: --tap-as NAME -U %s", o.Tap, o.Tap)
+	}
+	return nil
 }
 
 // rule is a combination of flags that means nothing, and why.
@@ -350,6 +400,9 @@ func undecided(err error, what string) error {
 // only prints), and --list --stale, which lists them: when some file
 // could not be told, the ones that could, then an error.
 func stale(env *cli.Env, o *options) error {
+	if o.Rm {
+		repairTaps(env, env.Args, o.DryRun)
+	}
 	found, err := sock.FindStale(env.Args, &o.Idle)
 	if o.Rm {
 		if err != nil {
