@@ -69,13 +69,13 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	case cli.ActStat:
 		return statRing(env, o, name, obj)
 	case cli.ActRemove:
-		return remove(name, obj)
+		return env.Remover(o.Verbose, "segment", obj, func() error { return remove(name, obj) })()
 	}
 	if o.Stream {
 		return stream(ctx, env, o, act, rmAfter, name, obj)
 	}
 	if rmAfter {
-		defer env.RemoveAfter(ctx, func() error { return remove(name, obj) })(&err)
+		defer env.RemoveAfter(ctx, env.Remover(o.Verbose, "segment", obj, func() error { return remove(name, obj) }))(&err)
 	}
 	if act == cli.ActWrite {
 		return write(ctx, env, o, name, obj)

@@ -289,7 +289,7 @@ func list(env *cli.Env, o *options) error {
 // (a System V key as ipcs prints it), holders cut to listHolders.
 func tableRow(r report.Record, i shm.Info) report.Record {
 	if !i.POSIX && i.Unlinked == "" {
-		r = append(r, report.Field{Name: "name", Value: ipcname.FormatKey(i.Key)})
+		r = append(r, report.Field{Name: "name", Value: ipcname.FormatKey(i.Key), Text: ipcname.FormatKey(i.Key)})
 	}
 	for k := range r {
 		if r[k].Name == "holders" {

@@ -58,7 +58,7 @@ func (i Info) Record(idle time.Duration) report.Record {
 		}...)
 		return append(r, tail...)
 	}
-	r := report.Record{{Name: "type", Value: "sysv"}, {Name: "key", Value: i.Key, Text: ipcname.FormatKey(i.Key)}, {Name: "id", Value: i.ID}}
+	r := report.Record{{Name: "type", Value: "sysv"}, {Name: "key", Value: ipcname.FormatKey(i.Key), Text: ipcname.FormatKey(i.Key)}, {Name: "id", Value: i.ID}}
 	r = append(r, perm...)
 	r = append(r, report.Record{
 		{Name: "creator", Value: report.User(i.CUID)},
@@ -128,7 +128,7 @@ func HolderText(holders []Holder, limit int) string {
 func HolderRecords(hs []Holder) []report.Record {
 	out := []report.Record{}
 	for _, h := range hs {
-		out = append(out, report.Record{{Name: "pid", Value: h.PID}, {Name: "command", Value: h.Comm, Text: "(" + h.Comm + ")"}})
+		out = append(out, report.Record{{Name: "pid", Value: h.PID}, {Name: "comm", Value: h.Comm, Text: "(" + h.Comm + ")"}})
 	}
 	return out
 }
