@@ -40,7 +40,7 @@ func (s Stage) String() string {
 		parts = append(parts[:3], fmt.Sprintf("+%d more", len(parts)-3))
 	}
 	if len(parts) == 0 {
-		return "?"
+		return "(none)"
 	}
 	return strings.Join(parts, ", ")
 }
@@ -98,17 +98,18 @@ func (w *Pipes) Sample() (Frame, error) {
 	w.prevIO, w.prevQueued, w.prevTime = io, queued, now
 	narrowed := w.PID != 0 || w.PGID != 0
 	if narrowed && len(sel) == 0 && !w.found {
-		return Frame{}, cli.Failf(w.what(), "", "holds no pipe")
+		return Frame{}, w.none()
 	}
 	w.found = w.found || len(sel) > 0
 	return Frame{Text: w.text(s, sc.Hidden), JSON: s, Done: narrowed && len(sel) == 0}, nil
 }
 
-func (w *Pipes) what() string {
+// none is the error of a --pid or --pgid that holds no pipe.
+func (w *Pipes) none() error {
 	if w.PID != 0 {
-		return "pid " + strconv.Itoa(w.PID)
+		return cli.Failf("pid "+strconv.Itoa(w.PID), "", "holds no pipe")
 	}
-	return "process group " + strconv.Itoa(w.PGID) + ": no process of it"
+	return cli.Failf("process group "+strconv.Itoa(w.PGID), "", "none of its processes holds a pipe")
 }
 
 // selected is the pipes to show, without pipecat's own descriptors: all,
@@ -182,7 +183,7 @@ func heldBy(p *procfs.Pipe, pids map[int]bool) bool {
 // pipe that follows none (or, for a cycle, at any pipe left).
 func chains(ps []*procfs.Pipe) [][]*procfs.Pipe {
 	follows := func(a, b *procfs.Pipe) bool { // b follows a
-		return a != b && sharePID(a.Readers, b.Writers)
+		return a != b && sharePID(a.Readers, outputs(b.Writers))
 	}
 	hasPred := map[*procfs.Pipe]bool{}
 	for _, a := range ps {
@@ -216,25 +217,28 @@ func chains(ps []*procfs.Pipe) [][]*procfs.Pipe {
 	return out
 }
 
-// nextPipe is the pipe that follows p in its chain: of those that do,
-// the one its writer holds as standard output (as a shell joins the
-// stages of a pipeline), else the first.
+// nextPipe is the first pipe, not yet in a chain, that follows p.
 func nextPipe(ps []*procfs.Pipe, p *procfs.Pipe, used map[*procfs.Pipe]bool, follows func(a, b *procfs.Pipe) bool) *procfs.Pipe {
-	var first *procfs.Pipe
 	for _, b := range ps {
-		if used[b] || !follows(p, b) {
-			continue
-		}
-		for _, w := range b.Writers {
-			if w.FD == 1 && sharePID(p.Readers, []procfs.PipeHolder{w}) {
-				return b
-			}
-		}
-		if first == nil {
-			first = b
+		if !used[b] && follows(p, b) {
+			return b
 		}
 	}
-	return first
+	return nil
+}
+
+// outputs is the writers that hold the pipe as standard output or error,
+// as a shell joins the stages of a pipeline: a pipe held on another
+// descriptor (one a process inherited and never closed, say) does not
+// make its holder a stage of a chain through it.
+func outputs(ws []procfs.PipeHolder) []procfs.PipeHolder {
+	var out []procfs.PipeHolder
+	for _, w := range ws {
+		if w.FD == 1 || w.FD == 2 {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 func sharePID(a, b []procfs.PipeHolder) bool {
