@@ -36,7 +36,7 @@ type options struct {
 	MsgSize  ipcname.Size `long:"msgsize" value-name:"BYTES" description:"Largest message of a created POSIX queue"`
 	QBytes   ipcname.Size `long:"qbytes" value-name:"BYTES" description:"Capacity in bytes of a System V queue (msg_qbytes)"`
 	watch.Option
-	Args     struct {
+	Args struct {
 		Object complete.Queue `positional-arg-name:"KEY|/NAME"`
 	} `positional-args:"yes"`
 }
