@@ -35,10 +35,10 @@ type options struct {
 	MaxMsg   count        `long:"maxmsg" value-name:"N" description:"Capacity in messages of a created POSIX queue"`
 	MsgSize  ipcname.Size `long:"msgsize" value-name:"BYTES" description:"Largest message of a created POSIX queue"`
 	QBytes   ipcname.Size `long:"qbytes" value-name:"BYTES" description:"Capacity in bytes of a System V queue (msg_qbytes)"`
-	watch.Option
-	Args struct {
+	Args     struct {
 		Object complete.Queue `positional-arg-name:"KEY|/NAME"`
 	} `positional-args:"yes"`
+	watch.Option
 }
 
 // Help words --json for mqcat, where it also frames messages, and -m.
