@@ -125,10 +125,10 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 		}
 		return stat(env, o, name, obj)
 	case cli.ActRemove:
-		return mq.Remove(name, obj)
+		return env.Remover(o.Verbose, "queue", obj, func() error { return mq.Remove(name, obj) })()
 	}
 	if rmAfter {
-		defer env.RemoveAfter(ctx, func() error { return mq.Remove(name, obj) })(&err)
+		defer env.RemoveAfter(ctx, env.Remover(o.Verbose, "queue", obj, func() error { return mq.Remove(name, obj) }))(&err)
 	}
 	if act == cli.ActWrite {
 		return write(ctx, env, o, name, obj)

@@ -141,7 +141,7 @@ func stat(env *cli.Env, o *options, name ipcname.Name, obj string) error {
 }
 
 // listColumns are the --list columns: ipcs -q's, with the family and staleness.
-var listColumns = []string{"type", "name", "id", "mode", "owner", "messages", "bytes", "lspid", "lrpid", "idle", "stale"}
+var listColumns = []string{"type", "name", "id", "mode", "owner", "msgs", "bytes", "lspid", "lrpid", "idle", "stale"}
 
 // entries lists every queue, warning when POSIX queues cannot be listed.
 func entries(env *cli.Env, o *options) ([]mq.Entry, error) {
@@ -167,13 +167,13 @@ func list(env *cli.Env, o *options) error {
 		}
 		r := e.Rec
 		if !o.JSON {
-			// One NAME column for both families; MESSAGES and BYTES as
-			// ipcs -q's used-bytes and messages.
+			// One NAME column for both families; MSGS and BYTES as
+			// ipcs -q's messages and used-bytes (lsipc's MSGS).
 			if e.POSIX == "" {
-				r = append(r, report.Field{Name: "name", Value: ipcname.FormatKey(e.Key)},
-					report.Field{Name: "messages", Value: r.Get("qnum")}, report.Field{Name: "bytes", Value: r.Get("cbytes")})
+				r = append(r, report.Field{Name: "name", Value: ipcname.FormatKey(e.Key), Text: ipcname.FormatKey(e.Key)},
+					report.Field{Name: "msgs", Value: r.Get("qnum")}, report.Field{Name: "bytes", Value: r.Get("cbytes")})
 			} else {
-				r = append(r, report.Field{Name: "messages", Value: r.Get("curmsgs")}, report.Field{Name: "bytes", Value: r.Get("qsize")})
+				r = append(r, report.Field{Name: "msgs", Value: r.Get("curmsgs")}, report.Field{Name: "bytes", Value: r.Get("qsize")})
 			}
 		}
 		rows = append(rows, r)

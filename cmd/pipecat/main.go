@@ -24,6 +24,7 @@ type options struct {
 	Size ipcname.Size `short:"s" long:"size" value-name:"SIZE" description:"Set the buffer of every pipe pipecat makes or is handed (F_SETPIPE_SZ)"`
 	In   FD           `long:"in" value-name:"FD" description:"Read from inherited descriptor FD instead of standard input"`
 	Out  FD           `long:"out" value-name:"FD" description:"Write to inherited descriptor FD instead of standard output"`
+	cli.Dump
 	watch.Option
 	PID  int `long:"pid" value-name:"PID" description:"With --list --watch, only the pipeline(s) that process PID is joined to"`
 	PGID int `long:"pgid" value-name:"PGID" description:"With --list --watch, only the pipes that processes of group PGID hold"`
@@ -111,6 +112,8 @@ func checkFlags(env *cli.Env, o *options) error {
 	switch {
 	case inspect && (o.Size.Set || o.In.Set || o.Out.Set || o.Verbose || o.Progress):
 		return cli.Usagef("-s, --in, --out, -v and --progress go with a transfer, not --stat or --list")
+	case inspect && o.DumpTo.On(o.Hexdump):
+		return cli.Usagef("-x, --dump and --dump-format go with a transfer, not --stat or --list")
 	case o.JSON && !inspect:
 		return cli.Usagef("--json goes with --stat or --list")
 	case o.List && len(env.Args) > 0:
