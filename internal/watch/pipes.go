@@ -27,14 +27,19 @@ type Pipes struct {
 // Stage is one step of a pipeline: the processes that read the pipe before
 // it and write the pipe after it.
 type Stage struct {
-	PIDs     []int    `json:"pids"`
-	Commands []string `json:"commands"`
+	Procs []Proc `json:"processes"`
+}
+
+// Proc is a process of a stage, with the JSON names every tool uses.
+type Proc struct {
+	PID  int    `json:"pid"`
+	Comm string `json:"comm"`
 }
 
 func (s Stage) String() string {
 	var parts []string
-	for i, p := range s.PIDs {
-		parts = append(parts, strconv.Itoa(p)+" "+s.Commands[i])
+	for _, p := range s.Procs {
+		parts = append(parts, strconv.Itoa(p.PID)+" "+p.Comm)
 	}
 	if len(parts) > 3 {
 		parts = append(parts[:3], fmt.Sprintf("+%d more", len(parts)-3))
@@ -128,9 +133,15 @@ func (w *Pipes) selected(all map[procfs.PipeKey]*procfs.Pipe) []*procfs.Pipe {
 	switch {
 	case w.PGID != 0:
 		var out []*procfs.Pipe
+		pgids := map[int]int{}
 		for _, p := range ps {
 			for _, h := range p.Holders() {
-				if procfs.PGID(h.PID) == w.PGID {
+				g, ok := pgids[h.PID]
+				if !ok {
+					g = procfs.PGID(h.PID)
+					pgids[h.PID] = g
+				}
+				if g == w.PGID {
 					out = append(out, p)
 					break
 				}
@@ -254,13 +265,12 @@ func sharePID(a, b []procfs.PipeHolder) bool {
 
 // stageOf is the processes of holders, each once, in pid order.
 func stageOf(hs []procfs.PipeHolder) Stage {
-	s := Stage{PIDs: []int{}, Commands: []string{}}
+	s := Stage{Procs: []Proc{}}
 	seen := map[int]bool{}
 	for _, h := range hs {
 		if !seen[h.PID] {
 			seen[h.PID] = true
-			s.PIDs = append(s.PIDs, h.PID)
-			s.Commands = append(s.Commands, h.Comm)
+			s.Procs = append(s.Procs, Proc{h.PID, h.Comm})
 		}
 	}
 	return s
