@@ -240,7 +240,7 @@ func withIdle(o *options, now time.Time, i shm.Info) report.Record {
 }
 
 // listColumns are the --list columns: ipcs -m's, with the family and staleness.
-var listColumns = []string{"type", "name", "id", "size", "mode", "owner", "nattch", "cpid", "lpid", "idle", "stale"}
+var listColumns = []string{"type", "name", "id", "size", "mode", "owner", "nattch", "cpid" + report.Optional, "lpid" + report.Optional, "idle", "stale"}
 
 func list(env *cli.Env, o *options) error {
 	infos, err := shm.List()
