@@ -29,6 +29,7 @@ type options struct {
 	Follow   bool         `short:"f" long:"follow" description:"Print the content now and again each time it changes"`
 	Interval cli.Duration `short:"i" long:"interval" value-name:"DURATION" description:"With -f, look for changes every DURATION (default 100ms)"`
 	Stream   bool         `long:"stream" description:"Stream through a ring buffer in the segment, like a FIFO named by a key"`
+	Sem      bool         `long:"sem" description:"With --list, --stat or --rm: semaphores, System V sets by key and POSIX ones by /NAME (sem.NAME in /dev/shm)"`
 	Args     struct {
 		Object complete.Segment `positional-arg-name:"KEY|/NAME"`
 	} `positional-args:"yes"`
@@ -47,8 +48,8 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 		Rides: o.Follow || o.All || o.CString || o.Create,
 		Check: func(act cli.Action) error { return checkFlags(act, o) },
 		Arg:   string(o.Args.Object), Form: "KEY|/NAME: the segment to use (a System V key such as 7777, or a POSIX /name)",
-		List:        func() error { return list(env, o) },
-		RemoveStale: func() error { return removeStale(env, o) },
+		List:        func() error { return either(o.Sem, listSem, list)(env, o) },
+		RemoveStale: func() error { return either(o.Sem, removeStaleSem, removeStale)(env, o) },
 	})
 	if done {
 		return err
@@ -58,6 +59,12 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 		return cli.Usagef("%v", err)
 	}
 	obj := describe(name)
+	switch {
+	case o.Sem && act == cli.ActStat:
+		return statSem(env, o, name, obj)
+	case o.Sem:
+		return removeSem(name, obj)
+	}
 	switch act {
 	case cli.ActStat:
 		return statRing(env, o, name, obj)
@@ -79,6 +86,9 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 // checkFlags refuses options that mean nothing with the chosen action, so
 // that nothing a user asks for is silently ignored.
 func checkFlags(act cli.Action, o *options) error {
+	if o.Sem && (act == cli.ActRead || act == cli.ActWrite || o.Stream) {
+		return cli.Usagef("--sem goes with --list, --stat or --rm")
+	}
 	if err := cli.OneOf("-a", o.All, "-z", o.CString); err != nil {
 		return err
 	}

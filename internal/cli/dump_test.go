@@ -28,7 +28,7 @@ func TestDumpRecorder(t *testing.T) {
 
 	file := filepath.Join(t.TempDir(), "d")
 	os.WriteFile(file, []byte("old content that goes\n"), 0o644)
-	r, closeDump, err = (&DumpLong{DumpTo: DumpTo{File: file, Format: "text"}}).Recorder(env)
+	r, closeDump, err = (&DumpLong{DumpTo: DumpTo{File: file, Format: DumpFormat("text")}}).Recorder(env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,5 +44,22 @@ func TestDumpRecorder(t *testing.T) {
 	_, _, err = (&Dump{DumpTo: DumpTo{File: filepath.Join(file, "x")}}).Recorder(env)
 	if code, msg := Status(t.Context(), err); code != ExitFailure || !strings.HasPrefix(msg, "--dump "+file+"/x: open ") {
 		t.Errorf("--dump in a non-directory: %d %q; want 1 and the file named", code, msg)
+	}
+}
+
+// TestDumpFull: a --dump FILE that cannot be written says so at the end.
+func TestDumpFull(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full")
+	}
+	env := &Env{Tool: "t", Stderr: &bytes.Buffer{}}
+	r, closeDump, err := (&Dump{DumpTo: DumpTo{File: "/dev/full"}}).Recorder(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Record(0, dump.Sent, "", []byte("hi"))
+	r.Record(0, dump.Sent, "", []byte("again"))
+	if _, msg := Status(t.Context(), closeDump()); msg != "--dump /dev/full: write /dev/full: no space left on device; the record is incomplete" {
+		t.Errorf("--dump /dev/full: %q", msg)
 	}
 }
