@@ -282,8 +282,7 @@ func list(env *cli.Env, o *options) error {
 	if err := report.List(env.Stdout, o.JSON, listColumns, rows); err != nil || o.JSON {
 		return cli.Output(err)
 	}
-	_, err = fmt.Fprintln(env.Stdout, total(shown))
-	return cli.Output(err)
+	return cli.Output(report.Note(env.Stdout, total(shown)))
 }
 
 // tableRow words a --list row for people: one NAME column for every kind

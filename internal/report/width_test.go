@@ -90,3 +90,20 @@ func TestListOptional(t *testing.T) {
 		}
 	}
 }
+
+func TestNote(t *testing.T) {
+	line := "total: posix 1, 6 B; memfd 1, 1.5 MiB (/dev/shm: a 23.5 GiB tmpfs, 23.5 GiB free)"
+	var b bytes.Buffer
+	t.Setenv("COLUMNS", "")
+	Note(&b, line)
+	if b.String() != line+"\n" {
+		t.Errorf("Note without a limit = %q", b.String())
+	}
+	b.Reset()
+	t.Setenv("COLUMNS", "40")
+	Note(&b, line)
+	want := "total: posix 1, 6 B; memfd 1, 1.5 MiB\n  (/dev/shm: a 23.5 GiB tmpfs, 23.5 GiB\n  free)\n"
+	if b.String() != want {
+		t.Errorf("Note at 40 = %q; want %q", b.String(), want)
+	}
+}
