@@ -107,3 +107,20 @@ func TestNote(t *testing.T) {
 		t.Errorf("Note at 40 = %q; want %q", b.String(), want)
 	}
 }
+
+// TestStatFits: --stat's values fit beside the names; a list is cut with
+// "+N more", a number never.
+func TestStatFits(t *testing.T) {
+	var hs []Record
+	for p := 1000; p < 1010; p++ {
+		hs = append(hs, Record{{Name: "pid", Value: p}, {Name: "comm", Value: "worker", Text: "(worker)"}})
+	}
+	r := Record{{Name: "size", Value: int64(1) << 50}, {Name: "holders", Value: hs}}
+	t.Setenv("COLUMNS", "40")
+	var b bytes.Buffer
+	Stat(&b, false, r)
+	want := "size     1125899906842624\nholders  1000 (worker), +9 more\n"
+	if b.String() != want {
+		t.Errorf("Stat at 40 = %q; want %q", b.String(), want)
+	}
+}
