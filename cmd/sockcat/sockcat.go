@@ -119,7 +119,7 @@ func dialed(ctx context.Context, env *cli.Env, o *options, fd int, a sock.Addr, 
 	case o.Probe:
 		return nil
 	case o.Exec != "":
-		return runExec(ctx, env, o, fd, true)
+		return runExec(ctx, env, o, fd, true, a)
 	}
 	return converse(ctx, env, o, fd, a)
 }
@@ -161,7 +161,7 @@ func probe(ctx context.Context, env *cli.Env, o *options, addrs []sock.Addr) err
 	note := ""
 	if o.UDP && addrs[0].Family != sock.Unix {
 		var answered bool
-		a, answered, err = sock.ProbeUDP(ctx, addrs, o.Timeout.D)
+		a, answered, err = sock.ProbeUDP(ctx, addrs, o.Timeout.D, local(o))
 		if err == nil && !answered {
 			note = fmt.Sprintf(" (udp: no refusal within %v: open, or a firewall drops the probe)", max(o.Timeout.D, sock.UDPProbeWait))
 		}
@@ -265,7 +265,7 @@ func serve(ctx context.Context, env *cli.Env, o *options, a sock.Addr) error {
 			peer = l.Addr
 		}
 		if o.Exec != "" {
-			err = runExec(ctx, env, o, fd, !o.Keep)
+			err = runExec(ctx, env, o, fd, !o.Keep, peer)
 			sock.Close(fd)
 			moved = true
 		} else {
@@ -461,9 +461,36 @@ func limitNote(a sock.Addr) string {
 }
 
 // runExec runs /bin/sh -c CMD with the socket as its standard input and
-// output. With wait, sockcat's exit status is the command's.
-func runExec(ctx context.Context, env *cli.Env, o *options, fd int, wait bool) error {
-	code, err := sock.Exec(ctx, fd, string(o.Exec), env.Stderr, wait)
+// output. With wait, sockcat's exit status is the command's. With -v the
+// command talks through a socket pair that sockcat relays and counts, and
+// a line gives the counts of the connection with peer once it is over.
+func runExec(ctx context.Context, env *cli.Env, o *options, fd int, wait bool, peer sock.Addr) error {
+	if !o.Verbose {
+		code, err := sock.Exec(ctx, fd, string(o.Exec), env.Stderr, wait)
+		return execStatus(ctx, o, code, err)
+	}
+	c, err := sock.ExecCounted(fd, string(o.Exec), env.Stderr)
+	if err != nil {
+		return execStatus(ctx, o, 0, err)
+	}
+	counted := func() (int, error) {
+		start := time.Now()
+		code, res, err := c.Wait(ctx)
+		if err == nil {
+			env.Warnf("%s", summary(res, peer.Type == sock.Seqpacket, nil, describe(peer), time.Since(start)))
+		}
+		return code, err
+	}
+	if !wait {
+		go counted() // each -k connection has its own process and line
+		return nil
+	}
+	code, err := counted()
+	return execStatus(ctx, o, code, err)
+}
+
+// execStatus is how -e's command ended, as sockcat's error.
+func execStatus(ctx context.Context, o *options, code int, err error) error {
 	var se *sock.StartError
 	switch {
 	case errors.As(err, &se):
