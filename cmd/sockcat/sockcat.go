@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipcats/ipcats/internal/cli"
@@ -616,7 +617,7 @@ func tapped(ctx context.Context, env *cli.Env, o *options, rec *dump.Recorder) e
 		return err
 	}
 	defer t.Close()
-	failed := false
+	var failed atomic.Bool // set by the restore, which a second signal may run
 	restore := env.Cleanup(func() {
 		// Also when a second signal makes sockcat exit at once.
 		msg, err := t.Restore()
@@ -625,7 +626,7 @@ func tapped(ctx context.Context, env *cli.Env, o *options, rec *dump.Recorder) e
 		}
 		if err != nil {
 			env.Warnf("%s: %s", t.Path, cli.Message(err))
-			failed = true
+			failed.Store(true)
 		}
 	})
 	defer restore()
@@ -640,7 +641,7 @@ func tapped(ctx context.Context, env *cli.Env, o *options, rec *dump.Recorder) e
 	err = t.Serve(ctx, rec)
 	restore()
 	switch {
-	case failed:
+	case failed.Load():
 		return cli.ExitStatus(cli.ExitFailure)
 	case err != nil && ctx.Err() == nil:
 		return cli.Fail(t.Path, err, "")
