@@ -141,7 +141,7 @@ func stat(env *cli.Env, o *options, name ipcname.Name, obj string) error {
 }
 
 // listColumns are the --list columns: ipcs -q's, with the family and staleness.
-var listColumns = []string{"type", "name", "id", "mode", "owner", "msgs", "bytes", "lspid", "lrpid", "idle", "stale"}
+var listColumns = []string{"type", "name", "id", "mode", "owner", "msgs", "bytes", "lspid" + report.Optional, "lrpid" + report.Optional, "idle", "stale"}
 
 // entries lists every queue, warning when POSIX queues cannot be listed.
 func entries(env *cli.Env, o *options) ([]mq.Entry, error) {
