@@ -94,8 +94,8 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 		Actions: &o.Actions, Sweeping: &o.Sweeping,
 		Check: func(act cli.Action) error { return checkFlags(act, o) },
 		Arg:   string(o.Args.Object), Form: "KEY|/NAME: the queue to use (a System V key such as 7777, or a POSIX /name)",
-		List:        func() error { return list(env, o) },
-		RemoveStale: func() error { return removeStale(env, o) },
+		List:        func() error { return o.NS.In(func() error { return list(env, o) }) },
+		RemoveStale: func() error { return o.NS.In(func() error { return removeStale(env, o) }) },
 	})
 	if done {
 		return err
@@ -110,9 +110,9 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	obj := describe(name)
 	switch act {
 	case cli.ActStat:
-		return stat(env, o, name, obj)
+		return o.NS.In(func() error { return stat(env, o, name, obj) })
 	case cli.ActRemove:
-		return mq.Remove(name, obj)
+		return o.NS.In(func() error { return mq.Remove(name, obj) })
 	}
 	if rmAfter {
 		defer env.RemoveAfter(ctx, func() error { return mq.Remove(name, obj) })(&err)

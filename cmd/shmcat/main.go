@@ -47,8 +47,8 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 		Rides: o.Follow || o.All || o.CString || o.Create,
 		Check: func(act cli.Action) error { return checkFlags(act, o) },
 		Arg:   string(o.Args.Object), Form: "KEY|/NAME: the segment to use (a System V key such as 7777, or a POSIX /name)",
-		List:        func() error { return list(env, o) },
-		RemoveStale: func() error { return removeStale(env, o) },
+		List:        func() error { return o.NS.In(func() error { return list(env, o) }) },
+		RemoveStale: func() error { return o.NS.In(func() error { return removeStale(env, o) }) },
 	})
 	if done {
 		return err
@@ -60,9 +60,9 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	obj := describe(name)
 	switch act {
 	case cli.ActStat:
-		return statRing(env, o, name, obj)
+		return o.NS.In(func() error { return statRing(env, o, name, obj) })
 	case cli.ActRemove:
-		return remove(name, obj)
+		return o.NS.In(func() error { return remove(name, obj) })
 	}
 	if o.Stream {
 		return stream(ctx, env, o, act, rmAfter, name, obj)

@@ -28,8 +28,9 @@ import (
 type Kind int
 
 const (
-	IPC Kind = 1 << iota // System V IPC and POSIX message queues
-	Net                  // network: sockets, /proc/net
+	Files Kind = 0         // none: only Path's prefix (files, FIFOs)
+	IPC   Kind = 1 << iota // System V IPC and POSIX message queues
+	Net                    // network: sockets, /proc/net
 )
 
 var kinds = []struct {
@@ -76,28 +77,23 @@ func Run(pid int, k Kind, f func() error) error {
 	go func() {
 		runtime.LockOSThread()
 		back, err := enter(pid, k)
-		if err != nil {
-			done <- err
-			if back() {
-				runtime.UnlockOSThread()
-			}
-			return
-		}
-		mu.Lock()
-		target = pid
-		mu.Unlock()
-		defer func() {
+		if err == nil {
+			mu.Lock()
+			target = pid
+			mu.Unlock()
+			err = f()
 			mu.Lock()
 			target = 0
 			mu.Unlock()
-			// Back in our own namespaces, the thread may serve other
-			// goroutines again; if not, it stays locked, and Go ends
-			// it with this goroutine (or, the main thread, parks it).
-			if back() {
-				runtime.UnlockOSThread()
-			}
-		}()
-		done <- f()
+		}
+		// Back in our own namespaces, the thread may serve other
+		// goroutines again; if not, it stays locked, and Go ends it
+		// with this goroutine (or, the main thread, parks it). (A
+		// panic in f ends the program.)
+		if back() {
+			runtime.UnlockOSThread()
+		}
+		done <- err
 	}()
 	return <-done
 }
@@ -113,6 +109,12 @@ func enter(pid int, k Kind) (back func() bool, err error) {
 			ok = f() == nil && ok
 		}
 		return ok
+	}
+	// Path's prefix: the target's root, which needs the same ptrace
+	// access as its namespaces.
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/"+strconv.Itoa(pid)+"/root", &st); err != nil {
+		return back, enterErr(pid, err)
 	}
 	for _, n := range kinds {
 		if k&n.kind == 0 {
@@ -130,8 +132,8 @@ func enter(pid int, k Kind) (back func() bool, err error) {
 		same, err := sameAs(fd, own)
 		if err == nil && !same {
 			if err = unix.Setns(fd, n.flag); err == nil {
-				flag := n.flag
-				left = append(left, func() error { defer unix.Close(own); return unix.Setns(own, flag) })
+				mine, flag := own, n.flag
+				left = append(left, func() error { defer unix.Close(mine); return unix.Setns(mine, flag) })
 				own = -1
 			}
 		}
