@@ -20,7 +20,9 @@ const benchSize = 2 << 30
 // pipes: a producer that splices a cached 64 MiB file into the writer's
 // standard input, over and over, and a consumer that splices the reader's
 // standard output to /dev/null. The peak RSS of the larger of the two
-// processes is reported too.
+// processes is reported too, with the speed over the C yardstick
+// (testdata/csplice.c on both sides: splice, the kernel's limit) and over
+// the cat pair. One more run of each, untimed, checks the bytes by SHA-256.
 func BenchmarkFIFO(b *testing.B) {
 	cat, err := exec.LookPath("cat")
 	if err != nil {
@@ -37,16 +39,26 @@ func BenchmarkFIFO(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer src.Close()
+	want, err := scripttest.StreamSum(src, benchSize)
+	if err != nil {
+		b.Fatal(err)
+	}
 	fifo := filepath.Join(dir, "fifo")
-	for _, tc := range []struct {
+	type pairCase struct {
 		name           string
 		writer, reader []string
-	}{
+	}
+	cases := []pairCase{
+		{"cat", []string{sh, "-c", `exec "$0" > "$1"`, cat, fifo}, []string{sh, "-c", `exec "$0" < "$1"`, cat, fifo}},
 		{"fifocat", []string{bin, "-w", fifo}, []string{bin, "-r", fifo}},
 		// Every pipe left at the default size: splice alone.
 		{"fifocat-64K", []string{bin, "-s", "64K", "-w", fifo}, []string{bin, "-s", "64K", "-r", fifo}},
-		{"cat", []string{sh, "-c", `exec "$0" > "$1"`, cat, fifo}, []string{cat, fifo}},
-	} {
+	}
+	if c := scripttest.BuildC(b, "internal/scripttest/testdata/csplice.c"); c != "" {
+		cases = append([]pairCase{{"c", []string{sh, "-c", `exec "$0" > "$1"`, c, fifo}, []string{sh, "-c", `exec "$0" < "$1"`, c, fifo}}}, cases...)
+	}
+	var ratios scripttest.Ratios
+	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
 			os.Remove(fifo)
 			if err := unix.Mkfifo(fifo, 0o600); err != nil {
@@ -55,16 +67,20 @@ func BenchmarkFIFO(b *testing.B) {
 			b.SetBytes(benchSize)
 			var rss int64
 			for i := 0; i < b.N; i++ {
-				rss = max(rss, pair(b, src, tc.writer, tc.reader))
+				rss = max(rss, pair(b, src, tc.writer, tc.reader, nil))
 			}
 			b.ReportMetric(float64(rss)/(1<<20), "MiB-maxrss")
+			ratios.Report(b, tc.name, "c", "cat")
+			b.StopTimer()
+			pair(b, src, tc.writer, tc.reader, &want)
 		})
 	}
 }
 
 // pair runs producer | writer > fifo; reader < fifo | consumer once and
-// returns the larger peak RSS of writer and reader.
-func pair(b *testing.B, src *os.File, writer, reader []string) int64 {
+// returns the larger peak RSS of writer and reader. With want, the
+// consumer reads the bytes and checks their SHA-256.
+func pair(b *testing.B, src *os.File, writer, reader []string, want *[32]byte) int64 {
 	inR, inW, err := os.Pipe()
 	if err != nil {
 		b.Fatal(err)
@@ -85,7 +101,16 @@ func pair(b *testing.B, src *os.File, writer, reader []string) int64 {
 	wrss := scripttest.WatchRSS(w.Process.Pid)
 	perr := make(chan error, 1)
 	go func() { perr <- scripttest.Produce(inW, src, benchSize) }()
-	n, cerr := scripttest.Consume(outR)
+	var n int64
+	var cerr error
+	if want == nil {
+		n, cerr = scripttest.Consume(outR)
+	} else {
+		var sum [32]byte
+		if n, sum, cerr = scripttest.ConsumeSum(outR); cerr == nil && sum != *want {
+			b.Fatalf("%s: the output's SHA-256 differs from the input's", scripttest.Describe(r))
+		}
+	}
 	for _, c := range []*exec.Cmd{w, r} {
 		if err := c.Wait(); err != nil {
 			b.Fatalf("%s: %v", scripttest.Describe(c), err)

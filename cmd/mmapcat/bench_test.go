@@ -19,8 +19,9 @@ import (
 const benchSize = 2 << 30
 
 // BenchmarkRead copies a page-cached file to a pipe whose reader (this
-// process) drains it with 1 MiB reads: mmapcat -r side by side with cat
-// and dd bs=1M doing the same work in the same run.
+// process) drains it with 1 MiB reads: mmapcat -r side by side with the
+// C yardstick (testdata/csplice.c: splice from the file, the kernel's
+// limit), cat and dd bs=1M doing the same work in the same run.
 func BenchmarkRead(b *testing.B) {
 	mmapcat := scripttest.BuildTool(b, "mmapcat")
 	file := filepath.Join(b.TempDir(), "data")
@@ -42,14 +43,19 @@ func BenchmarkRead(b *testing.B) {
 		sum.Write(block)
 	}
 	want := sum.Sum(nil)
-	tools := []struct {
+	type tool struct {
 		name string
 		argv []string
-	}{
-		{"mmapcat", []string{mmapcat, "-r", file}},
+	}
+	tools := []tool{
 		{"cat", []string{"cat", file}},
 		{"dd", []string{"dd", "if=" + file, "bs=1M", "status=none"}},
+		{"mmapcat", []string{mmapcat, "-r", file}},
 	}
+	if c := scripttest.BuildC(b, "internal/scripttest/testdata/csplice.c"); c != "" {
+		tools = append([]tool{{"c", []string{"sh", "-c", `exec "$0" < "$1"`, c, file}}}, tools...)
+	}
+	var ratios scripttest.Ratios
 	for _, tool := range tools {
 		b.Run(tool.name, func(b *testing.B) {
 			b.SetBytes(benchSize)
@@ -73,6 +79,7 @@ func BenchmarkRead(b *testing.B) {
 				rss = max(rss, peak())
 			}
 			b.ReportMetric(float64(rss)/(1<<20), "MiB-maxrss")
+			ratios.Report(b, tool.name, "c", "cat")
 			// One more run, untimed, checks the bytes themselves.
 			b.StopTimer()
 			cmd := exec.Command(tool.argv[0], tool.argv[1:]...)

@@ -14,6 +14,7 @@ import (
 	"github.com/ipcats/ipcats/internal/ipcname"
 	"github.com/ipcats/ipcats/internal/mapfile"
 	"github.com/ipcats/ipcats/internal/ns"
+	"github.com/ipcats/ipcats/internal/report"
 )
 
 const usage = "[OPTIONS]"
@@ -84,10 +85,10 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	case cli.ActStat:
 		return o.NS.InFiles(func() error { return stat(env, o, ns.Path(path)) })
 	case cli.ActRemove:
-		return o.NS.InFiles(func() error { return remove(env, o, ns.Path(path)) })
+		return o.NS.InFiles(env.Remover(o.Verbose, "file", report.Escape(path), func() error { return remove(ns.Path(path)) }))
 	}
 	if rmAfter {
-		defer env.RemoveAfter(ctx, func() error { return remove(env, o, path) })(&err)
+		defer env.RemoveAfter(ctx, env.Remover(o.Verbose, "file", report.Escape(path), func() error { return remove(path) }))(&err)
 	}
 	if act == cli.ActWrite {
 		return write(ctx, env, o, path)

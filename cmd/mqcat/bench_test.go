@@ -52,7 +52,7 @@ func BenchmarkTransfer(b *testing.B) {
 		sum := sha256.Sum256(data)
 		n := strconv.Itoa(sz.msgs)
 		for _, fam := range []string{"sysv", "posix"} {
-			var cPerOp time.Duration // the C pair runs first: mqcat's line gives its speed over it
+			var ratios scripttest.Ratios // the C pair runs first: mqcat's line gives its speed over it
 			for _, tool := range []string{"c", "mqcat"} {
 				b.Run(fam+"/"+sz.name+"/"+tool, func(b *testing.B) {
 					b.SetBytes(int64(len(data)))
@@ -70,12 +70,7 @@ func BenchmarkTransfer(b *testing.B) {
 					}
 					b.ReportMetric(float64(rss)/(1<<20), "MiB-maxrss")
 					b.ReportMetric(float64(sz.msgs)*float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
-					perOp := b.Elapsed() / time.Duration(b.N)
-					if tool == "c" {
-						cPerOp = perOp
-					} else if cPerOp > 0 {
-						b.ReportMetric(float64(cPerOp)/float64(perOp), "of-c")
-					}
+					ratios.Report(b, tool, "c")
 				})
 			}
 		}

@@ -17,7 +17,10 @@ const benchSize = 2 << 30
 // in, over and over, and a consumer that splices it out to /dev/null, so
 // that the endpoints cost next to nothing and the stage itself is what is
 // measured (the shape of `pipecat <file | STAGE | pipecat >/dev/null`).
-// Peak RSS of the stage is reported too.
+// Peak RSS of the stage is reported too, and its speed over the C
+// yardstick (testdata/csplice.c: splice stdin to stdout, the kernel's
+// limit) and over cat. One more run of each, untimed, checks the bytes by
+// SHA-256.
 func BenchmarkPassThrough(b *testing.B) {
 	cat, err := exec.LookPath("cat")
 	if err != nil {
@@ -29,27 +32,43 @@ func BenchmarkPassThrough(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer src.Close()
-	for _, tc := range []struct {
+	want, err := scripttest.StreamSum(src, benchSize)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cases := []struct {
 		name string
 		argv []string
 	}{
+		{"cat", []string{cat}},
 		{"pipecat", []string{bin}},
 		{"pipecat-64K", []string{bin, "-s", "64K"}}, // the pipes left at the default size
-		{"cat", []string{cat}},
-	} {
+	}
+	if c := scripttest.BuildC(b, "internal/scripttest/testdata/csplice.c"); c != "" {
+		cases = append([]struct {
+			name string
+			argv []string
+		}{{"c", []string{c}}}, cases...)
+	}
+	var ratios scripttest.Ratios
+	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
 			b.SetBytes(benchSize)
 			var rss int64
 			for i := 0; i < b.N; i++ {
-				rss = max(rss, stage(b, src, tc.argv))
+				rss = max(rss, stage(b, src, tc.argv, nil))
 			}
 			b.ReportMetric(float64(rss)/(1<<20), "MiB-maxrss")
+			ratios.Report(b, tc.name, "c", "cat")
+			b.StopTimer()
+			stage(b, src, tc.argv, &want)
 		})
 	}
 }
 
 // stage runs producer | argv | consumer once and returns argv's peak RSS.
-func stage(b *testing.B, src *os.File, argv []string) int64 {
+// With want, the consumer reads the bytes and checks their SHA-256.
+func stage(b *testing.B, src *os.File, argv []string, want *[32]byte) int64 {
 	inR, inW, err := os.Pipe()
 	if err != nil {
 		b.Fatal(err)
@@ -65,7 +84,16 @@ func stage(b *testing.B, src *os.File, argv []string) int64 {
 	rss := scripttest.WatchRSS(cmd.Process.Pid)
 	perr := make(chan error, 1)
 	go func() { perr <- scripttest.Produce(inW, src, benchSize) }()
-	n, cerr := scripttest.Consume(outR)
+	var n int64
+	var cerr error
+	if want == nil {
+		n, cerr = scripttest.Consume(outR)
+	} else {
+		var sum [32]byte
+		if n, sum, cerr = scripttest.ConsumeSum(outR); cerr == nil && sum != *want {
+			b.Fatalf("%s: the output's SHA-256 differs from the input's", scripttest.Describe(cmd))
+		}
+	}
 	if err := cmd.Wait(); err != nil {
 		b.Fatalf("%s: %v", scripttest.Describe(cmd), err)
 	}

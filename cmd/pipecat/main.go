@@ -12,6 +12,7 @@ import (
 
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/ipcname"
+	"github.com/ipcats/ipcats/internal/watch"
 )
 
 const usage = "[OPTIONS] [-- CMD [ARGS...]]\n  pipecat --stat [OPTIONS] [FD]\n  pipecat --list [OPTIONS]"
@@ -23,6 +24,10 @@ type options struct {
 	Size ipcname.Size `short:"s" long:"size" value-name:"SIZE" description:"Set the buffer of every pipe pipecat makes or is handed (F_SETPIPE_SZ)"`
 	In   FD           `long:"in" value-name:"FD" description:"Read from inherited descriptor FD instead of standard input"`
 	Out  FD           `long:"out" value-name:"FD" description:"Write to inherited descriptor FD instead of standard output"`
+	cli.Dump
+	watch.Option
+	PID  int `long:"pid" value-name:"PID" description:"With --list --watch, only the pipeline(s) that process PID is joined to"`
+	PGID int `long:"pgid" value-name:"PGID" description:"With --list --watch, only the pipes that processes of group PGID hold"`
 }
 
 // FD is a descriptor number given on the command line.
@@ -53,10 +58,20 @@ func (f *FD) UnmarshalFlag(s string) error {
 func main() { os.Exit(cli.Run("pipecat", usage, run)) }
 
 func run(ctx context.Context, env *cli.Env, o *options) error {
+	args, err := o.TakeInterval(env.Args, 0)
+	if err != nil {
+		return err
+	}
+	env.Args = args
 	if err := checkFlags(env, o); err != nil {
 		return err
 	}
 	switch {
+	case o.List && o.Watch.Set:
+		if err := env.Need(false, true); err != nil {
+			return err
+		}
+		return watchList(ctx, env, o)
 	case o.List:
 		if err := env.Need(false, true); err != nil {
 			return err
@@ -97,6 +112,8 @@ func checkFlags(env *cli.Env, o *options) error {
 	switch {
 	case inspect && (o.Size.Set || o.In.Set || o.Out.Set || o.Verbose || o.Progress):
 		return cli.Usagef("-s, --in, --out, -v and --progress go with a transfer, not --stat or --list")
+	case inspect && o.DumpTo.On(o.Hexdump):
+		return cli.Usagef("-x, --dump and --dump-format go with a transfer, not --stat or --list")
 	case o.JSON && !inspect:
 		return cli.Usagef("--json goes with --stat or --list")
 	case o.List && len(env.Args) > 0:
@@ -105,6 +122,22 @@ func checkFlags(env *cli.Env, o *options) error {
 		return cli.Usagef("unexpected argument %q: --stat takes one descriptor", env.Args[1])
 	case o.Size.Set && o.Size.N == 0:
 		return cli.Usagef("-s needs a positive size")
+	}
+	return checkWatch(o)
+}
+
+// checkWatch refuses --watch, --pid and --pgid where they mean nothing.
+func checkWatch(o *options) error {
+	if err := cli.OneOf("--pid", o.PID != 0, "--pgid", o.PGID != 0); err != nil {
+		return err
+	}
+	switch {
+	case o.Watch.Set && !o.List:
+		return cli.Usagef("--watch goes with --list")
+	case (o.PID != 0 || o.PGID != 0) && !o.Watch.Set:
+		return cli.Usagef("--pid and --pgid go with --list --watch")
+	case o.PID < 0 || o.PGID < 0:
+		return cli.Usagef("--pid and --pgid need a positive number")
 	}
 	return nil
 }

@@ -10,11 +10,13 @@ import (
 
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/coproc"
+	"github.com/ipcats/ipcats/internal/dump"
 	"github.com/ipcats/ipcats/internal/fdinfo"
 	"github.com/ipcats/ipcats/internal/meter"
 	"github.com/ipcats/ipcats/internal/procfs"
 	"github.com/ipcats/ipcats/internal/relay"
 	"github.com/ipcats/ipcats/internal/report"
+	"github.com/ipcats/ipcats/internal/watch"
 )
 
 // end is one side of a transfer: a descriptor and how messages name it.
@@ -98,7 +100,7 @@ func copyErr(err error, in, out end) error {
 
 // passThrough copies input to output: splice(2) when either is a pipe,
 // so that between two pipes no byte is copied through this process.
-func passThrough(ctx context.Context, env *cli.Env, o *options) error {
+func passThrough(ctx context.Context, env *cli.Env, o *options) (err error) {
 	in, out, err := ends(env, o)
 	if err != nil {
 		return err
@@ -106,8 +108,18 @@ func passThrough(ctx context.Context, env *cli.Env, o *options) error {
 	if err := resize(o, in, out); err != nil {
 		return err
 	}
+	rec, closeDump, err := o.Dump.Recorder(env)
+	if err != nil {
+		return err
+	}
+	defer endDump(closeDump, &err)
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
-	_, err = relay.Copy(ctx, out.fd, in.fd, m)
+	if rec != nil {
+		// -x: every byte through this process, recorded as sent (>).
+		_, err = relay.TeeCopy(ctx, out.fd, in.fd, m, relay.Recorded(rec, 0, ""), dump.Sent)
+	} else {
+		_, err = relay.Copy(ctx, out.fd, in.fd, m)
+	}
 	m.Stop()
 	if err != nil {
 		return copyErr(err, in, out)
@@ -116,6 +128,15 @@ func passThrough(ctx context.Context, env *cli.Env, o *options) error {
 		env.Warnf("%s", m.Summary("copied", "from "+in.name+" to "+out.name))
 	}
 	return nil
+}
+
+// endDump closes the -x record's file: when it could not all be
+// written, the run says so, unless it failed already.
+func endDump(closeDump func() error, err *error) {
+	var es cli.ExitStatus
+	if cerr := closeDump(); cerr != nil && (*err == nil || errors.As(*err, &es) && es == 0) {
+		*err = cerr
+	}
 }
 
 // stopGrace is how long the command has, after pipecat passed it SIGINT
@@ -127,7 +148,7 @@ const stopGrace = 250 * time.Millisecond
 // coprocess runs argv joined by two pipes: our input -> its standard
 // input, its standard output -> our output. The exit status is the
 // command's; SIGINT and SIGTERM are passed on to it.
-func coprocess(ctx context.Context, env *cli.Env, o *options, argv []string) error {
+func coprocess(ctx context.Context, env *cli.Env, o *options, argv []string) (err error) {
 	in, out, err := ends(env, o)
 	if err != nil {
 		return err
@@ -135,6 +156,11 @@ func coprocess(ctx context.Context, env *cli.Env, o *options, argv []string) err
 	if err := resize(o, in, out); err != nil {
 		return err
 	}
+	rec, closeDump, err := o.Dump.Recorder(env)
+	if err != nil {
+		return err
+	}
+	defer endDump(closeDump, &err)
 	var fs [4]*os.File // toR, toW, fromR, fromW
 	defer func() {
 		for _, f := range fs {
@@ -172,7 +198,8 @@ func coprocess(ctx context.Context, env *cli.Env, o *options, argv []string) err
 	mIn := meter.New(env.Tool, nil, false)
 	mOut := meter.New(env.Tool, env.Stderr, o.Progress)
 	r := p.Pump(ctx, coproc.Join{In: in.fd, Out: out.fd, ToW: toW, FromR: fromR,
-		Sent: mIn, Received: mOut, Grace: stopGrace},
+		Sent: mIn, Received: mOut, Grace: stopGrace,
+		Tee: relay.Recorded(rec, 0, "")}, // -x: > to the command, < from it
 		func(p *coproc.Proc) {
 			var sig *cli.SignalError
 			if errors.As(context.Cause(ctx), &sig) {
@@ -257,8 +284,8 @@ func stat(env *cli.Env, o *options, fd int) error {
 		r = append(r,
 			report.Field{Name: "capacity", Value: capacity},
 			report.Field{Name: "queued", Value: queued},
-			report.Field{Name: "writers", Value: procfs.HolderRecords(wr), Text: procfs.HolderText(wr, 0)},
-			report.Field{Name: "readers", Value: procfs.HolderRecords(rd), Text: procfs.HolderText(rd, 0)})
+			procfs.HolderField("writers", wr, 0, ""),
+			procfs.HolderField("readers", rd, 0, ""))
 	}
 	return cli.Output(report.Stat(env.Stdout, o.JSON, r))
 }
@@ -302,8 +329,8 @@ func list(env *cli.Env, o *options) error {
 			{Name: "inode", Value: p.Ino},
 			{Name: "capacity", Value: capacity},
 			{Name: "queued", Value: queued},
-			{Name: "writers", Value: procfs.HolderRecords(p.Writers), Text: procfs.HolderText(p.Writers, listHolders) + " ->"},
-			{Name: "readers", Value: procfs.HolderRecords(p.Readers), Text: procfs.HolderText(p.Readers, listHolders)},
+			procfs.HolderField("writers", p.Writers, listHolders, " ->"),
+			procfs.HolderField("readers", p.Readers, listHolders, ""),
 		})
 	}
 	if err := report.List(env.Stdout, o.JSON, listColumns, rows); err != nil {
@@ -313,4 +340,11 @@ func list(env *cli.Env, o *options) error {
 		env.Warnf("%d processes could not be inspected; run as root to see their pipes", sc.Hidden)
 	}
 	return nil
+}
+
+// watchList is --list --watch: the pipelines, sampled every interval
+// until a stop signal (or, with --pid or --pgid, until they are gone).
+func watchList(ctx context.Context, env *cli.Env, o *options) error {
+	w := &watch.Pipes{PID: o.PID, PGID: o.PGID, Every: o.Watch.D}
+	return watch.Run(ctx, env.Stdout, o.Watch.D, o.JSON, w.Sample)
 }

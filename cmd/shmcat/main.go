@@ -29,6 +29,7 @@ type options struct {
 	Follow   bool         `short:"f" long:"follow" description:"Print the content now and again each time it changes"`
 	Interval cli.Duration `short:"i" long:"interval" value-name:"DURATION" description:"With -f, look for changes every DURATION (default 100ms)"`
 	Stream   bool         `long:"stream" description:"Stream through a ring buffer in the segment, like a FIFO named by a key"`
+	Sem      bool         `long:"sem" description:"With --list, --stat or --rm: semaphores, System V sets by key and POSIX ones by /NAME (sem.NAME in /dev/shm)"`
 	Args     struct {
 		Object complete.Segment `positional-arg-name:"KEY|/NAME"`
 	} `positional-args:"yes"`
@@ -47,8 +48,10 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 		Rides: o.Follow || o.All || o.CString || o.Create,
 		Check: func(act cli.Action) error { return checkFlags(act, o) },
 		Arg:   string(o.Args.Object), Form: "KEY|/NAME: the segment to use (a System V key such as 7777, or a POSIX /name)",
-		List:        func() error { return o.NS.In(func() error { return list(env, o) }) },
-		RemoveStale: func() error { return o.NS.In(func() error { return removeStale(env, o) }) },
+		List: func() error { return o.NS.In(func() error { return either(o.Sem, listSem, list)(env, o) }) },
+		RemoveStale: func() error {
+			return o.NS.In(func() error { return either(o.Sem, removeStaleSem, removeStale)(env, o) })
+		},
 	})
 	if done {
 		return err
@@ -58,17 +61,23 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 		return cli.Usagef("%v", err)
 	}
 	obj := describe(name)
+	switch {
+	case o.Sem && act == cli.ActStat:
+		return o.NS.In(func() error { return statSem(env, o, name, obj) })
+	case o.Sem:
+		return o.NS.In(env.Remover(o.Verbose, "semaphore", obj, func() error { return removeSem(name, obj) }))
+	}
 	switch act {
 	case cli.ActStat:
 		return o.NS.In(func() error { return statRing(env, o, name, obj) })
 	case cli.ActRemove:
-		return o.NS.In(func() error { return remove(name, obj) })
+		return o.NS.In(env.Remover(o.Verbose, "segment", obj, func() error { return remove(name, obj) }))
 	}
 	if o.Stream {
 		return stream(ctx, env, o, act, rmAfter, name, obj)
 	}
 	if rmAfter {
-		defer env.RemoveAfter(ctx, func() error { return remove(name, obj) })(&err)
+		defer env.RemoveAfter(ctx, env.Remover(o.Verbose, "segment", obj, func() error { return remove(name, obj) }))(&err)
 	}
 	if act == cli.ActWrite {
 		return write(ctx, env, o, name, obj)
@@ -79,6 +88,9 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 // checkFlags refuses options that mean nothing with the chosen action, so
 // that nothing a user asks for is silently ignored.
 func checkFlags(act cli.Action, o *options) error {
+	if err := checkReport(act, o); err != nil {
+		return err
+	}
 	if err := cli.OneOf("-a", o.All, "-z", o.CString); err != nil {
 		return err
 	}
@@ -106,6 +118,21 @@ func checkFlags(act cli.Action, o *options) error {
 		return cli.Usagef("-i needs a positive interval")
 	case o.JSON && act != cli.ActStat && act != cli.ActList:
 		return cli.Usagef("--json goes with --stat or --list")
+	}
+	return nil
+}
+
+// checkReport refuses, with --list, --stat and --rm alone, the options
+// that report on or shape a transfer, and --sem with a transfer.
+func checkReport(act cli.Action, o *options) error {
+	transfer := act == cli.ActRead || act == cli.ActWrite
+	switch {
+	case o.Sem && (transfer || o.Stream):
+		return cli.Usagef("--sem goes with --list, --stat or --rm alone, not with -r, -w, --stream, -a, -c, -f or -z")
+	case !transfer && o.Progress:
+		return cli.Usagef("--progress goes with -r or -w")
+	case !transfer && o.Verbose && act != cli.ActRemove:
+		return cli.Usagef("-v goes with -r, -w or --rm")
 	}
 	return nil
 }

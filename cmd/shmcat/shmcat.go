@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ipcats/ipcats/internal/cli"
@@ -13,6 +14,7 @@ import (
 	"github.com/ipcats/ipcats/internal/relay"
 	"github.com/ipcats/ipcats/internal/report"
 	"github.com/ipcats/ipcats/internal/ring"
+	"github.com/ipcats/ipcats/internal/sem"
 	"github.com/ipcats/ipcats/internal/shm"
 	"github.com/ipcats/ipcats/internal/shmio"
 	win "github.com/ipcats/ipcats/internal/window"
@@ -239,28 +241,100 @@ func withIdle(o *options, now time.Time, i shm.Info) report.Record {
 	return i.Record(cli.IdleFor(now, i.LastUse()...))
 }
 
-// listColumns are the --list columns: ipcs -m's, with the family and staleness.
-var listColumns = []string{"type", "name", "id", "size", "mode", "owner", "nattch", "cpid", "lpid", "idle", "stale"}
+// listColumns are the --list columns: ipcs -m's, with the family (or
+// deleted, memfd), the status ipcs shows, holders and staleness.
+// On a narrow terminal the optional ones go first, from the right.
+var listColumns = []string{"type", "name", "id", "size", "mode" + report.Optional, "owner" + report.Optional, "nattch" + report.Optional, "status", "cpid" + report.Optional, "lpid" + report.Optional, "holders", "idle", "stale"}
 
+// listHolders is how many holders a --list row names before "+N more".
+const listHolders = 2
+
+// list is --list: the segments and POSIX objects, then the memory no name
+// reaches (deleted objects still held, memfds), and a total line against
+// the tmpfs of /dev/shm (not in JSON).
 func list(env *cli.Env, o *options) error {
 	infos, err := shm.List()
+	if err == nil {
+		var gone []shm.Info
+		gone, err = shm.Unlinked()
+		infos = append(infos, gone...)
+	}
 	if err != nil {
 		return cli.Fail("shared memory", err, "")
 	}
 	now := time.Now()
 	var rows []report.Record
+	var shown []shm.Info
 	for _, i := range infos {
 		if o.Sweeping.Stale && !stale(o, now, i) {
 			continue
 		}
+		shown = append(shown, i)
 		r := withIdle(o, now, i)
-		if !o.JSON && !i.POSIX {
-			// One NAME column for both families: the key as ipcs prints it.
-			r = append(r, report.Field{Name: "name", Value: ipcname.FormatKey(i.Key)})
+		if !i.POSIX && i.Unlinked == "" {
+			r = append(r, report.Field{Name: "status", Value: i.Status(), Text: or(i.Status(), "-")})
+		}
+		if !o.JSON {
+			r = tableRow(r, i)
 		}
 		rows = append(rows, r)
 	}
-	return cli.Output(report.List(env.Stdout, o.JSON, listColumns, rows))
+	if err := report.List(env.Stdout, o.JSON, listColumns, rows); err != nil || o.JSON {
+		return cli.Output(err)
+	}
+	return cli.Output(report.Note(env.Stdout, total(shown)))
+}
+
+// tableRow words a --list row for people: one NAME column for every kind
+// (a System V key as ipcs prints it), holders cut to listHolders.
+func tableRow(r report.Record, i shm.Info) report.Record {
+	if !i.POSIX && i.Unlinked == "" {
+		r = append(r, report.Field{Name: "name", Value: ipcname.FormatKey(i.Key), Text: ipcname.FormatKey(i.Key)})
+	}
+	for k := range r {
+		if r[k].Name == "holders" {
+			r[k] = i.HolderField(listHolders)
+		}
+	}
+	return r
+}
+
+// total is --list's last line: how many objects of each kind and their
+// bytes, and how big the tmpfs of /dev/shm is and how much of it is free.
+func total(infos []shm.Info) string {
+	kinds := []string{"posix", "deleted", "memfd", "sysv"}
+	n, bytes := map[string]int{}, map[string]int64{}
+	for _, i := range infos {
+		k := i.Unlinked
+		switch {
+		case k != "":
+		case i.POSIX:
+			k = "posix"
+		default:
+			k = "sysv"
+		}
+		n[k]++
+		bytes[k] += i.Size
+	}
+	var parts []string
+	for _, k := range kinds {
+		if n[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d, %s", k, n[k], meter.Bytes(bytes[k])))
+		}
+	}
+	line := "total: " + or(strings.Join(parts, "; "), "nothing")
+	if size, free, err := shm.Space(); err == nil {
+		line += fmt.Sprintf(" (%s: a %s tmpfs, %s free)", shm.Dir, meter.Bytes(size), meter.Bytes(free))
+	}
+	return line
+}
+
+// or is s, or def when s is empty.
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 func remove(name ipcname.Name, obj string) error {
@@ -287,4 +361,101 @@ func removeStale(env *cli.Env, o *options) error {
 		objs = append(objs, cli.Stale{What: what, Owners: []uint32{i.UID, i.CUID}, Remove: func() error { return shm.Remove(n) }})
 	}
 	return env.Sweep("segments", o.DryRun, objs)
+}
+
+// either is the semaphore action when sem (--sem), else the segment one.
+func either(sem bool, a, b func(*cli.Env, *options) error) func(*cli.Env, *options) error {
+	if sem {
+		return a
+	}
+	return b
+}
+
+// semStale applies SPEC's rule to a semaphore: orphaned (sem's test) AND
+// idle for --idle.
+func semStale(o *options, now time.Time, i sem.Info) sem.Info {
+	i.Stale = i.Orphaned() && o.Idle.Stale(now, i.LastUse()...)
+	return i
+}
+
+// semColumns are the --list --sem columns: ipcs -s's, with each member's
+// value, the last operators (a POSIX semaphore's holders), the waiters,
+// and staleness.
+var semColumns = []string{"type", "name", "id", "nsems", "values", "mode", "owner", "pids", "waiting", "idle", "stale"}
+
+func listSem(env *cli.Env, o *options) error {
+	infos, err := sem.List()
+	if err != nil {
+		return cli.Fail("semaphores", err, "")
+	}
+	now := time.Now()
+	var rows []report.Record
+	for _, i := range infos {
+		i = semStale(o, now, i)
+		if o.Sweeping.Stale && !i.Stale {
+			continue
+		}
+		idle := cli.IdleFor(now, i.LastUse()...)
+		if o.JSON {
+			rows = append(rows, i.Record(idle))
+		} else {
+			rows = append(rows, i.Table(idle, listHolders))
+		}
+	}
+	return cli.Output(report.List(env.Stdout, o.JSON, semColumns, rows))
+}
+
+func statSem(env *cli.Env, o *options, name ipcname.Name, obj string) error {
+	i, err := sem.StatName(name)
+	if err != nil {
+		return semErr(obj, err)
+	}
+	now := time.Now()
+	i = semStale(o, now, i)
+	r := i.StatText(cli.IdleFor(now, i.LastUse()...))
+	if o.JSON {
+		r = i.Record(cli.IdleFor(now, i.LastUse()...))
+	}
+	return cli.Output(report.Stat(env.Stdout, o.JSON, r))
+}
+
+func removeSem(name ipcname.Name, obj string) error {
+	if err := sem.Remove(name); err != nil {
+		return semErr(obj, err)
+	}
+	return nil
+}
+
+// removeStaleSem removes the stale semaphores this user may remove, each
+// only if it is still the one surveyed.
+func removeStaleSem(env *cli.Env, o *options) error {
+	infos, err := sem.List()
+	if err != nil {
+		return cli.Fail("semaphores", err, "")
+	}
+	now := time.Now()
+	var objs []cli.Stale
+	for _, i := range infos {
+		if i = semStale(o, now, i); !i.Stale {
+			continue
+		}
+		objs = append(objs, cli.Stale{What: report.Escape(i.What()), Owners: []uint32{i.UID, i.CUID}, Remove: func() error {
+			if err := i.Remove(); !errors.Is(err, sem.ErrNotExist) {
+				return err
+			}
+			return cli.ErrReplaced
+		}})
+	}
+	return env.Sweep("semaphores", o.DryRun, objs)
+}
+
+// semErr wraps a failure to find, read or remove a semaphore.
+func semErr(obj string, err error) error {
+	switch {
+	case errors.Is(err, sem.ErrNotExist):
+		return cli.Fail(obj, err, "shmcat --list --sem shows the semaphores there are")
+	case errors.Is(err, sem.ErrPermission):
+		return cli.Fail(obj, err, "shmcat --list --sem shows its owner and mode")
+	}
+	return cli.Fail(obj, err, "")
 }

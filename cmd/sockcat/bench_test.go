@@ -1,7 +1,9 @@
 package main
 
 import (
+	"crypto/sha256"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -66,10 +68,16 @@ func peers(b *testing.B, unixSock bool) []peer {
 				func(a string) []string { return []string{c, "send", "tcp", a} }})
 		}
 	}
-	// The C pair, when there is one, runs first: sockcat's line gives its
-	// speed over it.
+	// The yardsticks run first and sockcat last, so that sockcat's line
+	// gives its speed over each of them.
 	if last := ps[len(ps)-1]; last.name == "c" {
 		ps = append([]peer{last}, ps[:len(ps)-1]...)
+	}
+	for i, p := range ps {
+		if p.name == "sockcat" {
+			ps = append(append(ps[:i:i], ps[i+1:]...), p)
+			break
+		}
 	}
 	return ps
 }
@@ -98,17 +106,28 @@ func BenchmarkUnix(b *testing.B) { benchStream(b, true) }
 var seq int
 
 func benchStream(b *testing.B, unixSock bool) {
-	// The sender reads a sparse file (zeros, no disk I/O); the receiver
-	// writes into a pipe this process drains (and counts) with splice.
+	// The sender reads a page-cached file of pseudo-random blocks; the
+	// receiver writes into a pipe this process drains (and counts) with
+	// splice. One more run of each, untimed, hashes what arrives.
 	dir := b.TempDir()
 	src := filepath.Join(dir, "src")
 	f, err := os.Create(src)
 	if err != nil {
 		b.Fatal(err)
 	}
-	f.Truncate(benchSize)
-	f.Close()
-	var cPerOp time.Duration
+	block := make([]byte, 1<<20)
+	rand.NewChaCha8([32]byte{5}).Read(block)
+	h := sha256.New()
+	for i := 0; i < benchSize/len(block); i++ {
+		block[0]++ // no two blocks alike
+		f.Write(block)
+		h.Write(block)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	want := [32]byte(h.Sum(nil))
+	var ratios scripttest.Ratios
 	for _, p := range peers(b, unixSock) {
 		if _, err := exec.LookPath(p.recv("x")[0]); err != nil {
 			continue // the peer is not installed; ours always is
@@ -118,34 +137,35 @@ func benchStream(b *testing.B, unixSock bool) {
 			var rss int64
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
-				seq++
-				addr := filepath.Join(dir, "s"+strconv.Itoa(seq))
-				if !unixSock {
-					port, err := scripttest.FreePort()
-					if err != nil {
-						b.Fatal(err)
-					}
-					addr = strconv.Itoa(port)
-				}
-				r := transfer(b, p, addr, src, unixSock)
+				r := transfer(b, p, addr(b, dir, unixSock), src, unixSock, nil)
 				rss = max(rss, r)
 			}
 			b.ReportMetric(float64(rss)/(1<<20), "MiB-maxrss")
-			perOp := b.Elapsed() / time.Duration(b.N)
-			switch {
-			case p.name == "c":
-				cPerOp = perOp
-			case p.name == "sockcat" && cPerOp > 0:
-				b.ReportMetric(float64(cPerOp)/float64(perOp), "of-c")
-			}
+			ratios.Report(b, p.name, "c", "nc", "socat")
+			b.StopTimer()
+			transfer(b, p, addr(b, dir, unixSock), src, unixSock, &want)
 		})
 	}
 }
 
+// addr is a new socket path in dir, or a free loopback port.
+func addr(b *testing.B, dir string, unixSock bool) string {
+	seq++
+	if unixSock {
+		return filepath.Join(dir, "s"+strconv.Itoa(seq))
+	}
+	port, err := scripttest.FreePort()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return strconv.Itoa(port)
+}
+
 // transfer runs one receiver and one sender and returns the larger peak
 // RSS of the two, in bytes. The timer runs from the sender's start to the
-// last byte's arrival.
-func transfer(b *testing.B, p peer, addr, src string, unixSock bool) int64 {
+// last byte's arrival. With want, what arrives is read and its SHA-256
+// checked.
+func transfer(b *testing.B, p peer, addr, src string, unixSock bool, want *[32]byte) int64 {
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		b.Fatal(err)
@@ -176,7 +196,16 @@ func transfer(b *testing.B, p peer, addr, src string, unixSock bool) int64 {
 		b.Fatal(err)
 	}
 	srss, rrss := scripttest.WatchRSS(send.Process.Pid), scripttest.WatchRSS(recv.Process.Pid)
-	got := drain(b, int(pr.Fd()))
+	var got int64
+	if want == nil {
+		got = drain(b, int(pr.Fd()))
+	} else {
+		n, sum, err := scripttest.ConsumeSum(pr)
+		if err == nil && sum != *want {
+			b.Fatalf("%s: the bytes that arrived differ from the input (SHA-256)", p.name)
+		}
+		got = n
+	}
 	serr := send.Wait()
 	rerr := recv.Wait()
 	b.StopTimer()

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/ipcats/ipcats/internal/cli"
@@ -30,7 +31,7 @@ type options struct {
 	IPv6      bool         `short:"6" description:"Use IPv6 addresses only"`
 	Keep      bool         `short:"k" long:"keep-listening" description:"With -l, serve the next peer after one leaves"`
 	Exec      command      `short:"e" long:"exec" value-name:"CMD" description:"Run /bin/sh -c CMD for each connection, the socket as its standard input and output"`
-	Probe     bool         `short:"z" long:"probe" description:"Only check that something listens: connect, close, exit 0"`
+	Probe     bool         `short:"z" long:"probe" description:"Only check that something listens (exit 0; quiet unless -v); PORT may be a range LO-HI"`
 	Timeout   cli.Duration `short:"w" long:"timeout" value-name:"SECS" description:"Give up waiting for a peer, or for data, after SECS: exit 3 if nothing moved"`
 	WaitFor   cli.Duration `long:"wait" value-name:"DURATION" description:"As a client, try connecting again until something listens, for up to DURATION: exit 3 if nothing did"`
 	Quit      cli.Duration `short:"q" long:"quit" value-name:"SECS" description:"After standard input ends, wait at most SECS for the peer to finish"`
@@ -40,6 +41,12 @@ type options struct {
 	RecvOnly  bool         `short:"d" long:"recv-only" description:"Only receive: send nothing, and leave the write side open (as nc -d)"`
 	NoShut    bool         `long:"no-shutdown" description:"Keep the write side open after standard input ends: no half-close, for servers that end the session on one"`
 	Shut      bool         `short:"N" description:"Shut the write side down after standard input ends, as nc -N: the default already, taken for nc's command lines"`
+	Source    string       `short:"s" long:"from" value-name:"ADDR" description:"Connect from the local address ADDR (as nc -s); with -l, the address to listen on"`
+	SrcPort   string       `short:"p" long:"from-port" value-name:"PORT" description:"Connect from the local PORT (as nc -p); with -l, the port to listen on (as nc -l -p)"`
+	RcvBuf    ipcname.Size `short:"I" long:"rcvbuf" value-name:"SIZE" description:"Size of the socket's receive buffer, SO_RCVBUF (as nc -I)"`
+	SndBuf    ipcname.Size `short:"O" long:"sndbuf" value-name:"SIZE" description:"Size of the socket's send buffer, SO_SNDBUF (as nc -O)"`
+	CRLF      bool         `short:"C" long:"crlf" description:"Send each line feed of standard input as CRLF (as nc -C)"`
+	ttyIn     bool         // -C: standard input was a terminal before it went through a pipe
 	Unlink    bool         `long:"unlink" description:"With -lU, remove a stale socket file in the way (one nobody answers on)"`
 	KeepFile  bool         `long:"keep" description:"With -lU, leave the socket file in place at exit"`
 	Mode      ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of the socket file, set at bind time (default 0600)"`
@@ -49,6 +56,9 @@ type options struct {
 	Stale     bool         `long:"stale" description:"With --rm or --list, the Unix socket files nobody is bound to, in DIR... (default: the temporary and runtime directories)"`
 	DryRun    bool         `long:"dry-run" description:"With --rm --stale, print what would be removed and remove nothing"`
 	cli.Idle
+	tapping
+	cli.Dump
+	rec recording // the -x record of the run, shared by its connections
 }
 
 // Help words the shared --json for sockcat, which has --list but no --stat.
@@ -71,11 +81,17 @@ func (c *command) UnmarshalFlag(s string) error {
 func main() { os.Exit(cli.Run("sockcat", usage, run)) }
 
 func run(ctx context.Context, env *cli.Env, o *options) error {
+	if o.Tap != "" || o.TapAs != "" {
+		return snoop(ctx, env, o)
+	}
 	if err := checkFlags(o); err != nil {
 		return err
 	}
 	if o.Shut && o.Verbose {
 		env.Warnf("-N: the write side is shut down after standard input ends by default; --no-shutdown keeps it open")
+	}
+	if o.RecvOnly && o.Probe && o.Verbose {
+		env.Warnf("-d: -z sends nothing anyway")
 	}
 	// A standard descriptor the shell closed is refused where sockcat
 	// uses it: the runtime's /dev/null stand-in would send an empty
@@ -86,6 +102,14 @@ func run(ctx context.Context, env *cli.Env, o *options) error {
 	if err := env.Need(in, out); err != nil {
 		return err
 	}
+	if o.CRLF && in {
+		return withCRLF(ctx, env, o, run2)
+	}
+	return run2(ctx, env, o)
+}
+
+// run2 is run once standard input is what the relay reads.
+func run2(ctx context.Context, env *cli.Env, o *options) error {
 	if o.Rm || o.Stale {
 		return stale(env, o)
 	}
@@ -99,10 +123,15 @@ func run(ctx context.Context, env *cli.Env, o *options) error {
 	if err != nil {
 		return err
 	}
-	if o.Listen {
-		return serve(ctx, env, o, addrs[0])
+	if o.Probe && !o.Listen && !o.WaitFor.Set {
+		return scan(ctx, env, o, addrs, lastPort(env.Args, addrs[0].Port))
 	}
-	return dial(ctx, env, o, addrs)
+	return o.recorded(env, func() error {
+		if o.Listen {
+			return serve(ctx, env, o, addrs[0])
+		}
+		return dial(ctx, env, o, addrs)
+	})
 }
 
 // checkFlags refuses combinations that mean nothing.
@@ -120,6 +149,7 @@ func checkFlags(o *options) error {
 		{"--no-shutdown", o.NoShut, "-z", o.Probe},
 		{"--no-shutdown", o.NoShut, "--recv-only", o.RecvOnly},
 		{"-N", o.Shut, "--no-shutdown", o.NoShut},
+		{"-N", o.Shut, "-d", o.RecvOnly},
 		{"--list", o.List, "-l", o.Listen},
 	} {
 		if err := cli.OneOf(pair...); err != nil {
@@ -135,26 +165,70 @@ func checkFlags(o *options) error {
 			{o.DryRun && !o.Rm, "--dry-run goes with --rm --stale"},
 			{o.Rm && o.List, "--rm and --list cannot be combined"},
 			{o.JSON && o.Rm, "--json goes with --list"},
-			{otherMode, "--stale takes only directories, no other mode"},
+			{otherMode || o.DumpTo.On(o.Hexdump), "--stale takes only directories, no other mode"},
 		})
 	}
 	return refuse([]rule{
 		{o.Quit.Set && (o.Probe || o.Exec != ""), "-q goes with a relay, not -z or -e (which send no standard input)"},
+		{o.CRLF && (o.RecvOnly || o.Probe || o.Exec != ""), "-C converts standard input: it goes with a relay, not -d, -z or -e"},
+		{o.Quit.Set && o.RecvOnly, "-q counts from standard input's end, and -d reads none: -w ends the run once nothing moves"},
 		{o.Timeout.Set && o.Timeout.D <= 0, "-w 0 would give up at once; --nonblock never waits for a peer"},
 		{o.WaitFor.Set && (o.Listen || o.UDP || o.Nonblock), "--wait goes with a stream client (a listener waits anyway; a datagram connect finds nobody; --nonblock never waits)"},
 		{o.WaitFor.Set && o.WaitFor.D <= 0, "--wait needs a positive DURATION"},
 		{o.RecvOnly && o.UDP && !o.Listen, "--recv-only -u receives nothing: a datagram listener answers only a peer that sent to it"},
 		{o.Unix && (o.IPv4 || o.IPv6), "-4 and -6 go with HOST PORT, not -U"},
+		{o.Unix && (o.Source != "" || o.SrcPort != ""), "-s and -p go with HOST PORT, not -U"},
+		{o.RcvBuf.Set && (o.RcvBuf.N < 1 || o.RcvBuf.N > 1<<30), "-I takes a size from 1 byte to 1G"},
+		{o.SndBuf.Set && (o.SndBuf.N < 1 || o.SndBuf.N > 1<<30), "-O takes a size from 1 byte to 1G"},
 		{o.Seqpacket && !o.Unix, "--seqpacket goes with -U (SOCK_SEQPACKET is a Unix socket type)"},
 		{(o.Unlink || o.KeepFile || o.Mode.Set) && !(o.Listen && o.Unix), "--unlink, --keep and -m go with -l -U (the socket file a listener binds)"},
 		{o.Keep && !o.Listen, "-k goes with -l"},
 		{o.Lines && !o.UDP && !o.Seqpacket, "--lines goes with -u or --seqpacket (a stream has no message boundaries)"},
 		{o.JSON && !o.List, "--json goes with --list"},
 		{o.NoShut && o.UDP, "--no-shutdown goes with connections: a datagram socket has no write side to shut down"},
-		{o.Probe && o.UDP, "-z probes stream sockets only (a datagram socket has nobody to answer)"},
 		{o.Nonblock && o.UDP && o.Listen, "--nonblock goes with connections, not a datagram listener"},
 		{o.List && (o.UDP || o.Unix || o.Probe || o.Exec != ""), "--list takes no other mode"},
+		{o.DumpTo.On(o.Hexdump) && (o.Probe || o.Exec != "" || o.List), "-x, --dump and --dump-format go with a relay, not -z, -e (the command holds the socket) or --list"},
 	})
+}
+
+// tapping is --tap and --tap-as (snoop in sockcat.go).
+type tapping struct {
+	Tap   string `long:"tap" value-name:"PATH" description:"Snoop the live Unix socket at PATH in place: take its place, relay each new client to the server, record what passes on standard error; put it back at exit"`
+	TapAs string `long:"tap-as" value-name:"NAME" description:"Bind NAME (a path or @name) and relay each client to the socket -U names, recording what passes: --tap for an abstract name, which cannot be moved"`
+}
+
+// checkTap refuses what does not go with --tap and --tap-as: they take
+// -U, --seqpacket, -v, and -m for --tap-as's NAME.
+func checkTap(o *options, args []string) error {
+	if err := cli.OneOf("--tap", o.Tap != "", "--tap-as", o.TapAs != ""); err != nil {
+		return err
+	}
+	flag := "--tap"
+	if o.TapAs != "" {
+		flag = "--tap-as"
+	}
+	for _, other := range [][]any{
+		{"-l", o.Listen}, {"-u", o.UDP}, {"-z", o.Probe}, {"-e", o.Exec != ""},
+		{"-k", o.Keep}, {"-4", o.IPv4}, {"-6", o.IPv6}, {"-w", o.Timeout.Set}, {"--wait", o.WaitFor.Set},
+		{"-q", o.Quit.Set}, {"--nonblock", o.Nonblock}, {"--send-only", o.SendOnly}, {"--recv-only", o.RecvOnly},
+		{"--no-shutdown", o.NoShut}, {"-N", o.Shut}, {"--unlink", o.Unlink}, {"--keep", o.KeepFile},
+		{"--lines", o.Lines}, {"--list", o.List}, {"--rm", o.Rm}, {"--stale", o.Stale}, {"--json", o.JSON},
+		{"-m", o.Mode.Set && o.TapAs == ""},
+	} {
+		if err := cli.OneOf(flag, true, other[0], other[1]); err != nil {
+			return err
+		}
+	}
+	switch {
+	case o.Tap != "" && len(args) > 0:
+		return cli.Usagef("unexpected argument %q: --tap takes the socket's PATH as its value", args[0])
+	case o.TapAs != "" && len(args) != 1:
+		return cli.Usagef("--tap-as NAME relays to one socket: give it as -U PATH or -U @name")
+	case o.Tap != "" && strings.HasPrefix(o.Tap, "@"):
+		return cli.Usagef("--tap %s: an abstract name has no file to move; bind another name and relay: --tap-as NAME -U %s", o.Tap, o.Tap)
+	}
+	return nil
 }
 
 // rule is a combination of flags that means nothing, and why.
@@ -200,6 +274,10 @@ func parseAddr(ctx context.Context, args []string, o *options) ([]sock.Addr, err
 		}
 		return []sock.Addr{a}, nil
 	}
+	args, err := listenArgs(args, o)
+	if err != nil {
+		return nil, err
+	}
 	var host, port string
 	switch {
 	case len(args) == 0 && o.Listen:
@@ -213,11 +291,22 @@ func parseAddr(ctx context.Context, args []string, o *options) ([]sock.Addr, err
 	default:
 		return nil, cli.Usagef("unexpected argument %q", args[2])
 	}
-	if lo, hi, ok := strings.Cut(port, "-"); ok && lo != "" && hi != "" && lo[0] >= '0' && lo[0] <= '9' {
-		return nil, cli.Usagef("port %q: sockcat takes one port, not a range; probe several with a loop: for p in $(seq %s %s); do sockcat -z -w 1 HOST $p && echo $p; done", port, lo, hi)
+	if lo, _, ok, err := sock.ParsePortRange(port); ok {
+		switch {
+		case err != nil:
+			return nil, cli.Usagef("%v", err)
+		case !o.Probe:
+			return nil, cli.Usagef("port %q: a range goes with -z (a scan); a connection takes one port", port)
+		case o.WaitFor.Set:
+			return nil, cli.Usagef("port %q: --wait waits for one port, not a range", port)
+		}
+		port = strconv.Itoa(lo)
 	}
-	p, err := sock.ParsePort(port, o.UDP, o.Numeric)
+	p, err := listenPort(port, o)
 	if err != nil {
+		return nil, err
+	}
+	if _, err := sock.ParseLocal(o.Source, o.SrcPort, o.UDP); err != nil && !o.Listen {
 		return nil, cli.Usagef("%v", err)
 	}
 	family := 0
@@ -235,6 +324,51 @@ func parseAddr(ctx context.Context, args []string, o *options) ([]sock.Addr, err
 		return nil, cli.Fail("", err, "")
 	}
 	return addrs, nil
+}
+
+// listenArgs turns nc's -l [-s ADDR] -p PORT into -l [ADDR] PORT: with -l,
+// -s and -p say where to listen, in place of the arguments.
+func listenArgs(args []string, o *options) ([]string, error) {
+	if !o.Listen || o.Source == "" && o.SrcPort == "" {
+		return args, nil
+	}
+	switch {
+	case o.SrcPort != "" && len(args) > 0:
+		return nil, cli.Usagef("unexpected argument %q: -l -p PORT takes the port from -p, and the address from -s ADDR", args[0])
+	case o.SrcPort != "" && o.Source != "":
+		return []string{o.Source, o.SrcPort}, nil
+	case o.SrcPort != "":
+		return []string{o.SrcPort}, nil
+	case len(args) != 1:
+		return nil, cli.Usagef("-l -s ADDR takes the address from -s: give PORT alone (or -p PORT)")
+	}
+	return []string{o.Source, args[0]}, nil
+}
+
+// lastPort is the end of a -z port range (HOST LO-HI), or port.
+func lastPort(args []string, port int) int {
+	if len(args) == 2 {
+		if _, hi, ok, err := sock.ParsePortRange(args[1]); ok && err == nil {
+			return hi
+		}
+	}
+	return port
+}
+
+// listenPort parses PORT; a listener's 0 lets the kernel pick one (which
+// -v prints), as nc, ncat and socat take it.
+func listenPort(port string, o *options) (int, error) {
+	if port == "0" && o.Listen {
+		return 0, nil
+	}
+	if port == "0" {
+		return 0, cli.Usagef("bad port \"0\": a client needs a port 1..65535 (0 is for a listener: the kernel picks one)")
+	}
+	p, err := sock.ParsePort(port, o.UDP, o.Numeric)
+	if err != nil {
+		return 0, cli.Usagef("%v", err)
+	}
+	return p, nil
 }
 
 // list prints the sockets that someone listens on or talks over (--list).
@@ -264,6 +398,9 @@ func undecided(err error, what string) error {
 // only prints), and --list --stale, which lists them: when some file
 // could not be told, the ones that could, then an error.
 func stale(env *cli.Env, o *options) error {
+	if o.Rm {
+		repairTaps(env, env.Args, o.DryRun)
+	}
 	found, err := sock.FindStale(env.Args, &o.Idle)
 	if o.Rm {
 		if err != nil {

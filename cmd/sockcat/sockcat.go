@@ -10,9 +10,12 @@ import (
 	"time"
 
 	"github.com/ipcats/ipcats/internal/cli"
+	"github.com/ipcats/ipcats/internal/dump"
 	"github.com/ipcats/ipcats/internal/meter"
+	"github.com/ipcats/ipcats/internal/procfs"
 	"github.com/ipcats/ipcats/internal/relay"
 	"github.com/ipcats/ipcats/internal/sock"
+	"github.com/ipcats/ipcats/internal/tap"
 )
 
 // describe names an address in messages: "127.0.0.1:5555 (tcp)".
@@ -41,9 +44,36 @@ func waitErr(ctx context.Context, obj, what string, err error) error {
 	return err
 }
 
-// patience is -w and --nonblock, for one wait for a peer.
+// patience is -w and --nonblock, for one wait for a peer, and what a
+// client socket gets before it connects (-s, -p, -I, -O).
 func patience(o *options) sock.Patience {
-	return sock.Patience{Timeout: o.Timeout.D, Nonblock: o.Nonblock}
+	return sock.Patience{Timeout: o.Timeout.D, Nonblock: o.Nonblock, Local: local(o)}
+}
+
+// local is -s, -p, -I and -O for a client, parsed by parseAddr before.
+func local(o *options) sock.Local {
+	l, _ := sock.ParseLocal(o.Source, o.SrcPort, o.UDP)
+	if o.Listen {
+		l = sock.Local{}
+	}
+	l.RcvBuf, l.SndBuf = int(o.RcvBuf.N), int(o.SndBuf.N)
+	return l
+}
+
+// localNote is the -v note of a client's own address (with -s or -p)
+// and buffer sizes (with -I or -O).
+func localNote(o *options, fd int, a sock.Addr) string {
+	note := ""
+	if !o.Listen && (o.Source != "" || o.SrcPort != "") {
+		if me, err := sock.LocalAddr(fd, a.Type); err == nil {
+			note = " from " + me.String()
+		}
+	}
+	if o.RcvBuf.Set || o.SndBuf.Set {
+		rcv, snd := sock.Buffers(fd)
+		note += fmt.Sprintf(", buffers: receive %s, send %s (as the kernel set them)", meter.Count(int64(rcv), "byte"), meter.Count(int64(snd), "byte"))
+	}
+	return note
 }
 
 // dial connects, then probes, runs -e, or relays.
@@ -61,7 +91,7 @@ func dialWaiting(ctx context.Context, env *cli.Env, o *options, addrs []sock.Add
 	start := time.Now()
 	wctx, cancel := context.WithTimeout(ctx, o.WaitFor.D)
 	defer cancel()
-	fd, a, tries, err := sock.ConnectRetry(wctx, addrs)
+	fd, a, tries, err := sock.ConnectRetryFrom(wctx, addrs, local(o))
 	var nl *sock.NotListening
 	if errors.As(err, &nl) && ctx.Err() == nil {
 		return cli.Timeout(describe(a), fmt.Sprintf("waiting %v for a listener (%d tries, the last: %s)", o.WaitFor.D, nl.Tries, cli.Message(nl.Last)))
@@ -83,19 +113,99 @@ func dialed(ctx context.Context, env *cli.Env, o *options, fd int, a sock.Addr, 
 	}
 	defer sock.Close(fd)
 	if o.Verbose {
-		env.Warnf("connected to %s%s", obj, credentials(a, fd))
+		env.Warnf("connected to %s%s%s", obj, localNote(o, fd, a), credentials(a, fd))
 	}
 	switch {
 	case o.Probe:
 		return nil
 	case o.Exec != "":
-		return runExec(ctx, env, o, fd, true)
+		return runExec(ctx, env, o, fd, true, a)
 	}
 	return converse(ctx, env, o, fd, a)
 }
 
+// scan is -z without --wait: each port from addrs' to hi in turn,
+// silent about ports that are closed unless -v, which gives one line per
+// port. The status: 0 when one port answered, else the last port's.
+func scan(ctx context.Context, env *cli.Env, o *options, addrs []sock.Addr, hi int) error {
+	var status error
+	open := false
+	for port := addrs[0].Port; port <= hi; port++ {
+		at := make([]sock.Addr, len(addrs))
+		for i, a := range addrs {
+			a.Port = port
+			at[i] = a
+		}
+		err := probe(ctx, env, o, at)
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case err == nil:
+			open = true
+		default:
+			status = err
+		}
+	}
+	if open {
+		return nil
+	}
+	return status
+}
+
+// probe tries one port (-z): a stream connect, or for UDP an empty
+// datagram that a closed port refuses. A closed port's error is quiet
+// (an exit status only) without -v.
+func probe(ctx context.Context, env *cli.Env, o *options, addrs []sock.Addr) error {
+	var a sock.Addr
+	var err error
+	note := ""
+	if o.UDP && addrs[0].Family != sock.Unix {
+		var answered bool
+		a, answered, err = sock.ProbeUDP(ctx, addrs, o.Timeout.D, local(o))
+		if err == nil && !answered {
+			note = fmt.Sprintf(" (udp: no refusal within %v: open, or a firewall drops the probe)", max(o.Timeout.D, sock.UDPProbeWait))
+		}
+	} else {
+		var fd int
+		fd, a, err = sock.Connect(ctx, addrs, patience(o))
+		if err == nil {
+			note = credentials(a, fd)
+			sock.Close(fd)
+		}
+	}
+	if err == nil {
+		if o.Verbose {
+			env.Warnf("connected to %s%s", describe(a), note)
+		}
+		return nil
+	}
+	if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return ctx.Err()
+	}
+	closed := sock.Closed(err)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, sock.ErrWouldBlock) {
+		err = waitErr(ctx, describe(a), "connecting", err)
+	} else {
+		err = cli.Fail(describe(a), err, connectHint(a, err))
+	}
+	code, msg := cli.Status(ctx, err)
+	if o.Verbose || !closed {
+		env.Warnf("%s", msg)
+	}
+	return cli.ExitStatus(code)
+}
+
 func connectHint(a sock.Addr, err error) string {
+	var se *sock.SourceError
 	switch {
+	case errors.As(err, &se) && errors.Is(err, sock.ErrAddrInUse):
+		return "another socket has that source address and port"
+	case errors.As(err, &se) && errors.Is(err, sock.ErrAddrNotAvail):
+		return "-s takes an address of this host (ip address shows them)"
+	case errors.As(err, &se):
+		return ""
+	case errors.Is(err, sock.ErrSourceFamily):
+		return "the host has no address of the family of -s"
 	case errors.Is(err, sock.ErrRefused) && a.Family == sock.Unix && !a.Abstract():
 		return "nothing listens there (a stale socket file?)"
 	case errors.Is(err, sock.ErrRefused):
@@ -126,7 +236,7 @@ func credentials(a sock.Addr, fd int) string {
 // serve listens, then relays each connection (one at a time, as nc does),
 // or runs -e for each (each its own process, concurrently, with -k).
 func serve(ctx context.Context, env *cli.Env, o *options, a sock.Addr) error {
-	l, err := sock.Listen(a, sock.ListenOptions{Mode: o.Mode.Or(0o600), Unlink: o.Unlink})
+	l, err := sock.Listen(a, sock.ListenOptions{Mode: o.Mode.Or(0o600), Unlink: o.Unlink, V6Only: o.IPv6, RcvBuf: int(o.RcvBuf.N), SndBuf: int(o.SndBuf.N)})
 	if err != nil {
 		return listenErr(a, err)
 	}
@@ -148,14 +258,14 @@ func serve(ctx context.Context, env *cli.Env, o *options, a sock.Addr) error {
 			return waitErr(ctx, obj, "waiting for a connection", err)
 		}
 		if o.Verbose {
-			env.Warnf("connection from %s%s", peerName(peer), credentials(peer, fd))
+			env.Warnf("connection from %s%s%s", peerName(peer), localNote(o, fd, peer), credentials(peer, fd))
 		}
 		if peer.Family == sock.Unix {
 			// Messages name the socket the user knows: ours.
 			peer = l.Addr
 		}
 		if o.Exec != "" {
-			err = runExec(ctx, env, o, fd, !o.Keep)
+			err = runExec(ctx, env, o, fd, !o.Keep, peer)
 			sock.Close(fd)
 			moved = true
 		} else {
@@ -197,6 +307,25 @@ func listenErr(a sock.Addr, err error) error {
 	return cli.Fail(obj, err, "")
 }
 
+// withCRLF is -C: run reads standard input through relay.CRLF, which
+// sends each line feed as CRLF (nc -C), for every connection of the run.
+func withCRLF(ctx context.Context, env *cli.Env, o *options, run func(context.Context, *cli.Env, *options) error) error {
+	o.ttyIn = sock.IsTerminal(int(env.Stdin.Fd()))
+	c, err := relay.NewCRLF(ctx, int(env.Stdin.Fd()))
+	if err != nil {
+		return cli.Fail("standard input", err, "")
+	}
+	stdin := env.Stdin
+	env.Stdin = os.NewFile(uintptr(c.FD), "standard input")
+	err = run(ctx, env, o)
+	env.Stdin = stdin
+	c.Close()
+	if err == nil && c.Err() != nil {
+		return cli.Fail("standard input", c.Err(), "")
+	}
+	return err
+}
+
 // converse relays standard input and output with one connected peer.
 func converse(ctx context.Context, env *cli.Env, o *options, fd int, peer sock.Addr) error {
 	obj := describe(peer)
@@ -207,11 +336,14 @@ func converse(ctx context.Context, env *cli.Env, o *options, fd int, peer sock.A
 		// A -k listener serves the next peer as soon as this one has
 		// ended (as nc -k): what standard input says next is the next
 		// peer's, never sent into a connection nobody reads.
-		PeerEnds: sock.IsTerminal(int(env.Stdin.Fd())) || o.Listen && o.Keep,
+		PeerEnds: o.ttyIn || sock.IsTerminal(int(env.Stdin.Fd())) || o.Listen && o.Keep,
 	}
 	if o.Quit.Set {
 		d.Linger = o.Quit.D
 	}
+	var ended func()
+	d.Tee, ended = o.rec.conn(o, fd, peer)
+	defer ended()
 	switch {
 	case peer.Type == sock.Seqpacket:
 		d.Messages, d.Lines, d.MaxMsg = true, o.Lines, peer.MaxMsg()
@@ -329,9 +461,36 @@ func limitNote(a sock.Addr) string {
 }
 
 // runExec runs /bin/sh -c CMD with the socket as its standard input and
-// output. With wait, sockcat's exit status is the command's.
-func runExec(ctx context.Context, env *cli.Env, o *options, fd int, wait bool) error {
-	code, err := sock.Exec(ctx, fd, string(o.Exec), env.Stderr, wait)
+// output. With wait, sockcat's exit status is the command's. With -v the
+// command talks through a socket pair that sockcat relays and counts, and
+// a line gives the counts of the connection with peer once it is over.
+func runExec(ctx context.Context, env *cli.Env, o *options, fd int, wait bool, peer sock.Addr) error {
+	if !o.Verbose {
+		code, err := sock.Exec(ctx, fd, string(o.Exec), env.Stderr, wait)
+		return execStatus(ctx, o, code, err)
+	}
+	c, err := sock.ExecCounted(fd, string(o.Exec), env.Stderr)
+	if err != nil {
+		return execStatus(ctx, o, 0, err)
+	}
+	counted := func() (int, error) {
+		start := time.Now()
+		code, res, err := c.Wait(ctx)
+		if err == nil {
+			env.Warnf("%s", summary(res, peer.Type == sock.Seqpacket, nil, describe(peer), time.Since(start)))
+		}
+		return code, err
+	}
+	if !wait {
+		go counted() // each -k connection has its own process and line
+		return nil
+	}
+	code, err := counted()
+	return execStatus(ctx, o, code, err)
+}
+
+// execStatus is how -e's command ended, as sockcat's error.
+func execStatus(ctx context.Context, o *options, code int, err error) error {
 	var se *sock.StartError
 	switch {
 	case errors.As(err, &se):
@@ -367,6 +526,7 @@ func serveDatagrams(ctx context.Context, env *cli.Env, o *options, l *sock.Liste
 	if o.SendOnly {
 		d.Out = -1 // a datagram only says who the peer is
 	}
+	d.Tee = o.rec.datagrams(l.Addr.Type)
 	if o.Verbose {
 		d.First = func(from relay.Sockaddr) {
 			env.Warnf("first datagram from %s", describe(sock.FromSockaddr(from, l.Addr.Type)))
@@ -408,4 +568,243 @@ func datagramErr(ctx context.Context, obj string, a sock.Addr, m *meter.Meter, e
 		return cli.Fail(obj, inner, "a datagram must fit the socket's limit (65507 bytes for UDP; net.core.wmem_default for Unix)")
 	}
 	return cli.Fail(obj, inner, "")
+}
+
+// snoop is --tap PATH (move the socket aside, take its place, relay) and
+// --tap-as NAME -U REAL (relay only): each client's bytes, both ways, are
+// recorded on standard error until a signal; a --tap puts the server's
+// socket file back at the end, whatever ended it.
+func snoop(ctx context.Context, env *cli.Env, o *options) error {
+	if err := checkTap(o, env.Args); err != nil {
+		return err
+	}
+	rec, closeDump, err := o.Dump.Recorder(env)
+	if err != nil {
+		return err
+	}
+	if rec == nil {
+		rec = dump.New(env.Stderr, dump.Hex) // the record is what a tap is for
+	}
+	err = tapped(ctx, env, o, rec)
+	if cerr := closeDump(); cerr != nil {
+		// A --dump file that could not be written whole says so, even
+		// after a signal: the record was the point of the run.
+		if err != nil && ctx.Err() == nil {
+			env.Warnf("%s", cli.Message(cerr))
+			return err
+		}
+		return cerr
+	}
+	return err
+}
+
+// tapped opens the tap (or --tap-as relay), serves it until a signal or
+// an error, and puts the server's socket file back.
+func tapped(ctx context.Context, env *cli.Env, o *options, rec *dump.Recorder) error {
+	var err error
+	typ := sock.Stream
+	if o.Seqpacket {
+		typ = sock.Seqpacket
+	}
+	var t *tap.Tap
+	if o.TapAs != "" {
+		t, err = openTapAs(o, env.Args[0], typ)
+	} else {
+		t, err = openTap(env, o.Tap, typ)
+	}
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	failed := false
+	restore := env.Cleanup(func() {
+		// Also when a second signal makes sockcat exit at once.
+		msg, err := t.Restore()
+		if msg != "" {
+			env.Warnf("%s", msg)
+		}
+		if err != nil {
+			env.Warnf("%s: %s", t.Path, cli.Message(err))
+			failed = true
+		}
+	})
+	defer restore()
+	if t.Note != "" {
+		env.Warnf("%s: %s", t.Path, t.Note)
+	}
+	if t.Hidden != "" {
+		env.Warnf("tapping %s: the server's socket waits at %s until sockcat ends", t.Path, t.Hidden)
+	} else {
+		env.Warnf("relaying %s to %s", describe(sock.Addr{Family: sock.Unix, Type: typ, Path: t.Path}), describe(t.Real))
+	}
+	err = t.Serve(ctx, rec)
+	restore()
+	switch {
+	case failed:
+		return cli.ExitStatus(cli.ExitFailure)
+	case err != nil && ctx.Err() == nil:
+		return cli.Fail(t.Path, err, "")
+	}
+	return err
+}
+
+// openTap repairs what an interrupted tap of path left (saying so), then
+// taps it.
+func openTap(env *cli.Env, path string, typ int) (*tap.Tap, error) {
+	unlock := tap.Lock(path)
+	defer unlock()
+	found, err := tap.Find(path)
+	var te *tap.TappedError
+	switch {
+	case errors.As(err, &te):
+		return nil, cli.Fail(path, err, fmt.Sprintf("stop that one first (kill %d)", te.PID))
+	case err != nil:
+		return nil, cli.Fail(path, err, "")
+	}
+	for _, i := range found {
+		msg, err := i.Repair(false)
+		if err != nil {
+			return nil, cli.Fail(path, err, "")
+		}
+		env.Warnf("%s", msg)
+	}
+	t, err := tap.Open(path, typ)
+	if err != nil {
+		return nil, tapErr(path, typ, err)
+	}
+	return t, nil
+}
+
+// openTapAs binds name and relays to the -U address real.
+func openTapAs(o *options, real string, typ int) (*tap.Tap, error) {
+	r, err := sock.ParseUnix(real, typ)
+	if err != nil {
+		return nil, cli.Usagef("%v", err)
+	}
+	n, err := sock.ParseUnix(o.TapAs, typ)
+	if err != nil {
+		return nil, cli.Usagef("--tap-as: %v", err)
+	}
+	if n.Abstract() && o.Mode.Set {
+		return nil, cli.Usagef("-m: an abstract socket has no file, so no mode")
+	}
+	t, err := tap.OpenAs(n, r, o.Mode.Or(0o600))
+	var pe *os.PathError
+	switch {
+	case err == nil:
+		return t, nil
+	case errors.Is(err, tap.ErrNotListening) || errors.Is(err, tap.ErrWrongType) || errors.As(err, &pe) && pe.Op == "stat":
+		return nil, tapErr(real, typ, err)
+	case errors.Is(err, sock.ErrRefused) || errors.Is(err, sock.ErrNoEnt):
+		return nil, cli.Fail(describe(r), err, "")
+	}
+	return nil, listenErr(n, err)
+}
+
+// tapErr words a failed tap of path: what is wrong, and what to do.
+func tapErr(path string, typ int, err error) error {
+	dir := filepath.Dir(path)
+	hint := ""
+	switch {
+	case errors.Is(err, tap.ErrNotListening) && strings.HasPrefix(path, "@"):
+		hint = "a tap needs a live server to relay to"
+	case errors.Is(err, tap.ErrNotListening):
+		hint = "a tap needs a live server to relay to (a stale socket file?)"
+	case errors.Is(err, tap.ErrWrongType) && typ == sock.Stream:
+		hint = "a SOCK_SEQPACKET or datagram socket: --seqpacket taps the first; datagrams cannot be tapped"
+	case errors.Is(err, tap.ErrWrongType):
+		hint = "not a SOCK_SEQPACKET socket: tap it without --seqpacket"
+	case errors.Is(err, os.ErrNotExist):
+		hint = "--tap needs the socket file of a live server"
+	case errors.Is(err, sock.ErrAccess) && strings.Contains(err.Error(), "connect"):
+		hint = "connecting needs write permission on the socket file"
+	case errors.Is(err, sock.ErrAccess) || errors.Is(err, os.ErrPermission):
+		hint = "tapping needs write permission on " + dir + ", to move the socket file aside and take its place; nothing was moved"
+	case errors.Is(err, tap.ErrBusy):
+		hint = "a mount point (bind-mounted into a container?) cannot be moved: relay from another name with --tap-as NAME -U " + path
+	}
+	return cli.Fail(path, err, hint)
+}
+
+// repairTaps is the first step of --rm --stale: each tap in dirs whose
+// sockcat is gone is undone (or, with dryRun, said how it would be), on
+// standard error. Without dirs: the stale search's directories and /run.
+// A tap it cannot undo is said too, and left.
+func repairTaps(env *cli.Env, dirs []string, dryRun bool) {
+	if len(dirs) == 0 {
+		dirs = append(sock.StaleDirs(), "/run")
+	}
+	for _, i := range tap.Scan(dirs, tap.ScanDepth) {
+		msg, err := i.Repair(dryRun)
+		if err != nil {
+			env.Warnf("%s: %s", i.Path, cli.Message(err))
+			continue
+		}
+		env.Warnf("%s", msg)
+	}
+}
+
+// recording is the -x record of a run: the recorder (nil when -x is
+// off) and the connections accepted so far, numbered in it with -k.
+type recording struct {
+	r     *dump.Recorder
+	conns int
+}
+
+// recorded runs relay with the -x record open, if asked for; a record
+// that could not be written whole fails the run at its end.
+func (o *options) recorded(env *cli.Env, relay func() error) error {
+	r, closeDump, err := o.Dump.Recorder(env)
+	if err != nil {
+		return err
+	}
+	o.rec.r = r
+	err = relay()
+	if cerr := closeDump(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// conn starts the record of connection fd with peer: the Tee of its
+// relay, and the function that notes its end. A connection a listener
+// accepted is noted as it starts and ends, with who the peer is (the
+// pid and command of a Unix one, SO_PEERCRED), and with -k numbered.
+// Off, both are no-ops.
+func (rec *recording) conn(o *options, fd int, peer sock.Addr) (relay.Tee, func()) {
+	if rec.r == nil {
+		return nil, func() {}
+	}
+	if !o.Listen {
+		return relay.Recorded(rec.r, 0, ""), func() {}
+	}
+	n := 0
+	if o.Keep {
+		rec.conns++
+		n = rec.conns
+	}
+	who := peer.String()
+	if peer.Family == sock.Unix {
+		who = ""
+		if c, err := sock.PeerCred(fd); err == nil {
+			who = fmt.Sprintf("pid %d (%s)", c.PID, procfs.Comm(c.PID))
+		}
+	}
+	rec.r.Event(n, who, "connected")
+	return relay.Recorded(rec.r, n, ""), func() { rec.r.Event(n, who, "closed") }
+}
+
+// datagrams is the Tee of a datagram listener: each datagram's header
+// names its sender (<) or addressee (>).
+func (rec *recording) datagrams(typ int) relay.Tee {
+	if rec.r == nil {
+		return nil
+	}
+	return func(d dump.Dir, peer relay.Sockaddr, b []byte) {
+		who := ""
+		if a := sock.FromSockaddr(peer, typ); peer != nil && (a.Family != sock.Unix || a.Path != "") {
+			who = a.String()
+		}
+		rec.r.Record(0, d, who, b)
+	}
 }

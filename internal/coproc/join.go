@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ipcats/ipcats/internal/dump"
 	"github.com/ipcats/ipcats/internal/meter"
 	"github.com/ipcats/ipcats/internal/relay"
 )
@@ -34,6 +35,18 @@ type Join struct {
 	// Grace is how long the command has, after a stop signal was passed
 	// on to it, to end and have its output delivered.
 	Grace time.Duration
+	// Tee, if set, is told what goes to the command (dump.Sent) and what
+	// comes from it (dump.Received): pipecat -x. Both copies then go
+	// through read/write (relay.TeeCopy) instead of splice.
+	Tee relay.Tee
+}
+
+// copy is relay.Copy, or with a Tee relay.TeeCopy in direction d.
+func (j *Join) copy(ctx context.Context, dst, src int, m *meter.Meter, d dump.Dir) (int64, error) {
+	if j.Tee != nil {
+		return relay.TeeCopy(ctx, dst, src, m, j.Tee, d)
+	}
+	return relay.Copy(ctx, dst, src, m)
 }
 
 // Outcome is how a pumped coprocess ended.
@@ -88,7 +101,7 @@ func (p *Proc) Pump(ctx context.Context, j Join, stop func(*Proc)) Outcome {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		_, err := relay.Copy(feedCtx, int(j.ToW.Fd()), j.In, j.Sent)
+		_, err := j.copy(feedCtx, int(j.ToW.Fd()), j.In, j.Sent, dump.Sent)
 		j.ToW.Close()
 		var we *relay.WriteError
 		if err != nil && !errors.As(err, &we) && !errors.Is(err, context.Canceled) {
@@ -98,7 +111,7 @@ func (p *Proc) Pump(ctx context.Context, j Join, stop func(*Proc)) Outcome {
 	// The command -> Out, until every holder of its standard output has
 	// closed it. If Out is gone, closing the pipe makes the command's
 	// next write fail as it would in a shell pipeline.
-	_, o.DrainErr = relay.Copy(drainCtx, j.Out, int(j.FromR.Fd()), j.Received)
+	_, o.DrainErr = j.copy(drainCtx, j.Out, int(j.FromR.Fd()), j.Received, dump.Received)
 	j.FromR.Close()
 	o.Status, o.Sig, o.WaitErr = p.Wait()
 	// The command is gone: stop waiting for input it will never read.

@@ -205,3 +205,18 @@ func SameIPC(pid int) bool {
 	}
 	return a.Dev == b.Dev && a.Ino == b.Ino
 }
+
+// SameMount reports whether pid is in the mount namespace of the process
+// Run entered; outside Run, or when either cannot be read, it is true.
+// (A thread of ours never leaves our own: see the package comment.)
+func SameMount(pid int) bool {
+	t := Target()
+	if t == 0 {
+		return true
+	}
+	var a, b unix.Stat_t
+	if unix.Stat("/proc/"+strconv.Itoa(pid)+"/ns/mnt", &a) != nil || unix.Stat("/proc/"+strconv.Itoa(t)+"/ns/mnt", &b) != nil {
+		return true
+	}
+	return a.Dev == b.Dev && a.Ino == b.Ino
+}

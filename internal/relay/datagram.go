@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ipcats/ipcats/internal/dump"
 	"github.com/ipcats/ipcats/internal/meter"
 )
 
@@ -36,6 +37,8 @@ type Datagrams struct {
 	InputEnds bool
 	// First, if set, is called with the first peer that sends.
 	First func(from Sockaddr)
+	// Tee, if set, is told every datagram each way (-x, --dump).
+	Tee Tee
 }
 
 // Run relays until ctx ends (its error: a cli.Bound context is -w), input
@@ -138,6 +141,7 @@ func (d *Datagrams) recv(ctx context.Context, m *meter.Meter, p *datagramPeer, r
 		if err != nil {
 			return &ReadError{err}
 		}
+		d.Tee.record(dump.Received, from, buf[:n])
 		if d.Out >= 0 {
 			if err := WriteAll(ctx, d.Out, buf[:n]); err != nil {
 				return &WriteError{err}
@@ -184,9 +188,11 @@ func (d *Datagrams) send(ctx context.Context, m *meter.Meter, p *datagramPeer, r
 			msg = buf[:n]
 		}
 		if len(msg) > 0 {
-			if err := SendMsg(room, d.Sock, msg, p.get()); err != nil {
+			to := p.get()
+			if err := SendMsg(room, d.Sock, msg, to); err != nil {
 				return &WriteError{err}
 			}
+			d.Tee.record(dump.Sent, to, msg)
 			msgs++
 			m.AddMsg(len(msg))
 			res.add(true, len(msg))

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ipcats/ipcats/internal/dump"
 	"github.com/ipcats/ipcats/internal/meter"
 )
 
@@ -55,6 +56,10 @@ type Duplex struct {
 	Lines    bool
 	MaxMsg   int
 	Datagram bool
+
+	// Tee, if set, is told every chunk or message each way (-x, --dump);
+	// a stream then goes through read/write (TeeCopy), not splice.
+	Tee Tee
 }
 
 // Result says what the relay moved and how it ended.
@@ -299,6 +304,9 @@ func discard(sock int) {
 // send pumps input to the socket.
 func (d *Duplex) send(ctx context.Context, m *meter.Meter, msgs *int64) (int64, error) {
 	if !d.Messages {
+		if d.Tee != nil {
+			return TeeCopy(ctx, d.Sock, d.In, m, d.Tee, dump.Sent)
+		}
 		switch KindOf(d.In) {
 		case Pipe:
 			return spliceLow(ctx, d.Sock, d.In, m)
@@ -312,7 +320,9 @@ func (d *Duplex) send(ctx context.Context, m *meter.Meter, msgs *int64) (int64, 
 	if max <= 0 {
 		max = 64 << 10
 	}
-	r := &fdReader{ctx: ctx, fd: d.In}
+	// A blocking input (a pipe or FIFO that stays open) is waited for
+	// first, so that -w or a signal ends the wait.
+	r := &fdReader{ctx: ctx, fd: d.In, waitFirst: KindOf(d.In) != Regular}
 	defer r.Close()
 	room := NewWaiter(ctx) // for a full socket buffer
 	defer room.Close()
@@ -351,6 +361,7 @@ func (d *Duplex) send(ctx context.Context, m *meter.Meter, msgs *int64) (int64, 
 		if err := SendMsg(room, d.Sock, msg, nil); err != nil {
 			return n, &WriteError{err}
 		}
+		d.Tee.record(dump.Sent, nil, msg)
 		n += int64(len(msg))
 		*msgs++
 		m.AddMsg(len(msg))
@@ -360,6 +371,9 @@ func (d *Duplex) send(ctx context.Context, m *meter.Meter, msgs *int64) (int64, 
 // recv pumps the socket to output.
 func (d *Duplex) recv(ctx context.Context, m *meter.Meter, msgs *int64) (int64, error) {
 	if !d.Messages {
+		if d.Tee != nil {
+			return TeeCopy(ctx, d.Out, d.Sock, m, d.Tee, dump.Received)
+		}
 		if streamable(d.Out) {
 			if KindOf(d.Out) == Pipe {
 				// Best effort: a 1 MiB pipe takes each spliced chunk at once
@@ -383,6 +397,7 @@ func (d *Duplex) recv(ctx context.Context, m *meter.Meter, msgs *int64) (int64, 
 		if k == 0 && !d.Datagram {
 			return n, nil // SOCK_SEQPACKET: the peer closed
 		}
+		d.Tee.record(dump.Received, nil, buf[:k])
 		if err := WriteAll(ctx, d.Out, buf[:k]); err != nil {
 			return n, &WriteError{err}
 		}

@@ -31,8 +31,12 @@ type Info struct {
 	Ctime      time.Time
 	Mtime      time.Time // POSIX
 	Destroy    bool      // System V: marked for removal (IPC_RMID while attached)
-	Holders    []Holder
-	Stale      bool
+	Locked     bool      // System V: SHM_LOCK'ed in memory
+	// Unlinked: "deleted" (a POSIX object removed while held) or "memfd"
+	// for memory no name reaches (see Unlinked); "" for the others.
+	Unlinked string
+	Holders  []Holder
+	Stale    bool
 }
 
 // Holder is a process that has the object attached, mapped or open.
@@ -44,6 +48,9 @@ type Holder struct {
 // IsStale applies SPEC's rule: a System V segment nobody has attached whose
 // creator is dead; a POSIX object no process holds open or mapped.
 func (i *Info) isStale() bool {
+	if i.Unlinked != "" {
+		return false
+	}
 	if i.POSIX {
 		return len(i.Holders) == 0
 	}
@@ -140,7 +147,7 @@ func sysvInfos() ([]Info, error) {
 		perms := r.Octal("perms")
 		i := Info{
 			Key: uint32(int32(r.Int("key"))), ID: int(r.Int("shmid")), Size: r.Int("size"),
-			Mode: perms & 0o777, Destroy: perms&shmDest != 0,
+			Mode: perms & 0o777, Destroy: perms&shmDest != 0, Locked: perms&shmLocked != 0,
 			UID: uint32(r.Uint("uid")), GID: uint32(r.Uint("gid")),
 			CUID: uint32(r.Uint("cuid")), CGID: uint32(r.Uint("cgid")),
 			CPID: int(r.Int("cpid")), LPID: int(r.Int("lpid")), Nattch: int(r.Int("nattch")),
@@ -236,3 +243,6 @@ func holderLists[K comparable](seen map[K]map[int]bool) map[K][]Holder {
 // shmDest is the SHM_DEST bit of a segment's mode: IPC_RMID was asked while
 // processes were still attached (linux/shm.h; x/sys does not export it).
 const shmDest = 0o1000
+
+// shmLocked is the SHM_LOCKED bit: the segment is locked in memory.
+const shmLocked = 0o2000

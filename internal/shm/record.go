@@ -2,9 +2,11 @@ package shm
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ipcats/ipcats/internal/ipcname"
+	"github.com/ipcats/ipcats/internal/procfs"
 	"github.com/ipcats/ipcats/internal/report"
 )
 
@@ -12,7 +14,7 @@ import (
 // measures from: attach, detach and change for System V (shm_atime,
 // shm_dtime, shm_ctime); the file times of a POSIX object.
 func (i Info) LastUse() []time.Time {
-	if i.POSIX {
+	if i.POSIX || i.Unlinked != "" {
 		return []time.Time{i.Mtime, i.Atime, i.Ctime}
 	}
 	return []time.Time{i.Atime, i.Dtime, i.Ctime}
@@ -31,10 +33,7 @@ func (i Info) Ref() (ipcname.Name, string) {
 // ipcs -m -i prints it, with idle (how long since LastUse) just before
 // the last field, "stale".
 func (i Info) Record(idle time.Duration) report.Record {
-	holders := []report.Record{}
-	for _, h := range i.Holders {
-		holders = append(holders, report.Record{{Name: "pid", Value: h.PID}, {Name: "command", Value: h.Comm, Text: "(" + h.Comm + ")"}})
-	}
+	holders := HolderRecords(i.Holders)
 	// Owner and permissions, in the same words for both families.
 	perm := report.Record{
 		{Name: "size", Value: i.Size},
@@ -45,6 +44,9 @@ func (i Info) Record(idle time.Duration) report.Record {
 		{Name: "gid", Value: i.GID},
 	}
 	tail := report.Record{{Name: "holders", Value: holders}, report.Idle(idle), {Name: "stale", Value: i.Stale}}
+	if i.Unlinked != "" {
+		return i.unlinkedRecord(perm, tail)
+	}
 	if i.POSIX {
 		r := report.Record{{Name: "type", Value: "posix"}, {Name: "name", Value: i.Name}, {Name: "path", Value: Dir + i.Name}}
 		r = append(r, perm...)
@@ -56,7 +58,7 @@ func (i Info) Record(idle time.Duration) report.Record {
 		}...)
 		return append(r, tail...)
 	}
-	r := report.Record{{Name: "type", Value: "sysv"}, {Name: "key", Value: i.Key, Text: ipcname.FormatKey(i.Key)}, {Name: "id", Value: i.ID}}
+	r := report.Record{{Name: "type", Value: "sysv"}, {Name: "key", Value: ipcname.FormatKey(i.Key), Text: ipcname.FormatKey(i.Key)}, {Name: "id", Value: i.ID}}
 	r = append(r, perm...)
 	r = append(r, report.Record{
 		{Name: "creator", Value: report.User(i.CUID)},
@@ -72,4 +74,75 @@ func (i Info) Record(idle time.Duration) report.Record {
 		{Name: "destroy", Value: i.Destroy},
 	}...)
 	return append(r, tail...)
+}
+
+// unlinkedRecord is the record of a deleted object or a memfd: its mode
+// and owner are null when they could not be read.
+func (i Info) unlinkedRecord(perm, tail report.Record) report.Record {
+	r := report.Record{{Name: "type", Value: i.Unlinked}, {Name: "name", Value: i.Name}}
+	if i.Unlinked == "deleted" {
+		r = append(r, report.Field{Name: "path", Value: Dir + i.Name})
+	}
+	if i.Mode == noMode {
+		perm = perm[:1]
+	}
+	r = append(r, perm...)
+	r = append(r, report.Record{
+		{Name: "nattch", Value: i.Nattch},
+		{Name: "accessed", Value: i.Atime},
+		{Name: "modified", Value: i.Mtime},
+		{Name: "changed", Value: i.Ctime},
+	}...)
+	return append(r, tail...)
+}
+
+// Status is what ipcs -m shows in its status column for a System V
+// segment: "dest" (removed while attached: it goes with the last
+// detach), "locked" (SHM_LOCK), both as "dest,locked", or "".
+func (i Info) Status() string {
+	var s []string
+	if i.Destroy {
+		s = append(s, "dest")
+	}
+	if i.Locked {
+		s = append(s, "locked")
+	}
+	return strings.Join(s, ",")
+}
+
+// HolderText is the holders as a --list row shows them: "pid (comm)",
+// the first limit of them and "+N more" (limit 0: all), or "none".
+func (i Info) HolderText(limit int) string { return HolderText(i.Holders, limit) }
+
+// HolderText renders holders as "pid (comm)", cut after limit with
+// "+N more" (limit 0: all), or "none".
+func HolderText(holders []Holder, limit int) string {
+	return procfs.HolderText(asProcfs(holders), limit)
+}
+
+// HolderField is the holders of a --list row for people: HolderText,
+// cut further to fit a narrow terminal (procfs.HolderField).
+func (i Info) HolderField(limit int) report.Field { return HolderField("holders", i.Holders, limit) }
+
+// HolderField is a holder list as a --list cell named name: HolderText,
+// cut further to fit a narrow terminal.
+func HolderField(name string, holders []Holder, limit int) report.Field {
+	return procfs.HolderField(name, asProcfs(holders), limit, "")
+}
+
+func asProcfs(holders []Holder) []procfs.PipeHolder {
+	hs := make([]procfs.PipeHolder, len(holders))
+	for k, h := range holders {
+		hs[k] = procfs.PipeHolder{PID: h.PID, FD: -1, Comm: h.Comm}
+	}
+	return hs
+}
+
+// HolderRecords is the JSON form of a holder list: pid and command of each.
+func HolderRecords(hs []Holder) []report.Record {
+	out := []report.Record{}
+	for _, h := range hs {
+		out = append(out, report.Record{{Name: "pid", Value: h.PID}, {Name: "comm", Value: h.Comm, Text: "(" + h.Comm + ")"}})
+	}
+	return out
 }

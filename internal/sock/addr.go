@@ -31,11 +31,12 @@ const (
 
 // The socket calls' errors a caller words a hint for.
 var (
-	ErrRefused   error = unix.ECONNREFUSED
-	ErrAddrInUse error = unix.EADDRINUSE
-	ErrAccess    error = unix.EACCES
-	ErrNoEnt     error = unix.ENOENT
-	ErrMsgSize   error = unix.EMSGSIZE
+	ErrRefused      error = unix.ECONNREFUSED
+	ErrAddrInUse    error = unix.EADDRINUSE
+	ErrAddrNotAvail error = unix.EADDRNOTAVAIL
+	ErrAccess       error = unix.EACCES
+	ErrNoEnt        error = unix.ENOENT
+	ErrMsgSize      error = unix.EMSGSIZE
 )
 
 // Addr is one socket address with the socket type it is used with.
@@ -166,7 +167,8 @@ var ErrNumeric = errors.New("not a numeric address")
 
 // Resolve turns HOST PORT into the addresses to try, in resolver order.
 // family is 4, 6 or 0 (either). An empty host is the wildcard address a
-// listener binds: 0.0.0.0, or :: with -6. numeric forbids DNS.
+// listener binds: 0.0.0.0 with 4, else :: (which Listen makes take IPv4
+// clients too, unless ListenOptions.V6Only). numeric forbids DNS.
 func Resolve(ctx context.Context, host string, port, typ, family int, numeric bool) ([]Addr, error) {
 	mk := func(ip netip.Addr) Addr {
 		f := unix.AF_INET6
@@ -176,10 +178,10 @@ func Resolve(ctx context.Context, host string, port, typ, family int, numeric bo
 		return Addr{Family: f, Type: typ, IP: ip, Port: port}
 	}
 	if host == "" {
-		if family == 6 {
-			return []Addr{mk(netip.IPv6Unspecified())}, nil
+		if family == 4 {
+			return []Addr{mk(netip.IPv4Unspecified())}, nil
 		}
-		return []Addr{mk(netip.IPv4Unspecified())}, nil
+		return []Addr{mk(netip.IPv6Unspecified())}, nil
 	}
 	if ip, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")); err == nil {
 		ip = ip.Unmap()

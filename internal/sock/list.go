@@ -12,7 +12,7 @@ import (
 
 // ListColumns are the columns of a List row in a text list, in ss(8)'s
 // order, with the holders.
-var ListColumns = []string{"proto", "state", "local", "remote", "processes"}
+var ListColumns = []string{"proto", "state", "local", "remote", "holders"}
 
 // List is the sockets of this network namespace that someone listens on
 // or talks over: TCP and UDP (v4 and v6) except TIME_WAIT leftovers, and
@@ -62,7 +62,7 @@ func List() (rows []report.Record, hidden int, err error) {
 	return rows, scan.Hidden, nil
 }
 
-// holders is the processes field of a socket held by pids: a JSON list
+// holders is the holders field of a socket held by pids: a JSON list
 // (empty, never null), and in text "comm[pid],...", "none", or, when the
 // holders of a socket not ours could not be inspected, "not visible".
 func holders(pids []int, uid int, hidden bool) report.Field {
@@ -70,7 +70,7 @@ func holders(pids []int, uid int, hidden bool) report.Field {
 	var text []string
 	for _, pid := range pids {
 		c := procfs.Comm(pid)
-		procs = append(procs, report.Record{{Name: "pid", Value: pid}, {Name: "command", Value: c}})
+		procs = append(procs, report.Record{{Name: "pid", Value: pid}, {Name: "comm", Value: c}})
 		text = append(text, c+"["+strconv.Itoa(pid)+"]")
 	}
 	t := strings.Join(text, ",")
@@ -81,7 +81,11 @@ func holders(pids []int, uid int, hidden bool) report.Field {
 	default:
 		t = "none"
 	}
-	return report.Field{Name: "processes", Value: procs, Text: t}
+	f := report.Field{Name: "holders", Value: procs, Text: t}
+	if len(text) > 1 {
+		f.Fit = func(n int) string { return report.FitList(text, ",", "", n) }
+	}
+	return f
 }
 
 // orNil makes an absent address JSON null.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,6 +29,13 @@ var (
 type ListenOptions struct {
 	Mode   uint32 // permissions of a Unix socket file, applied through the umask at bind
 	Unlink bool   // remove a stale socket file in the way (never anything else)
+	// V6Only keeps an IPv6 listener to IPv6 clients (IPV6_V6ONLY, -6).
+	// Without it, :: takes IPv4 clients too, and falls back to 0.0.0.0
+	// when the kernel has no IPv6.
+	V6Only bool
+	// RcvBuf and SndBuf are -I and -O, for the listening socket and each
+	// one it accepts (0: the kernel's default).
+	RcvBuf, SndBuf int
 }
 
 // Listener is a bound socket: listening for stream and seqpacket, ready to
@@ -35,6 +43,7 @@ type ListenOptions struct {
 type Listener struct {
 	FD   int
 	Addr Addr
+	bufs Local  // -I, -O: given to each accepted socket
 	file bool   // we created a socket file at Addr.Path
 	ino  uint64 // its inode, so Close never removes a replacement
 }
@@ -46,21 +55,22 @@ func Listen(a Addr, o ListenOptions) (*Listener, error) {
 			return nil, err
 		}
 	}
-	fd, err := unix.Socket(a.Family, a.Type|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
-	if err != nil {
+	l, err := bound(a, o)
+	if err != nil && dualStack(a, o) && (err == unix.EAFNOSUPPORT || err == unix.EADDRNOTAVAIL) {
+		// No IPv6 here: the IPv4 wildcard still serves every IPv4 client.
+		a.Family, a.IP = unix.AF_INET, netip.IPv4Unspecified()
+		l, err = bound(a, o)
+	}
+	switch err {
+	case nil:
+	case unix.EAFNOSUPPORT:
 		return nil, os.NewSyscallError("socket", err)
-	}
-	if a.Family != unix.AF_UNIX {
-		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
-		if a.Family == unix.AF_INET6 {
-			unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 0)
-		}
-	}
-	l := &Listener{FD: fd, Addr: a}
-	if err := l.bind(o.Mode); err != nil {
-		unix.Close(fd)
+	case unix.EADDRNOTAVAIL:
+		return nil, os.NewSyscallError("bind", err)
+	default:
 		return nil, err
 	}
+	fd := l.FD
 	if a.Type != unix.SOCK_DGRAM {
 		if err := unix.Listen(fd, 128); err != nil {
 			l.Close(false)
@@ -71,6 +81,47 @@ func Listen(a Addr, o ListenOptions) (*Listener, error) {
 		if sa, err := unix.Getsockname(fd); err == nil {
 			l.Addr.Port = FromSockaddr(sa, a.Type).Port
 		}
+	}
+	return l, nil
+}
+
+// dualStack reports whether a is the IPv6 wildcard that takes IPv4
+// clients too.
+func dualStack(a Addr, o ListenOptions) bool {
+	return a.Family == unix.AF_INET6 && a.IP.IsUnspecified() && !o.V6Only
+}
+
+// bound is a socket bound at a: an error from socket(2) or bind(2) is a
+// bare unix.Errno, for Listen's fallback, or what bind says.
+func bound(a Addr, o ListenOptions) (*Listener, error) {
+	fd, err := unix.Socket(a.Family, a.Type|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+	if err == unix.EAFNOSUPPORT {
+		return nil, err
+	}
+	if err != nil {
+		return nil, os.NewSyscallError("socket", err)
+	}
+	if a.Family != unix.AF_UNIX {
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+	}
+	if a.Family == unix.AF_INET6 {
+		v6only := 0
+		if o.V6Only {
+			v6only = 1
+		}
+		unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, v6only)
+	}
+	l := &Listener{FD: fd, Addr: a, bufs: Local{RcvBuf: o.RcvBuf, SndBuf: o.SndBuf}}
+	if err := l.bufs.setBuffers(fd); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	if err := l.bind(o.Mode); err != nil {
+		unix.Close(fd)
+		if errors.Is(err, unix.EADDRNOTAVAIL) {
+			return nil, unix.EADDRNOTAVAIL
+		}
+		return nil, err
 	}
 	return l, nil
 }
@@ -200,6 +251,9 @@ func (l *Listener) Close(keep bool) error {
 type Patience struct {
 	Timeout  time.Duration
 	Nonblock bool
+	// Local is what a client socket gets before connect: its own address
+	// (-s, -p) and buffer sizes (-I, -O).
+	Local Local
 }
 
 // bound returns ctx limited by p's Timeout.
@@ -220,6 +274,10 @@ func (l *Listener) Accept(ctx context.Context, p Patience) (int, Addr, error) {
 		fd, sa, err := unix.Accept4(l.FD, unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK)
 		switch err {
 		case nil:
+			if err := l.bufs.setBuffers(fd); err != nil {
+				unix.Close(fd)
+				return -1, Addr{}, err
+			}
 			// A Unix peer is usually unnamed (Path ""): its own name, not ours.
 			return fd, FromSockaddr(sa, l.Addr.Type), nil
 		case unix.EINTR, unix.ECONNABORTED:
@@ -248,8 +306,13 @@ func Connect(ctx context.Context, addrs []Addr, p Patience) (int, Addr, error) {
 	ctx, cancel := p.bound(ctx)
 	defer cancel()
 	var first error
+	tried := false
 	for _, a := range addrs {
-		fd, err := connect(ctx, a, p.Nonblock)
+		if !p.Local.Fits(a) {
+			continue
+		}
+		tried = true
+		fd, err := connect(ctx, a, p)
 		if err == nil {
 			return fd, a, nil
 		}
@@ -259,6 +322,9 @@ func Connect(ctx context.Context, addrs []Addr, p Patience) (int, Addr, error) {
 		if first == nil {
 			first = err
 		}
+	}
+	if !tried {
+		return -1, addrs[0], ErrSourceFamily
 	}
 	return -1, addrs[0], first
 }
@@ -270,23 +336,35 @@ func Connect(ctx context.Context, addrs []Addr, p Patience) (int, Addr, error) {
 // up is found within 100 ms. When ctx ends first, the error is a
 // *NotListening. tries counts the attempts.
 func ConnectRetry(ctx context.Context, addrs []Addr) (fd int, a Addr, tries int, err error) {
+	return ConnectRetryFrom(ctx, addrs, Local{})
+}
+
+// ConnectRetryFrom is ConnectRetry from a socket given local.
+func ConnectRetryFrom(ctx context.Context, addrs []Addr, local Local) (fd int, a Addr, tries int, err error) {
 	pause := time.Millisecond
+	var last error // what the last try that ran its course met
 	for {
 		tries++
-		fd, a, err = Connect(ctx, addrs, Patience{})
+		fd, a, err = Connect(ctx, addrs, Patience{Local: local})
 		switch {
 		case err == nil:
 			return fd, a, tries, nil
 		case ctx.Err() != nil:
-			return -1, a, tries, &NotListening{Tries: tries, Last: err, ctxErr: ctx.Err()}
+			if last == nil || notYet(err) {
+				last = err
+			} else {
+				tries-- // the time ran out during this try: it is not one
+			}
+			return -1, a, tries, &NotListening{Tries: tries, Last: last, ctxErr: ctx.Err()}
 		case !notYet(err):
 			return -1, a, tries, err
 		}
+		last = err
 		t := time.NewTimer(pause)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return -1, a, tries, &NotListening{Tries: tries, Last: err, ctxErr: ctx.Err()}
+			return -1, a, tries, &NotListening{Tries: tries, Last: last, ctxErr: ctx.Err()}
 		case <-t.C:
 		}
 		pause = min(2*pause, 100*time.Millisecond)
@@ -360,10 +438,15 @@ func notYet(err error) bool {
 	return errors.Is(err, ErrRefused) || errors.Is(err, ErrNoEnt) || errors.Is(err, unix.ECONNRESET) || errors.Is(err, unix.ETIMEDOUT)
 }
 
-func connect(ctx context.Context, a Addr, nonblock bool) (int, error) {
+func connect(ctx context.Context, a Addr, p Patience) (int, error) {
+	nonblock := p.Nonblock
 	fd, err := unix.Socket(a.Family, a.Type|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
 	if err != nil {
 		return -1, os.NewSyscallError("socket", err)
+	}
+	if err := p.Local.prepare(fd, a); err != nil {
+		unix.Close(fd)
+		return -1, err
 	}
 	if a.Family == unix.AF_UNIX && a.Type == unix.SOCK_DGRAM {
 		// Autobind an abstract name so that the server can answer.
