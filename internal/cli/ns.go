@@ -51,7 +51,11 @@ func (n NS) in(k ns.Kind, f func() error) error {
 	if !n.Set {
 		return f()
 	}
-	err := ns.Run(n.PID, k, f)
+	return n.enterErr(ns.Run(n.PID, k, f))
+}
+
+// enterErr words a failure to enter the namespaces of --ns's process.
+func (n NS) enterErr(err error) error {
 	var ne *ns.Error
 	switch {
 	case !errors.As(err, &ne):
@@ -60,4 +64,15 @@ func (n NS) in(k ns.Kind, f func() error) error {
 		return Fail("", err, fmt.Sprintf("run as root or as the owner of %d with CAP_SYS_ADMIN", n.PID))
 	}
 	return Fail("", err, "")
+}
+
+// Peers is a test of whether a process is one of the processes of --ns's
+// pid namespace (pipecat --list, whose pipes belong to no namespace,
+// keeps those of its processes); without --ns, every process is.
+func (n NS) Peers() (func(pid int) bool, error) {
+	if !n.Set {
+		return func(int) bool { return true }, nil
+	}
+	in, err := ns.PIDPeers(n.PID)
+	return in, n.enterErr(err)
 }

@@ -108,3 +108,16 @@ func TestRunErrors(t *testing.T) {
 		t.Errorf("pid 1 as uid %d: %v", os.Geteuid(), err)
 	}
 }
+
+func TestPIDPeers(t *testing.T) {
+	in, err := PIDPeers(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !in(os.Getpid()) || in(1<<22+1) {
+		t.Errorf("PIDPeers(self): self %v, a missing pid %v", in(os.Getpid()), in(1<<22+1))
+	}
+	if _, err := PIDPeers(1<<22 + 1); !errors.Is(err, ErrNoProcess) {
+		t.Errorf("PIDPeers of a missing pid: %v", err)
+	}
+}
