@@ -76,9 +76,16 @@ func TestRunSysVInOtherNamespace(t *testing.T) {
 	if SameIPC(pid) {
 		t.Errorf("SameIPC(%d) outside Run: the process is in another namespace", pid)
 	}
+	// (Not our own pid: /proc/PID/ns shows the main thread's, which may
+	// be the very thread Run locked.)
+	host := exec.Command("sleep", "30")
+	if err := host.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { host.Process.Kill(); host.Wait() }()
 	Run(pid, IPC, func() error {
-		if !SameIPC(pid) || SameIPC(os.Getpid()) {
-			t.Errorf("SameIPC under Run: target %v, us %v", SameIPC(pid), SameIPC(os.Getpid()))
+		if !SameIPC(pid) || SameIPC(host.Process.Pid) {
+			t.Errorf("SameIPC under Run: target %v, a process of ours %v", SameIPC(pid), SameIPC(host.Process.Pid))
 		}
 		return nil
 	})
