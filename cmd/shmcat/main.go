@@ -129,7 +129,7 @@ func checkReport(act cli.Action, o *options) error {
 		return cli.Usagef("--sem goes with --list, --stat or --rm alone, not with -r, -w, --stream, -a, -c, -f or -z")
 	case !transfer && o.Progress:
 		return cli.Usagef("--progress goes with -r or -w")
-	case !transfer && o.Verbose && act != cli.ActRemove:
+	case o.Verbose && (act == cli.ActList || act == cli.ActStat):
 		return cli.Usagef("-v goes with -r, -w or --rm")
 	}
 	return nil
