@@ -20,12 +20,13 @@ type options struct {
 	cli.Actions
 	cli.Sweeping
 	cli.Wait
-	Excl  bool         `short:"x" long:"excl" description:"Fail if PATH already exists (both directions create it)"`
-	Mode  ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of a created FIFO (default 0600)"`
-	Size  ipcname.Size `short:"s" long:"size" value-name:"SIZE" description:"Set the pipe buffer to SIZE bytes (F_SETPIPE_SZ)"`
-	Keep  bool         `short:"k" long:"keep-open" description:"With -r, keep reading as writers come and go"`
-	Lines bool         `long:"lines" description:"With -w, write each line whole with one write(2), so concurrent writers never interleave"`
-	Args  struct {
+	Excl         bool         `short:"x" long:"excl" description:"Fail if PATH already exists (both directions create it)"`
+	Mode         ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of a created FIFO (default 0600)"`
+	Size         ipcname.Size `short:"s" long:"size" value-name:"SIZE" description:"Set the pipe buffer to SIZE bytes (F_SETPIPE_SZ)"`
+	Keep         bool         `short:"k" long:"keep-open" description:"With -r, keep reading as writers come and go"`
+	Lines        bool         `long:"lines" description:"With -w, write each line whole with one write(2), so concurrent writers never interleave"`
+	cli.DumpLong              // --hexdump only: -x is --excl
+	Args         struct {
 		Path string `positional-arg-name:"PATH"`
 	} `positional-args:"yes"`
 }
@@ -116,6 +117,8 @@ func checkFlags(act cli.Action, o *options) error {
 		return cli.Usagef("-v goes with -r, -w or --rm")
 	case o.JSON && act != cli.ActStat && act != cli.ActList:
 		return cli.Usagef("--json goes with --stat or --list")
+	case o.DumpTo.On(o.Hexdump) && !transfer:
+		return cli.Usagef("--hexdump, --dump and --dump-format go with -r or -w")
 	case o.Size.Set && o.Size.N == 0:
 		return cli.Usagef("-s needs a positive size")
 	}

@@ -7,11 +7,18 @@ import (
 	"testing"
 )
 
-// TestJSONSection: the six man pages document the one JSON schema in the
-// same words. A page cannot include another, so each has a copy of the
-// JSON section, and this test keeps the copies identical (edit one, then
-// copy it to the others).
+// TestJSONSection: the six man pages document the one JSON schema, and
+// how tables fit the terminal, in the same words. A page cannot include
+// another, so each has a copy of the JSON and ENVIRONMENT sections, and
+// this test keeps the copies identical (edit one, then copy it to the
+// others).
 func TestJSONSection(t *testing.T) {
+	for _, name := range []string{"JSON", "ENVIRONMENT"} {
+		t.Run(name, func(t *testing.T) { sameSection(t, name) })
+	}
+}
+
+func sameSection(t *testing.T, name string) {
 	pages, err := filepath.Glob("../../man/*.1")
 	if err != nil || len(pages) != 6 {
 		t.Fatalf("man pages: %v, %v; want six", pages, err)
@@ -22,19 +29,22 @@ func TestJSONSection(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sec := section(string(b), "JSON")
+		sec := section(string(b), name)
 		switch {
 		case sec == "":
-			t.Errorf("%s: no .Sh JSON section", p)
+			t.Errorf("%s: no .Sh %s section", p, name)
 		case first == "":
 			first, firstPage = sec, p
+			if name != "JSON" {
+				continue
+			}
 			for _, field := range []string{"pid", "comm", "mode", "owner", "group", "size", "key", "id", "name", "path", "holders", "idle", "stale"} {
 				if !strings.Contains(sec, ".It Li "+field+"\n") && !strings.Contains(sec, ".It Li "+field+" ,") && !strings.Contains(sec, "Li "+field+"\n") {
 					t.Errorf("%s: JSON section does not name the shared field %q", p, field)
 				}
 			}
 		case sec != first:
-			t.Errorf("%s: JSON section differs from %s's; the six copies must be the same", p, firstPage)
+			t.Errorf("%s: %s section differs from %s's; the six copies must be the same", p, name, firstPage)
 		}
 	}
 }

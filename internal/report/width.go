@@ -175,3 +175,27 @@ func fitColumns(widths, floors []int, limit int) int {
 	}
 	return total
 }
+
+// Note prints a line of text under a table (a total): whole, or folded
+// at spaces to fit Width(w), the lines after the first indented by two
+// spaces.
+func Note(w io.Writer, line string) error {
+	limit := Width(w)
+	var b strings.Builder
+	col := 0
+	for i, word := range strings.Split(line, " ") {
+		switch {
+		case i == 0:
+		case limit > 0 && col+1+textWidth(word) > limit:
+			b.WriteString("\n  ")
+			col = 2
+		default:
+			b.WriteByte(' ')
+			col++
+		}
+		b.WriteString(word)
+		col += textWidth(word)
+	}
+	_, err := fmt.Fprintln(w, b.String())
+	return err
+}

@@ -90,3 +90,37 @@ func TestListOptional(t *testing.T) {
 		}
 	}
 }
+
+func TestNote(t *testing.T) {
+	line := "total: posix 1, 6 B; memfd 1, 1.5 MiB (/dev/shm: a 23.5 GiB tmpfs, 23.5 GiB free)"
+	var b bytes.Buffer
+	t.Setenv("COLUMNS", "")
+	Note(&b, line)
+	if b.String() != line+"\n" {
+		t.Errorf("Note without a limit = %q", b.String())
+	}
+	b.Reset()
+	t.Setenv("COLUMNS", "40")
+	Note(&b, line)
+	want := "total: posix 1, 6 B; memfd 1, 1.5 MiB\n  (/dev/shm: a 23.5 GiB tmpfs, 23.5 GiB\n  free)\n"
+	if b.String() != want {
+		t.Errorf("Note at 40 = %q; want %q", b.String(), want)
+	}
+}
+
+// TestStatFits: --stat's values fit beside the names; a list is cut with
+// "+N more", a number never.
+func TestStatFits(t *testing.T) {
+	var hs []Record
+	for p := 1000; p < 1010; p++ {
+		hs = append(hs, Record{{Name: "pid", Value: p}, {Name: "comm", Value: "worker", Text: "(worker)"}})
+	}
+	r := Record{{Name: "size", Value: int64(1) << 50}, {Name: "holders", Value: hs}}
+	t.Setenv("COLUMNS", "40")
+	var b bytes.Buffer
+	Stat(&b, false, r)
+	want := "size     1125899906842624\nholders  1000 (worker), +9 more\n"
+	if b.String() != want {
+		t.Errorf("Stat at 40 = %q; want %q", b.String(), want)
+	}
+}

@@ -117,11 +117,25 @@ func (i Info) HolderText(limit int) string { return HolderText(i.Holders, limit)
 // HolderText renders holders as "pid (comm)", cut after limit with
 // "+N more" (limit 0: all), or "none".
 func HolderText(holders []Holder, limit int) string {
+	return procfs.HolderText(asProcfs(holders), limit)
+}
+
+// HolderField is the holders of a --list row for people: HolderText,
+// cut further to fit a narrow terminal (procfs.HolderField).
+func (i Info) HolderField(limit int) report.Field { return HolderField("holders", i.Holders, limit) }
+
+// HolderField is a holder list as a --list cell named name: HolderText,
+// cut further to fit a narrow terminal.
+func HolderField(name string, holders []Holder, limit int) report.Field {
+	return procfs.HolderField(name, asProcfs(holders), limit, "")
+}
+
+func asProcfs(holders []Holder) []procfs.PipeHolder {
 	hs := make([]procfs.PipeHolder, len(holders))
 	for k, h := range holders {
 		hs[k] = procfs.PipeHolder{PID: h.PID, FD: -1, Comm: h.Comm}
 	}
-	return procfs.HolderText(hs, limit)
+	return hs
 }
 
 // HolderRecords is the JSON form of a holder list: pid and command of each.
