@@ -59,6 +59,9 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 		return cli.Usagef("%v", err)
 	}
 	obj := describe(name)
+	if err := semFile(o, act, rmAfter, name, obj); err != nil {
+		return err
+	}
 	switch {
 	case o.Sem && act == cli.ActStat:
 		return statSem(env, o, name, obj)

@@ -449,6 +449,20 @@ func removeStaleSem(env *cli.Env, o *options) error {
 	return env.Sweep("semaphores", o.DryRun, objs)
 }
 
+// semFile refuses to write, create or remove /sem.NAME as a segment: it
+// is glibc's file of the POSIX semaphore /NAME, which --list leaves to
+// --list --sem. Reading it and --stat are left alone.
+func semFile(o *options, act cli.Action, rmAfter bool, name ipcname.Name, obj string) error {
+	base, ok := strings.CutPrefix(name.Path, "/"+sem.Prefix)
+	if name.Kind != ipcname.POSIX || !ok || base == "" || o.Sem {
+		return nil
+	}
+	if act == cli.ActWrite || act == cli.ActRemove || rmAfter || o.Create || o.Stream {
+		return cli.Failf(obj, "use --sem with /"+base+" to see it or remove it", "the file of the POSIX semaphore /%s, not a segment", base)
+	}
+	return nil
+}
+
 // semErr wraps a failure to find, read or remove a semaphore.
 func semErr(obj string, err error) error {
 	switch {
