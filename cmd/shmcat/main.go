@@ -66,19 +66,19 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	case o.Sem && act == cli.ActStat:
 		return statSem(env, o, name, obj)
 	case o.Sem:
-		return env.Remover(o.Verbose, "semaphore", obj, func() error { return removeSem(name, obj) })()
+		return env.Remover(o.Verbose, "semaphore", obj, func() error { return removeSem(name, obj, string(o.Args.Object)) })()
 	}
 	switch act {
 	case cli.ActStat:
 		return statRing(env, o, name, obj)
 	case cli.ActRemove:
-		return env.Remover(o.Verbose, "segment", obj, func() error { return remove(name, obj) })()
+		return env.Remover(o.Verbose, "segment", obj, func() error { return remove(name, obj, string(o.Args.Object)) })()
 	}
 	if o.Stream {
 		return stream(ctx, env, o, act, rmAfter, name, obj)
 	}
 	if rmAfter {
-		defer env.RemoveAfter(ctx, env.Remover(o.Verbose, "segment", obj, func() error { return remove(name, obj) }))(&err)
+		defer env.RemoveAfter(ctx, env.Remover(o.Verbose, "segment", obj, func() error { return remove(name, obj, "") }))(&err)
 	}
 	if act == cli.ActWrite {
 		return write(ctx, env, o, name, obj)
