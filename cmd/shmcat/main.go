@@ -61,23 +61,26 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 		return cli.Usagef("%v", err)
 	}
 	obj := describe(name)
+	if err := semFile(o, act, rmAfter, name, obj); err != nil {
+		return err
+	}
 	switch {
 	case o.Sem && act == cli.ActStat:
 		return o.NS.In(func() error { return statSem(env, o, name, obj) })
 	case o.Sem:
-		return o.NS.In(env.Remover(o.Verbose, "semaphore", obj, func() error { return removeSem(name, obj) }))
+		return o.NS.In(env.Remover(o.Verbose, "semaphore", obj, func() error { return removeSem(name, obj, string(o.Args.Object)) }))
 	}
 	switch act {
 	case cli.ActStat:
 		return o.NS.In(func() error { return statRing(env, o, name, obj) })
 	case cli.ActRemove:
-		return o.NS.In(env.Remover(o.Verbose, "segment", obj, func() error { return remove(name, obj) }))
+		return o.NS.In(env.Remover(o.Verbose, "segment", obj, func() error { return remove(name, obj, string(o.Args.Object)) }))
 	}
 	if o.Stream {
 		return stream(ctx, env, o, act, rmAfter, name, obj)
 	}
 	if rmAfter {
-		defer env.RemoveAfter(ctx, env.Remover(o.Verbose, "segment", obj, func() error { return remove(name, obj) }))(&err)
+		defer env.RemoveAfter(ctx, env.Remover(o.Verbose, "segment", obj, func() error { return remove(name, obj, "") }))(&err)
 	}
 	if act == cli.ActWrite {
 		return write(ctx, env, o, name, obj)
@@ -131,7 +134,7 @@ func checkReport(act cli.Action, o *options) error {
 		return cli.Usagef("--sem goes with --list, --stat or --rm alone, not with -r, -w, --stream, -a, -c, -f or -z")
 	case !transfer && o.Progress:
 		return cli.Usagef("--progress goes with -r or -w")
-	case !transfer && o.Verbose && act != cli.ActRemove:
+	case o.Verbose && (act == cli.ActList || act == cli.ActStat):
 		return cli.Usagef("-v goes with -r, -w or --rm")
 	}
 	return nil

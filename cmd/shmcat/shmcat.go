@@ -217,7 +217,7 @@ func ringErr(obj string, err error) error {
 func statRing(env *cli.Env, o *options, name ipcname.Name, obj string) error {
 	i, err := shm.StatName(name)
 	if err != nil {
-		return openErr(obj, err)
+		return otherKind(false, "--stat", name, obj, string(o.Args.Object), err, openErr)
 	}
 	rec := withIdle(o, time.Now(), i)
 	extra := ring.StatFields(name, i.Size)
@@ -337,9 +337,11 @@ func or(s, def string) string {
 	return s
 }
 
-func remove(name ipcname.Name, obj string) error {
+// remove removes the segment; arg, when given, is how the user named it,
+// for the hint when it is a semaphore.
+func remove(name ipcname.Name, obj, arg string) error {
 	if err := shm.Remove(name); err != nil {
-		return openErr(obj, err)
+		return otherKind(false, "--rm", name, obj, arg, err, openErr)
 	}
 	return nil
 }
@@ -408,7 +410,7 @@ func listSem(env *cli.Env, o *options) error {
 func statSem(env *cli.Env, o *options, name ipcname.Name, obj string) error {
 	i, err := sem.StatName(name)
 	if err != nil {
-		return semErr(obj, err)
+		return otherKind(true, "--stat", name, obj, string(o.Args.Object), err, semErr)
 	}
 	now := time.Now()
 	i = semStale(o, now, i)
@@ -419,11 +421,32 @@ func statSem(env *cli.Env, o *options, name ipcname.Name, obj string) error {
 	return cli.Output(report.Stat(env.Stdout, o.JSON, r))
 }
 
-func removeSem(name ipcname.Name, obj string) error {
+func removeSem(name ipcname.Name, obj, arg string) error {
 	if err := sem.Remove(name); err != nil {
-		return semErr(obj, err)
+		return otherKind(true, "--rm", name, obj, arg, err, semErr)
 	}
 	return nil
+}
+
+// otherKind words a failed --stat or --rm (verb): when nothing of the
+// kind asked for (a semaphore with --sem, else a segment) goes by the
+// name but an object of the other kind does, the hint says how to reach
+// it; else worded(obj, err) as usual.
+func otherKind(wantSem bool, verb string, name ipcname.Name, obj, arg string, err error, worded func(string, error) error) error {
+	missing := errors.Is(err, shm.ErrNotExist)
+	if wantSem {
+		missing = errors.Is(err, sem.ErrNotExist)
+	}
+	if !missing || arg == "" {
+		return worded(obj, err)
+	}
+	if _, serr := shm.StatName(name); wantSem && serr == nil {
+		return cli.Fail(obj, err, "it is a segment: shmcat "+verb+" "+report.Escape(arg))
+	}
+	if _, serr := sem.StatName(name); !wantSem && serr == nil {
+		return cli.Fail(obj, err, "it is a semaphore: shmcat "+verb+" --sem "+report.Escape(arg))
+	}
+	return worded(obj, err)
 }
 
 // removeStaleSem removes the stale semaphores this user may remove, each
@@ -447,6 +470,20 @@ func removeStaleSem(env *cli.Env, o *options) error {
 		}})
 	}
 	return env.Sweep("semaphores", o.DryRun, objs)
+}
+
+// semFile refuses to write, create or remove /sem.NAME as a segment: it
+// is glibc's file of the POSIX semaphore /NAME, which --list leaves to
+// --list --sem. Reading it and --stat are left alone.
+func semFile(o *options, act cli.Action, rmAfter bool, name ipcname.Name, obj string) error {
+	base, ok := strings.CutPrefix(name.Path, "/"+sem.Prefix)
+	if name.Kind != ipcname.POSIX || !ok || base == "" || o.Sem {
+		return nil
+	}
+	if act == cli.ActWrite || act == cli.ActRemove || rmAfter || o.Create || o.Stream {
+		return cli.Failf(obj, "use --sem with /"+base+" to see it or remove it", "the file of the POSIX semaphore /%s, not a segment", base)
+	}
+	return nil
 }
 
 // semErr wraps a failure to find, read or remove a semaphore.

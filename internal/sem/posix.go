@@ -74,7 +74,7 @@ func posixStat(name string) (Info, error) {
 
 func posixInfo(name string, st *unix.Stat_t, holders map[procfs.FileID][]shm.Holder) Info {
 	i := Info{POSIX: true, Name: name, ID: -1, Nsems: 1, Size: st.Size, Mode: st.Mode & 0o777,
-		UID: st.Uid, GID: st.Gid, dev: st.Dev, ino: st.Ino, Value: -1,
+		UID: st.Uid, GID: st.Gid, dev: st.Dev, ino: st.Ino, Value: -1, Waiters: -1,
 		Holders: holders[procfs.FileID{Dev: st.Dev, Ino: st.Ino}],
 		Atime:   time.Unix(st.Atim.Unix()), Mtime: time.Unix(st.Mtim.Unix()), Ctime: time.Unix(st.Ctim.Unix())}
 	if st.Size == semSize {
@@ -88,7 +88,7 @@ func posixInfo(name string, st *unix.Stat_t, holders map[procfs.FileID][]shm.Hol
 // 64-bit word, the value in its low 32 bits and the waiters in its high
 // ones, in the machine's byte order. It reads without touching the
 // file's access time where it may (O_NOATIME), and only the file it
-// stat'ed; -1, 0 when it cannot.
+// stat'ed; -1, -1 when it cannot (neither is known).
 func readValue(path string, st *unix.Stat_t) (value, waiters int64) {
 	flags := unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_CLOEXEC
 	fd, err := unix.Open(path, flags|unix.O_NOATIME, 0)
@@ -96,16 +96,16 @@ func readValue(path string, st *unix.Stat_t) (value, waiters int64) {
 		fd, err = unix.Open(path, flags, 0)
 	}
 	if err != nil {
-		return -1, 0
+		return -1, -1
 	}
 	defer unix.Close(fd)
 	var now unix.Stat_t
 	b := make([]byte, 8)
 	if unix.Fstat(fd, &now) != nil || now.Ino != st.Ino || now.Dev != st.Dev {
-		return -1, 0
+		return -1, -1
 	}
 	if n, err := unix.Pread(fd, b, 0); err != nil || n != len(b) {
-		return -1, 0
+		return -1, -1
 	}
 	w := binary.NativeEndian.Uint64(b)
 	return int64(uint32(w)), int64(w >> 32)

@@ -17,13 +17,13 @@ import (
 func (i Info) Record(idle time.Duration) report.Record {
 	r := i.head()
 	if i.POSIX {
-		var value any = i.Value
+		var value, waiters any = i.Value, i.Waiters
 		if i.Value < 0 {
-			value = nil // not a glibc sem_t
+			value, waiters = nil, nil // not a glibc sem_t, or unreadable
 		}
 		r = append(r, report.Record{
 			{Name: "value", Value: value},
-			{Name: "waiters", Value: i.Waiters},
+			{Name: "waiters", Value: waiters},
 			{Name: "nattch", Value: len(i.Holders)},
 			{Name: "holders", Value: shm.HolderRecords(i.Holders)},
 			{Name: "accessed", Value: i.Atime},
@@ -101,8 +101,12 @@ func (i Info) Table(idle time.Duration, limit int) report.Record {
 			pids = report.Field{Name: "pids", Value: "?"}
 		}
 	}
+	var waits any = waiting
+	if values == "?" {
+		waits = "?" // no value read, no waiters known
+	}
 	return append(r, name, report.Field{Name: "values", Value: values},
-		pids, report.Field{Name: "waiting", Value: waiting})
+		pids, report.Field{Name: "waiting", Value: waits})
 }
 
 func (i Info) head() report.Record {

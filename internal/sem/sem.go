@@ -39,8 +39,9 @@ type Info struct {
 	// read the set).
 	Members  []Member
 	Readable bool
-	// POSIX: the sem_t in the file (Value -1: not a glibc sem_t), its
-	// file's size, and the processes that map or hold it.
+	// POSIX: the sem_t in the file (Value and Waiters -1: not a glibc
+	// sem_t, or not ours to read), its file's size, and the processes
+	// that map or hold it.
 	Value, Waiters int64
 	Size           int64
 	Holders        []shm.Holder
