@@ -3,9 +3,9 @@
 //
 // setns(2) with CLONE_NEWIPC or CLONE_NEWNET moves only the calling
 // thread, so Run does the work on an OS thread locked to it, which goes
-// back to the caller's namespaces before it serves anything else. System V calls, mq_open and
-// the reading of /proc/sysvipc act in the IPC namespace of the thread
-// that makes them. The mount namespace cannot be entered so: setns with
+// back to the caller's namespaces before it serves anything else.
+// System V calls, mq_open and the reading of /proc/sysvipc act in the
+// IPC namespace of the thread that makes them. The mount namespace cannot be entered so: setns with
 // CLONE_NEWNS fails with EINVAL in a process of several threads (they
 // share one fs_struct), and a Go process always has several. The
 // target's files (/dev/shm, /dev/mqueue, a FIFO's path) are reached
