@@ -27,7 +27,7 @@ const holderLimit = 3
 
 // ListFilter narrows List, as ss's -x, -t, -u, -4 and -6 do: with none of
 // Unix, TCP and UDP set, every kind; V4 or V6 keeps that family of TCP
-// and UDP.
+// and UDP (alone: TCP and UDP of that family only).
 type ListFilter struct {
 	Unix, TCP, UDP bool
 	V4, V6         bool
@@ -211,7 +211,7 @@ func (f ListFilter) kinds() []kind {
 	all := !f.Unix && !f.TCP && !f.UDP
 	v4, v6 := f.V4 || !f.V6, f.V6 || !f.V4
 	var out []kind
-	if all || f.Unix {
+	if all && !f.V4 && !f.V6 || f.Unix {
 		out = append(out, kind{proto: "unix"})
 	}
 	for _, p := range []struct {
