@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ipcats/ipcats/internal/cli"
+	"github.com/ipcats/ipcats/internal/dump"
 	"github.com/ipcats/ipcats/internal/fifo"
 	"github.com/ipcats/ipcats/internal/meter"
 	"github.com/ipcats/ipcats/internal/relay"
@@ -17,7 +18,12 @@ import (
 
 // read copies the FIFO to standard output until the last writer closes,
 // or with -k until a signal or -t of idle time.
-func read(ctx context.Context, env *cli.Env, o *options, path string) error {
+func read(ctx context.Context, env *cli.Env, o *options, path string) (err error) {
+	tee, endDump, err := record(env, o)
+	if err != nil {
+		return err
+	}
+	defer endDump(&err)
 	// Under -n, a writer blocked in open(2) for want of a reader is a
 	// peer: the open below lets it go, and its bytes are what -n reads.
 	waiting := o.Nonblock && fifo.Waiting(path)
@@ -35,9 +41,12 @@ func read(ctx context.Context, env *cli.Env, o *options, path string) error {
 	ctx, cancel := cli.Bound(ctx, o.Timeout, m)
 	defer cancel()
 
-	if o.Nonblock {
+	switch {
+	case o.Nonblock && tee != nil:
+		err = relay.TeeThrough(ctx, out, tee, dump.Received, func(w int) error { return end.ReadNow(ctx, w, m, waiting) })
+	case o.Nonblock:
 		err = end.ReadNow(ctx, out, m, waiting)
-	} else {
+	default:
 		if !o.Keep {
 			// Until a writer has come, the FIFO reads as empty and ended:
 			// wait for its first bytes, or for it to come and go.
@@ -48,7 +57,7 @@ func read(ctx context.Context, env *cli.Env, o *options, path string) error {
 				return cli.Ended(ctx, err, m, path, "waiting for a writer")
 			}
 		}
-		_, err = relay.Copy(ctx, out, end.FD, m)
+		_, err = copyOut(ctx, out, end.FD, m, tee)
 	}
 	if m.Moved() {
 		end.Touch()
@@ -72,7 +81,12 @@ func read(ctx context.Context, env *cli.Env, o *options, path string) error {
 
 // write copies standard input into the FIFO, as a stream or with --lines
 // line by line.
-func write(ctx context.Context, env *cli.Env, o *options, path string) error {
+func write(ctx context.Context, env *cli.Env, o *options, path string) (err error) {
+	tee, endDump, err := record(env, o)
+	if err != nil {
+		return err
+	}
+	defer endDump(&err)
 	m := meter.New(env.Tool, env.Stderr, o.Progress)
 	defer m.Stop()
 	ctx, cancel := cli.Bound(ctx, o.Timeout, m)
@@ -87,9 +101,14 @@ func write(ctx context.Context, env *cli.Env, o *options, path string) error {
 		return err
 	}
 	var lines int64
-	if o.Lines {
+	switch {
+	case o.Lines && tee != nil:
+		lines, err = relay.TeeLines(ctx, end.FD, in, m, tee)
+	case o.Lines:
 		lines, err = relay.WriteLines(ctx, end.FD, in, m)
-	} else {
+	case tee != nil:
+		_, err = relay.TeeCopy(ctx, end.FD, in, m, tee, dump.Sent)
+	default:
 		_, err = relay.Copy(ctx, end.FD, in, m)
 	}
 	if m.Moved() {
@@ -129,6 +148,30 @@ func write(ctx context.Context, env *cli.Env, o *options, path string) error {
 		env.Warnf("%s", m.Summary(verb, "to "+path))
 	}
 	return nil
+}
+
+// record opens the --hexdump record, if asked for: the Tee of the copy
+// (nil: the fast path, unchanged) and the function that closes it, which
+// fails a run whose record could not be written whole.
+func record(env *cli.Env, o *options) (relay.Tee, func(*error), error) {
+	r, closeDump, err := o.DumpLong.Recorder(env)
+	if err != nil {
+		return nil, nil, err
+	}
+	return relay.Recorded(r, 0, ""), func(err *error) {
+		if cerr := closeDump(); *err == nil {
+			*err = cerr
+		}
+	}, nil
+}
+
+// copyOut is -r's copy: with --hexdump through TeeCopy, recorded as
+// received (<).
+func copyOut(ctx context.Context, out, fd int, m *meter.Meter, tee relay.Tee) (int64, error) {
+	if tee != nil {
+		return relay.TeeCopy(ctx, out, fd, m, tee, dump.Received)
+	}
+	return relay.Copy(ctx, out, fd, m)
 }
 
 // openErr wraps a failure to open with the hint that applies.

@@ -9,6 +9,7 @@ import (
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/fifo"
 	"github.com/ipcats/ipcats/internal/ipcname"
+	"github.com/ipcats/ipcats/internal/report"
 )
 
 const usage = "[OPTIONS]"
@@ -19,12 +20,13 @@ type options struct {
 	cli.Actions
 	cli.Sweeping
 	cli.Wait
-	Excl  bool         `short:"x" long:"excl" description:"Fail if PATH already exists (both directions create it)"`
-	Mode  ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of a created FIFO (default 0600)"`
-	Size  ipcname.Size `short:"s" long:"size" value-name:"SIZE" description:"Set the pipe buffer to SIZE bytes (F_SETPIPE_SZ)"`
-	Keep  bool         `short:"k" long:"keep-open" description:"With -r, keep reading as writers come and go"`
-	Lines bool         `long:"lines" description:"With -w, write each line whole with one write(2), so concurrent writers never interleave"`
-	Args  struct {
+	Excl         bool         `short:"x" long:"excl" description:"Fail if PATH already exists (both directions create it)"`
+	Mode         ipcname.Mode `short:"m" long:"mode" value-name:"OCTAL" description:"Permissions of a created FIFO (default 0600)"`
+	Size         ipcname.Size `short:"s" long:"size" value-name:"SIZE" description:"Set the pipe buffer to SIZE bytes (F_SETPIPE_SZ)"`
+	Keep         bool         `short:"k" long:"keep-open" description:"With -r, keep reading as writers come and go"`
+	Lines        bool         `long:"lines" description:"With -w, write each line whole with one write(2), so concurrent writers never interleave"`
+	cli.DumpLong              // --hexdump only: -x is --excl
+	Args         struct {
 		Path string `positional-arg-name:"PATH"`
 	} `positional-args:"yes"`
 }
@@ -65,14 +67,14 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	case cli.ActStat:
 		return stat(env, o, path)
 	case cli.ActRemove:
-		return fifo.Remove(path)
+		return env.Remover(o.Verbose, "FIFO", report.Escape(path), func() error { return fifo.Remove(path) })()
 	}
 	f, created, err := fifo.Ensure(path, o.Mode.Or(0o600), o.Excl)
 	if err != nil {
 		return err
 	}
 	if rmAfter {
-		defer env.RemoveAfter(ctx, func() error { return f.RemoveAfter() })(&err)
+		defer env.RemoveAfter(ctx, env.Remover(o.Verbose, "FIFO", report.Escape(path), f.RemoveAfter))(&err)
 	}
 	if created {
 		// What a failed run created, it removes: after -n or -t found
@@ -109,10 +111,14 @@ func checkFlags(act cli.Action, o *options) error {
 		return cli.Usagef("--lines goes with -w")
 	case !transfer && (o.Excl || o.Mode.Set || o.Size.Set || o.Timeout.Set || o.Nonblock):
 		return cli.Usagef("-x, -m, -s, -t and -n go with -r or -w")
-	case !transfer && (o.Verbose || o.Progress):
-		return cli.Usagef("-v and --progress go with -r or -w")
+	case !transfer && o.Progress:
+		return cli.Usagef("--progress goes with -r or -w")
+	case !transfer && o.Verbose && act != cli.ActRemove:
+		return cli.Usagef("-v goes with -r, -w or --rm")
 	case o.JSON && act != cli.ActStat && act != cli.ActList:
 		return cli.Usagef("--json goes with --stat or --list")
+	case o.DumpTo.On(o.Hexdump) && !transfer:
+		return cli.Usagef("--hexdump, --dump and --dump-format go with -r or -w")
 	case o.Size.Set && o.Size.N == 0:
 		return cli.Usagef("-s needs a positive size")
 	}

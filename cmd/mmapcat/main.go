@@ -13,6 +13,7 @@ import (
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/ipcname"
 	"github.com/ipcats/ipcats/internal/mapfile"
+	"github.com/ipcats/ipcats/internal/report"
 )
 
 const usage = "[OPTIONS]"
@@ -79,10 +80,10 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	case cli.ActStat:
 		return stat(env, o, path)
 	case cli.ActRemove:
-		return remove(env, o, path)
+		return env.Remover(o.Verbose, "file", report.Escape(path), func() error { return remove(path) })()
 	}
 	if rmAfter {
-		defer env.RemoveAfter(ctx, func() error { return remove(env, o, path) })(&err)
+		defer env.RemoveAfter(ctx, env.Remover(o.Verbose, "file", report.Escape(path), func() error { return remove(path) }))(&err)
 	}
 	if act == cli.ActWrite {
 		return write(ctx, env, o, path)

@@ -87,7 +87,7 @@ func mappers(ms []procfs.Mapper) []report.Record {
 		}
 		out = append(out, report.Record{
 			{Name: "pid", Value: p.PID},
-			{Name: "command", Value: p.Comm, Text: "(" + p.Comm + ")"},
+			{Name: "comm", Value: p.Comm, Text: "(" + p.Comm + ")"},
 			{Name: "access", Value: access},
 			{Name: "bytes", Value: p.Bytes, Text: fmt.Sprintf("%d bytes", p.Bytes)},
 		})
@@ -216,7 +216,7 @@ func list(env *cli.Env, o *options) error {
 
 // remove unlinks path, and only if it is a regular file (a symbolic link,
 // even to a regular file, is left alone).
-func remove(env *cli.Env, o *options, path string) error {
+func remove(path string) error {
 	st, err := mapfile.StatPath(path, true)
 	if err != nil {
 		if errors.Is(err, mapfile.ErrNotExist) {
@@ -233,9 +233,6 @@ func remove(env *cli.Env, o *options, path string) error {
 			err = pe.Err
 		}
 		return cli.Fail(path, err, "not removed")
-	}
-	if o.Verbose {
-		env.Warnf("removed %s (%d bytes)", path, st.Size)
 	}
 	return nil
 }

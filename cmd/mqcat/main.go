@@ -15,6 +15,7 @@ import (
 	"github.com/ipcats/ipcats/internal/framing"
 	"github.com/ipcats/ipcats/internal/ipcname"
 	"github.com/ipcats/ipcats/internal/mq"
+	"github.com/ipcats/ipcats/internal/watch"
 )
 
 const usage = "[OPTIONS]"
@@ -37,6 +38,7 @@ type options struct {
 	Args     struct {
 		Object complete.Queue `positional-arg-name:"KEY|/NAME"`
 	} `positional-args:"yes"`
+	watch.Option
 }
 
 // Help words --json for mqcat, where it also frames messages, and -m.
@@ -90,11 +92,19 @@ const maxQBytes = math.MaxInt32
 func main() { os.Exit(cli.Run("mqcat", usage, run)) }
 
 func run(ctx context.Context, env *cli.Env, o *options) (err error) {
+	if err := takeInterval(env, o); err != nil {
+		return err
+	}
 	act, rmAfter, done, err := env.Start(cli.Start{
 		Actions: &o.Actions, Sweeping: &o.Sweeping,
 		Check: func(act cli.Action) error { return checkFlags(act, o) },
 		Arg:   string(o.Args.Object), Form: "KEY|/NAME: the queue to use (a System V key such as 7777, or a POSIX /name)",
-		List:        func() error { return list(env, o) },
+		List: func() error {
+			if o.Watch.Set {
+				return watchList(ctx, env, o)
+			}
+			return list(env, o)
+		},
 		RemoveStale: func() error { return removeStale(env, o) },
 	})
 	if done {
@@ -110,12 +120,15 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	obj := describe(name)
 	switch act {
 	case cli.ActStat:
+		if o.Watch.Set {
+			return watchStat(ctx, env, o, name, obj)
+		}
 		return stat(env, o, name, obj)
 	case cli.ActRemove:
-		return mq.Remove(name, obj)
+		return env.Remover(o.Verbose, "queue", obj, func() error { return mq.Remove(name, obj) })()
 	}
 	if rmAfter {
-		defer env.RemoveAfter(ctx, func() error { return mq.Remove(name, obj) })(&err)
+		defer env.RemoveAfter(ctx, env.Remover(o.Verbose, "queue", obj, func() error { return mq.Remove(name, obj) }))(&err)
 	}
 	if act == cli.ActWrite {
 		return write(ctx, env, o, name, obj)
@@ -169,6 +182,39 @@ func checkFlags(act cli.Action, o *options) error {
 		return cli.Usagef("--maxmsg %d: a queue holds from 1 to %d messages", o.MaxMsg.N, math.MaxInt32)
 	case o.MsgSize.Set && (o.MsgSize.N < 1 || o.MsgSize.N > math.MaxInt32):
 		return cli.Usagef("--msgsize %d: a message may be from 1 to %d bytes", o.MsgSize.N, math.MaxInt32)
+	}
+	return checkWatch(act, o)
+}
+
+// checkWatch refuses --watch but with --list or --stat.
+func checkWatch(act cli.Action, o *options) error {
+	switch {
+	case o.Watch.Set && act != cli.ActList && act != cli.ActStat:
+		return cli.Usagef("--watch goes with --list or --stat")
+	case o.Watch.Set && o.Sweeping.Stale:
+		return cli.Usagef("--watch shows every queue: it takes no --stale")
+	}
+	return nil
+}
+
+// takeInterval lets --watch's interval come as a word of its own
+// (--watch 0.5 or --stat --watch 0.5 QUEUE): a duration before the one
+// argument --stat takes, or the argument of --list, which takes none.
+func takeInterval(env *cli.Env, o *options) error {
+	if !o.Watch.Set || o.Args.Object == "" {
+		return nil
+	}
+	want := 0
+	if o.Stat {
+		want = 1
+	}
+	rest, err := o.TakeInterval(append([]string{string(o.Args.Object)}, env.Args...), want)
+	if err != nil {
+		return err
+	}
+	o.Args.Object, env.Args = "", nil
+	if len(rest) > 0 {
+		o.Args.Object, env.Args = complete.Queue(rest[0]), rest[1:]
 	}
 	return nil
 }

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/ipcname"
 	"github.com/ipcats/ipcats/internal/meter"
 	"github.com/ipcats/ipcats/internal/mq"
 	"github.com/ipcats/ipcats/internal/report"
+	"github.com/ipcats/ipcats/internal/watch"
 )
 
 // params are the options that shape a created queue.
@@ -138,7 +141,7 @@ func stat(env *cli.Env, o *options, name ipcname.Name, obj string) error {
 }
 
 // listColumns are the --list columns: ipcs -q's, with the family and staleness.
-var listColumns = []string{"type", "name", "id", "mode", "owner", "messages", "bytes", "lspid", "lrpid", "idle", "stale"}
+var listColumns = []string{"type", "name", "id", "mode", "owner", "msgs", "bytes", "lspid" + report.Optional, "lrpid" + report.Optional, "idle", "stale"}
 
 // entries lists every queue, warning when POSIX queues cannot be listed.
 func entries(env *cli.Env, o *options) ([]mq.Entry, error) {
@@ -164,13 +167,13 @@ func list(env *cli.Env, o *options) error {
 		}
 		r := e.Rec
 		if !o.JSON {
-			// One NAME column for both families; MESSAGES and BYTES as
-			// ipcs -q's used-bytes and messages.
+			// One NAME column for both families; MSGS and BYTES as
+			// ipcs -q's messages and used-bytes (lsipc's MSGS).
 			if e.POSIX == "" {
-				r = append(r, report.Field{Name: "name", Value: ipcname.FormatKey(e.Key)},
-					report.Field{Name: "messages", Value: r.Get("qnum")}, report.Field{Name: "bytes", Value: r.Get("cbytes")})
+				r = append(r, report.Field{Name: "name", Value: ipcname.FormatKey(e.Key), Text: ipcname.FormatKey(e.Key)},
+					report.Field{Name: "msgs", Value: r.Get("qnum")}, report.Field{Name: "bytes", Value: r.Get("cbytes")})
 			} else {
-				r = append(r, report.Field{Name: "messages", Value: r.Get("curmsgs")}, report.Field{Name: "bytes", Value: r.Get("qsize")})
+				r = append(r, report.Field{Name: "msgs", Value: r.Get("curmsgs")}, report.Field{Name: "bytes", Value: r.Get("qsize")})
 			}
 		}
 		rows = append(rows, r)
@@ -199,4 +202,50 @@ func removeStale(env *cli.Env, o *options) error {
 		objs = append(objs, cli.Stale{What: what, Owners: owners, Remove: func() error { return mq.Remove(n, what) }})
 	}
 	return env.Sweep("queues", o.DryRun, objs)
+}
+
+// watchList is --list --watch: every queue, sampled every interval until
+// a stop signal.
+func watchList(ctx context.Context, env *cli.Env, o *options) error {
+	w := &mq.Watcher{}
+	warned := false
+	return watch.Run(ctx, env.Stdout, o.Watch.D, o.JSON, func() (watch.Frame, error) {
+		rows, mounted, err := w.List()
+		if err != nil {
+			return watch.Frame{}, cli.Fail("message queues", err, "")
+		}
+		if !mounted && !warned {
+			warned = true
+			env.Warnf("POSIX queues not listed: %s is not mounted; mount it with: mount -t mqueue none %s", mq.Dir, mq.Dir)
+		}
+		if rows == nil {
+			rows = []report.Record{}
+		}
+		var b strings.Builder
+		b.WriteString(watch.Header(time.Now(), o.Watch.D, meter.Count(int64(len(rows)), "queue")) + "\n")
+		report.List(&b, false, mq.WatchColumns, rows)
+		return watch.Frame{Text: strings.TrimSuffix(b.String(), "\n"), JSON: watch.Sample("queues", rows)}, nil
+	})
+}
+
+// watchStat is --stat --watch: one queue, sampled every interval until a
+// stop signal or until it is removed.
+func watchStat(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) error {
+	w := &mq.Watcher{}
+	first := true
+	return watch.Run(ctx, env.Stdout, o.Watch.D, o.JSON, func() (watch.Frame, error) {
+		rec, err := w.Stat(name, obj)
+		if errors.Is(err, mq.ErrNotExist) && !first {
+			env.Warnf("%s: removed", obj)
+			return watch.Frame{Text: obj + ": removed", JSON: watch.Sample("queue", nil), Done: true}, nil
+		}
+		if err != nil {
+			return watch.Frame{}, err
+		}
+		first = false
+		var b strings.Builder
+		b.WriteString(watch.Header(time.Now(), o.Watch.D, obj) + "\n")
+		report.Stat(&b, false, rec)
+		return watch.Frame{Text: strings.TrimSuffix(b.String(), "\n"), JSON: watch.Sample("queue", rec)}, nil
+	})
 }

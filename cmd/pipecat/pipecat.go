@@ -284,8 +284,8 @@ func stat(env *cli.Env, o *options, fd int) error {
 		r = append(r,
 			report.Field{Name: "capacity", Value: capacity},
 			report.Field{Name: "queued", Value: queued},
-			report.Field{Name: "writers", Value: procfs.HolderRecords(wr), Text: procfs.HolderText(wr, 0)},
-			report.Field{Name: "readers", Value: procfs.HolderRecords(rd), Text: procfs.HolderText(rd, 0)})
+			procfs.HolderField("writers", wr, 0, ""),
+			procfs.HolderField("readers", rd, 0, ""))
 	}
 	return cli.Output(report.Stat(env.Stdout, o.JSON, r))
 }
@@ -329,8 +329,8 @@ func list(env *cli.Env, o *options) error {
 			{Name: "inode", Value: p.Ino},
 			{Name: "capacity", Value: capacity},
 			{Name: "queued", Value: queued},
-			{Name: "writers", Value: procfs.HolderRecords(p.Writers), Text: procfs.HolderText(p.Writers, listHolders) + " ->"},
-			{Name: "readers", Value: procfs.HolderRecords(p.Readers), Text: procfs.HolderText(p.Readers, listHolders)},
+			procfs.HolderField("writers", p.Writers, listHolders, " ->"),
+			procfs.HolderField("readers", p.Readers, listHolders, ""),
 		})
 	}
 	if err := report.List(env.Stdout, o.JSON, listColumns, rows); err != nil {

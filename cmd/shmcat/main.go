@@ -63,19 +63,19 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	case o.Sem && act == cli.ActStat:
 		return statSem(env, o, name, obj)
 	case o.Sem:
-		return removeSem(name, obj)
+		return env.Remover(o.Verbose, "semaphore", obj, func() error { return removeSem(name, obj) })()
 	}
 	switch act {
 	case cli.ActStat:
 		return statRing(env, o, name, obj)
 	case cli.ActRemove:
-		return remove(name, obj)
+		return env.Remover(o.Verbose, "segment", obj, func() error { return remove(name, obj) })()
 	}
 	if o.Stream {
 		return stream(ctx, env, o, act, rmAfter, name, obj)
 	}
 	if rmAfter {
-		defer env.RemoveAfter(ctx, func() error { return remove(name, obj) })(&err)
+		defer env.RemoveAfter(ctx, env.Remover(o.Verbose, "segment", obj, func() error { return remove(name, obj) }))(&err)
 	}
 	if act == cli.ActWrite {
 		return write(ctx, env, o, name, obj)
@@ -86,8 +86,8 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 // checkFlags refuses options that mean nothing with the chosen action, so
 // that nothing a user asks for is silently ignored.
 func checkFlags(act cli.Action, o *options) error {
-	if o.Sem && (act == cli.ActRead || act == cli.ActWrite || o.Stream) {
-		return cli.Usagef("--sem goes with --list, --stat or --rm")
+	if err := checkReport(act, o); err != nil {
+		return err
 	}
 	if err := cli.OneOf("-a", o.All, "-z", o.CString); err != nil {
 		return err
@@ -116,6 +116,21 @@ func checkFlags(act cli.Action, o *options) error {
 		return cli.Usagef("-i needs a positive interval")
 	case o.JSON && act != cli.ActStat && act != cli.ActList:
 		return cli.Usagef("--json goes with --stat or --list")
+	}
+	return nil
+}
+
+// checkReport refuses, with --list, --stat and --rm alone, the options
+// that report on or shape a transfer, and --sem with a transfer.
+func checkReport(act cli.Action, o *options) error {
+	transfer := act == cli.ActRead || act == cli.ActWrite
+	switch {
+	case o.Sem && (transfer || o.Stream):
+		return cli.Usagef("--sem goes with --list, --stat or --rm alone, not with -r, -w, --stream, -a, -c, -f or -z")
+	case !transfer && o.Progress:
+		return cli.Usagef("--progress goes with -r or -w")
+	case !transfer && o.Verbose && act != cli.ActRemove:
+		return cli.Usagef("-v goes with -r, -w or --rm")
 	}
 	return nil
 }

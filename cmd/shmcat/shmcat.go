@@ -243,7 +243,8 @@ func withIdle(o *options, now time.Time, i shm.Info) report.Record {
 
 // listColumns are the --list columns: ipcs -m's, with the family (or
 // deleted, memfd), the status ipcs shows, holders and staleness.
-var listColumns = []string{"type", "name", "id", "size", "mode", "owner", "nattch", "status", "cpid", "lpid", "holders", "idle", "stale"}
+// On a narrow terminal the optional ones go first, from the right.
+var listColumns = []string{"type", "name", "id", "size", "mode" + report.Optional, "owner" + report.Optional, "nattch" + report.Optional, "status", "cpid" + report.Optional, "lpid" + report.Optional, "holders", "idle", "stale"}
 
 // listHolders is how many holders a --list row names before "+N more".
 const listHolders = 2
@@ -281,19 +282,18 @@ func list(env *cli.Env, o *options) error {
 	if err := report.List(env.Stdout, o.JSON, listColumns, rows); err != nil || o.JSON {
 		return cli.Output(err)
 	}
-	_, err = fmt.Fprintln(env.Stdout, total(shown))
-	return cli.Output(err)
+	return cli.Output(report.Note(env.Stdout, total(shown)))
 }
 
 // tableRow words a --list row for people: one NAME column for every kind
 // (a System V key as ipcs prints it), holders cut to listHolders.
 func tableRow(r report.Record, i shm.Info) report.Record {
 	if !i.POSIX && i.Unlinked == "" {
-		r = append(r, report.Field{Name: "name", Value: ipcname.FormatKey(i.Key)})
+		r = append(r, report.Field{Name: "name", Value: ipcname.FormatKey(i.Key), Text: ipcname.FormatKey(i.Key)})
 	}
 	for k := range r {
 		if r[k].Name == "holders" {
-			r[k].Text = i.HolderText(listHolders)
+			r[k] = i.HolderField(listHolders)
 		}
 	}
 	return r

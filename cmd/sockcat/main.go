@@ -205,28 +205,26 @@ type tapping struct {
 // checkTap refuses what does not go with --tap and --tap-as: they take
 // -U, --seqpacket, -v, and -m for --tap-as's NAME.
 func checkTap(o *options, args []string) error {
-	flag, path := "--tap", o.Tap
+	if err := cli.OneOf("--tap", o.Tap != "", "--tap-as", o.TapAs != ""); err != nil {
+		return err
+	}
+	flag := "--tap"
 	if o.TapAs != "" {
-		flag, path = "--tap-as", o.TapAs
+		flag = "--tap-as"
 	}
 	for _, other := range [][]any{
-		{"--tap-as", o.TapAs != ""}, {"-l", o.Listen}, {"-u", o.UDP}, {"-z", o.Probe}, {"-e", o.Exec != ""},
+		{"-l", o.Listen}, {"-u", o.UDP}, {"-z", o.Probe}, {"-e", o.Exec != ""},
 		{"-k", o.Keep}, {"-4", o.IPv4}, {"-6", o.IPv6}, {"-w", o.Timeout.Set}, {"--wait", o.WaitFor.Set},
 		{"-q", o.Quit.Set}, {"--nonblock", o.Nonblock}, {"--send-only", o.SendOnly}, {"--recv-only", o.RecvOnly},
 		{"--no-shutdown", o.NoShut}, {"-N", o.Shut}, {"--unlink", o.Unlink}, {"--keep", o.KeepFile},
 		{"--lines", o.Lines}, {"-t", o.TCP}, {"--list", o.List}, {"--rm", o.Rm}, {"--stale", o.Stale}, {"--json", o.JSON},
 		{"-m", o.Mode.Set && o.TapAs == ""},
 	} {
-		if other[0] == flag {
-			continue
-		}
 		if err := cli.OneOf(flag, true, other[0], other[1]); err != nil {
 			return err
 		}
 	}
 	switch {
-	case path == "":
-		return cli.Usagef("%s needs a socket path", flag)
 	case o.Tap != "" && len(args) > 0:
 		return cli.Usagef("unexpected argument %q: --tap takes the socket's PATH as its value", args[0])
 	case o.TapAs != "" && len(args) != 1:

@@ -119,7 +119,7 @@ func dialed(ctx context.Context, env *cli.Env, o *options, fd int, a sock.Addr, 
 	case o.Probe:
 		return nil
 	case o.Exec != "":
-		return runExec(ctx, env, o, fd, true)
+		return runExec(ctx, env, o, fd, true, a)
 	}
 	return converse(ctx, env, o, fd, a)
 }
@@ -161,7 +161,7 @@ func probe(ctx context.Context, env *cli.Env, o *options, addrs []sock.Addr) err
 	note := ""
 	if o.UDP && addrs[0].Family != sock.Unix {
 		var answered bool
-		a, answered, err = sock.ProbeUDP(ctx, addrs, o.Timeout.D)
+		a, answered, err = sock.ProbeUDP(ctx, addrs, o.Timeout.D, local(o))
 		if err == nil && !answered {
 			note = fmt.Sprintf(" (udp: no refusal within %v: open, or a firewall drops the probe)", max(o.Timeout.D, sock.UDPProbeWait))
 		}
@@ -265,7 +265,7 @@ func serve(ctx context.Context, env *cli.Env, o *options, a sock.Addr) error {
 			peer = l.Addr
 		}
 		if o.Exec != "" {
-			err = runExec(ctx, env, o, fd, !o.Keep)
+			err = runExec(ctx, env, o, fd, !o.Keep, peer)
 			sock.Close(fd)
 			moved = true
 		} else {
@@ -461,9 +461,36 @@ func limitNote(a sock.Addr) string {
 }
 
 // runExec runs /bin/sh -c CMD with the socket as its standard input and
-// output. With wait, sockcat's exit status is the command's.
-func runExec(ctx context.Context, env *cli.Env, o *options, fd int, wait bool) error {
-	code, err := sock.Exec(ctx, fd, string(o.Exec), env.Stderr, wait)
+// output. With wait, sockcat's exit status is the command's. With -v the
+// command talks through a socket pair that sockcat relays and counts, and
+// a line gives the counts of the connection with peer once it is over.
+func runExec(ctx context.Context, env *cli.Env, o *options, fd int, wait bool, peer sock.Addr) error {
+	if !o.Verbose {
+		code, err := sock.Exec(ctx, fd, string(o.Exec), env.Stderr, wait)
+		return execStatus(ctx, o, code, err)
+	}
+	c, err := sock.ExecCounted(fd, string(o.Exec), env.Stderr)
+	if err != nil {
+		return execStatus(ctx, o, 0, err)
+	}
+	counted := func() (int, error) {
+		start := time.Now()
+		code, res, err := c.Wait(ctx)
+		if err == nil {
+			env.Warnf("%s", summary(res, peer.Type == sock.Seqpacket, nil, describe(peer), time.Since(start)))
+		}
+		return code, err
+	}
+	if !wait {
+		go counted() // each -k connection has its own process and line
+		return nil
+	}
+	code, err := counted()
+	return execStatus(ctx, o, code, err)
+}
+
+// execStatus is how -e's command ended, as sockcat's error.
+func execStatus(ctx context.Context, o *options, code int, err error) error {
 	var se *sock.StartError
 	switch {
 	case errors.As(err, &se):
@@ -551,12 +578,35 @@ func snoop(ctx context.Context, env *cli.Env, o *options) error {
 	if err := checkTap(o, env.Args); err != nil {
 		return err
 	}
+	rec, closeDump, err := o.Dump.Recorder(env)
+	if err != nil {
+		return err
+	}
+	if rec == nil {
+		rec = dump.New(env.Stderr, dump.Hex) // the record is what a tap is for
+	}
+	err = tapped(ctx, env, o, rec)
+	if cerr := closeDump(); cerr != nil {
+		// A --dump file that could not be written whole says so, even
+		// after a signal: the record was the point of the run.
+		if err != nil && ctx.Err() == nil {
+			env.Warnf("%s", cli.Message(cerr))
+			return err
+		}
+		return cerr
+	}
+	return err
+}
+
+// tapped opens the tap (or --tap-as relay), serves it until a signal or
+// an error, and puts the server's socket file back.
+func tapped(ctx context.Context, env *cli.Env, o *options, rec *dump.Recorder) error {
+	var err error
 	typ := sock.Stream
 	if o.Seqpacket {
 		typ = sock.Seqpacket
 	}
 	var t *tap.Tap
-	var err error
 	if o.TapAs != "" {
 		t, err = openTapAs(o, env.Args[0], typ)
 	} else {
@@ -587,7 +637,7 @@ func snoop(ctx context.Context, env *cli.Env, o *options) error {
 	} else {
 		env.Warnf("relaying %s to %s", describe(sock.Addr{Family: sock.Unix, Type: typ, Path: t.Path}), describe(t.Real))
 	}
-	err = t.Serve(ctx, tap.NewRecorder(env.Stderr))
+	err = t.Serve(ctx, rec)
 	restore()
 	switch {
 	case failed:
@@ -601,6 +651,8 @@ func snoop(ctx context.Context, env *cli.Env, o *options) error {
 // openTap repairs what an interrupted tap of path left (saying so), then
 // taps it.
 func openTap(env *cli.Env, path string, typ int) (*tap.Tap, error) {
+	unlock := tap.Lock(path)
+	defer unlock()
 	found, err := tap.Find(path)
 	var te *tap.TappedError
 	switch {
@@ -654,8 +706,10 @@ func tapErr(path string, typ int, err error) error {
 	dir := filepath.Dir(path)
 	hint := ""
 	switch {
+	case errors.Is(err, tap.ErrNotListening) && strings.HasPrefix(path, "@"):
+		hint = "a tap needs a live server to relay to"
 	case errors.Is(err, tap.ErrNotListening):
-		hint = "--tap needs a live server (a stale socket file?)"
+		hint = "a tap needs a live server to relay to (a stale socket file?)"
 	case errors.Is(err, tap.ErrWrongType) && typ == sock.Stream:
 		hint = "a SOCK_SEQPACKET or datagram socket: --seqpacket taps the first; datagrams cannot be tapped"
 	case errors.Is(err, tap.ErrWrongType):

@@ -149,9 +149,9 @@ func (i *Info) Record() report.Record {
 	r = append(r,
 		report.Field{Name: "capacity", Value: capacity},
 		report.Field{Name: "queued", Value: queued},
-		report.Field{Name: "readers", Value: procfs.HolderRecords(rd), Text: procfs.HolderText(rd, 0)},
-		report.Field{Name: "writers", Value: procfs.HolderRecords(wr), Text: procfs.HolderText(wr, 0)},
-		report.Field{Name: "opening", Value: procfs.HolderRecords(i.Opening), Text: procfs.HolderText(i.Opening, 0)})
+		procfs.HolderField("readers", rd, 0, ""),
+		procfs.HolderField("writers", wr, 0, ""),
+		procfs.HolderField("opening", i.Opening, 0, ""))
 	if i.File != nil {
 		r = append(r, report.Idle(i.idle))
 	} else {

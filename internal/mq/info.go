@@ -27,7 +27,7 @@ func sysvRecord(key uint32, id int, ds *sysvipc.MsqidDS, qbytes int64, stale boo
 	}
 	return report.Record{
 		{Name: "type", Value: "sysv"},
-		{Name: "key", Value: key, Text: ipcname.FormatKey(key)},
+		{Name: "key", Value: ipcname.FormatKey(key), Text: ipcname.FormatKey(key)},
 		{Name: "id", Value: id},
 		{Name: "mode", Value: report.Mode(ds.Perm.Mode)},
 		{Name: "owner", Value: report.User(ds.Perm.Uid)},
@@ -39,9 +39,9 @@ func sysvRecord(key uint32, id int, ds *sysvipc.MsqidDS, qbytes int64, stale boo
 		qb,
 		{Name: "lspid", Value: ds.Lspid},
 		{Name: "lrpid", Value: ds.Lrpid},
-		{Name: "stime", Value: unixTime(ds.Stime)},
-		{Name: "rtime", Value: unixTime(ds.Rtime)},
-		{Name: "ctime", Value: unixTime(ds.Ctime)},
+		{Name: "sent", Value: unixTime(ds.Stime)},
+		{Name: "received", Value: unixTime(ds.Rtime)},
+		{Name: "changed", Value: unixTime(ds.Ctime)},
 		report.Idle(cli.IdleFor(now, sysvTimes(ds)...)),
 		{Name: "waiting", Value: append([]report.Record{}, waiters...)}, // [] in JSON, never null
 		{Name: "stale", Value: stale},
@@ -94,7 +94,7 @@ func waiting() (map[int][]report.Record, error) {
 		if w.Send {
 			what = "msgsnd"
 		}
-		out[w.ID] = append(out[w.ID], report.Record{{Name: "pid", Value: w.PID}, {Name: "command", Value: procfs.Comm(w.PID), Text: "(" + procfs.Comm(w.PID) + ")"}, {Name: "call", Value: what}})
+		out[w.ID] = append(out[w.ID], report.Record{{Name: "pid", Value: w.PID}, {Name: "comm", Value: procfs.Comm(w.PID), Text: "(" + procfs.Comm(w.PID) + ")"}, {Name: "call", Value: what}})
 	}
 	return out, nil
 }
@@ -144,7 +144,7 @@ func posixRecord(name string, fd int, st *unix.Stat_t, holders []report.Record, 
 	if s, ok := posixmq.ReadStatus(name); ok {
 		r = append(r, report.Field{Name: "qsize", Value: s.QSize}, report.Field{Name: "notify_pid", Value: s.NotifyPID})
 		if listed {
-			r = append(r, report.Field{Name: "holders", Value: holders}, report.Field{Name: "stale", Value: stale})
+			r = append(r, report.Field{Name: "holders", Value: append([]report.Record{}, holders...)}, report.Field{Name: "stale", Value: stale}) // [], never null
 		}
 	}
 	return r
@@ -237,7 +237,7 @@ func posixHolders() (map[devIno][]report.Record, bool, error) {
 		}
 		sort.Ints(ps)
 		for _, p := range ps {
-			out[k] = append(out[k], report.Record{{Name: "pid", Value: p}, {Name: "command", Value: procfs.Comm(p), Text: "(" + procfs.Comm(p) + ")"}})
+			out[k] = append(out[k], report.Record{{Name: "pid", Value: p}, {Name: "comm", Value: procfs.Comm(p), Text: "(" + procfs.Comm(p) + ")"}})
 		}
 	}
 	return out, true, nil

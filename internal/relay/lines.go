@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ipcats/ipcats/internal/dump"
 	"github.com/ipcats/ipcats/internal/meter"
 )
 
@@ -39,6 +40,11 @@ const lineBufSize = 64 << 10
 // the number of lines written; errors from dst are *WriteError, from src
 // *ReadError.
 func WriteLines(ctx context.Context, dst, src int, m *meter.Meter) (lines int64, err error) {
+	return writeLines(ctx, dst, src, m, nil)
+}
+
+// writeLines is WriteLines telling tee (if any) each write (TeeLines).
+func writeLines(ctx context.Context, dst, src int, m *meter.Meter, tee Tee) (lines int64, err error) {
 	buf := make([]byte, lineBufSize)
 	room := NewWaiter(ctx) // for a full dst
 	defer room.Close()
@@ -51,6 +57,7 @@ func WriteLines(ctx context.Context, dst, src int, m *meter.Meter) (lines int64,
 		if err := writeAtomic(ctx, room, dst, b); err != nil {
 			return err
 		}
+		tee.record(dump.Sent, nil, b)
 		lines += count
 		n += int64(len(b))
 		if m != nil {

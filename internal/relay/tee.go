@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ipcats/ipcats/internal/dump"
 	"github.com/ipcats/ipcats/internal/meter"
 )
@@ -65,4 +67,35 @@ func Recorded(r *dump.Recorder, conn int, who string) Tee {
 		return nil
 	}
 	return func(d dump.Dir, _ Sockaddr, b []byte) { r.Record(conn, d, who, b) }
+}
+
+// TeeLines is WriteLines telling tee each write it makes (a batch of
+// whole lines of at most PipeBuf bytes), as sent (>).
+func TeeLines(ctx context.Context, dst, src int, m *meter.Meter, tee Tee) (lines int64, err error) {
+	return writeLines(ctx, dst, src, m, tee)
+}
+
+// TeeThrough gives a Tee to a copy loop that takes none: fill writes
+// into a new pipe, and TeeCopy drains the pipe into out, recording each
+// chunk in direction d. It returns when both are done: the drain's
+// *WriteError (out failed; fill's writes then failed too), else fill's
+// error, else the drain's.
+func TeeThrough(ctx context.Context, out int, tee Tee, d dump.Dir, fill func(w int) error) error {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		return err
+	}
+	drained := make(chan error, 1)
+	go func() {
+		_, err := TeeCopy(ctx, out, p[0], nil, tee, d)
+		unix.Close(p[0]) // fill's next write fails rather than waits
+		drained <- err
+	}()
+	err := fill(p[1])
+	unix.Close(p[1])
+	derr := <-drained
+	if _, ok := derr.(*WriteError); ok || err == nil {
+		return derr
+	}
+	return err
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -111,5 +112,88 @@ func TestDuplexTee(t *testing.T) {
 				t.Errorf("Duplex = %q, %v, recorded %q; want %q, nil, recorded %q", got, err, tp.String(), "got: a\nbb\n", tt.want)
 			}
 		})
+	}
+}
+
+// TestDatagramsTee: each datagram is told whole, with its peer.
+func TestDatagramsTee(t *testing.T) {
+	fds := newFDs(t)
+	srv, client := fds.dgramPair(t)
+	inR, inW := fds.pipe(t)
+	_, outW := fds.pipe(t)
+	var tp tape
+	d := Datagrams{Sock: srv, In: inR, Out: outW, Lines: true, Linger: 0, Tee: tp.tee}
+	done := make(chan error)
+	go func() { _, err := d.Run(context.Background()); done <- err }()
+	unix.Write(client, []byte("hello\n"))
+	unix.Write(inW, []byte("a\nb\n"))
+	fds.close(inW)
+	for _, want := range []string{"a\n", "b\n"} {
+		if got := recvWithin(t, client, 2*time.Second); got != want {
+			t.Errorf("client received %q; want %q", got, want)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := tp.String(); got != "<@hello\n|>@a\n|>@b\n" {
+		t.Errorf("Datagrams recorded %q; want <@hello, >@a, >@b", got)
+	}
+}
+
+// TestTeeLines: each atomic write of whole lines is told, as sent.
+func TestTeeLines(t *testing.T) {
+	fds := newFDs(t)
+	inR, inW := fds.pipe(t)
+	outR, outW := fds.pipe(t)
+	in := strings.Repeat("0123456789abcde\n", 300) + "end" // 4803 bytes
+	unix.Write(inW, []byte(in))                            // all of it: the pipe holds 64 KiB
+	fds.close(inW)
+	var tp tape
+	lines, err := TeeLines(context.Background(), outW, inR, nil, tp.tee)
+	fds.close(outW)
+	if got := readAll(outR); got != in {
+		t.Errorf("TeeLines moved %d bytes; want the %d of input", len(got), len(in))
+	}
+	if err != nil || lines != 301 {
+		t.Fatalf("TeeLines = %d, %v; want 301, nil", lines, err)
+	}
+	var sizes []int
+	for _, r := range strings.Split(tp.String(), "|") {
+		if r[0] == '>' {
+			sizes = append(sizes, len(r)-1)
+		}
+	}
+	if fmt.Sprint(sizes) != "[4096 704 3]" {
+		t.Errorf("TeeLines recorded writes of %v bytes; want [4096 704 3]", sizes)
+	}
+}
+
+// TestTeeThrough: what fill writes reaches out, recorded; out failing is
+// the error.
+func TestTeeThrough(t *testing.T) {
+	fds := newFDs(t)
+	outR, outW := fds.pipe(t)
+	var tp tape
+	err := TeeThrough(context.Background(), outW, tp.tee, dump.Received, func(w int) error {
+		_, err := unix.Write(w, []byte("abc"))
+		return err
+	})
+	fds.close(outW)
+	if got := readAll(outR); err != nil || got != "abc" || tp.String() != "<abc" {
+		t.Errorf("TeeThrough = %v, moved %q, recorded %q; want nil, abc, <abc", err, got, tp.String())
+	}
+
+	outR, outW = fds.pipe(t)
+	fds.close(outR)
+	err = TeeThrough(context.Background(), outW, tp.tee, dump.Received, func(w int) error {
+		for {
+			if _, err := unix.Write(w, []byte("x")); err != nil {
+				return err // EPIPE once the drain has failed
+			}
+		}
+	})
+	if _, ok := err.(*WriteError); !ok {
+		t.Errorf("TeeThrough to a closed pipe = %v; want the drain's *WriteError", err)
 	}
 }

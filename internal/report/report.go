@@ -18,10 +18,13 @@ import (
 // Field is one attribute of an object. Value is a string, a bool, an
 // integer, a time.Time (zero prints as "never" / null), a []Record, or
 // anything encoding/json handles. Text, when set, is how people see it.
+// Fit, when set, is how people see it in at most n columns (a holder
+// list cut with "+N more"): tables narrower than the whole text call it.
 type Field struct {
 	Name  string
 	Value any
 	Text  string
+	Fit   func(n int) string
 }
 
 // Record is an ordered list of fields.
@@ -81,11 +84,7 @@ func (f Field) String() string {
 	case []Record:
 		parts := make([]string, len(v))
 		for i, r := range v {
-			var s []string
-			for _, f := range r {
-				s = append(s, f.String())
-			}
-			parts[i] = strings.Join(s, " ")
+			parts[i] = recordText(r)
 		}
 		if len(parts) == 0 {
 			return "none"
@@ -93,6 +92,16 @@ func (f Field) String() string {
 		return strings.Join(parts, ", ")
 	}
 	return fmt.Sprint(f.Value)
+}
+
+// recordText is one record of a list as people see it: its fields'
+// texts, space-separated.
+func recordText(r Record) string {
+	s := make([]string, len(r))
+	for i, f := range r {
+		s[i] = f.String()
+	}
+	return strings.Join(s, " ")
 }
 
 // Get returns the value of the named field, or nil.
@@ -106,19 +115,33 @@ func (r Record) Get(name string) any {
 }
 
 // Stat prints one record: aligned "name  value" lines, or a JSON object.
+// On a terminal (or with $COLUMNS, see Width) long free-text values are
+// cut to fit; JSON has them whole.
 func Stat(w io.Writer, asJSON bool, r Record) error {
 	if asJSON {
 		return writeJSON(w, r)
 	}
+	nameWidth := 0
+	for _, f := range r {
+		nameWidth = max(nameWidth, textWidth(f.Name))
+	}
+	room := 0
+	if limit := Width(w); limit > 0 {
+		room = max(limit-nameWidth-2, minCut)
+	}
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	for _, f := range r {
-		fmt.Fprintf(tw, "%s\t%s\n", f.Name, f.String())
+		fmt.Fprintf(tw, "%s\t%s\n", f.Name, f.fitted(room))
 	}
 	return tw.Flush()
 }
 
 // List prints records as a table with the named columns (people) or as a
-// JSON array of whole records.
+// JSON array of whole records. A table fits in Width(w) columns when it
+// can: the widest free-text columns (names, paths, commands, holder
+// lists) are cut, lists with "+N more" and other text with Ellipsis;
+// keys, ids and numbers never are; then the columns marked Optional are
+// left out. JSON has everything whole.
 func List(w io.Writer, asJSON bool, cols []string, rows []Record) error {
 	if asJSON {
 		if rows == nil {
@@ -126,21 +149,9 @@ func List(w io.Writer, asJSON bool, cols []string, rows []Record) error {
 		}
 		return writeJSON(w, rows)
 	}
-	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.ToUpper(strings.Join(cols, "\t")))
-	for _, r := range rows {
-		vals := make([]string, len(cols))
-		for i, c := range cols {
-			vals[i] = "-"
-			for _, f := range r {
-				if f.Name == c {
-					vals[i] = f.String()
-				}
-			}
-		}
-		fmt.Fprintln(tw, strings.Join(vals, "\t"))
-	}
-	return tw.Flush()
+	t := newTable(cols, rows)
+	limit := Width(w)
+	return t.write(w, t.fit(limit), limit > 0)
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -77,12 +77,13 @@ func (i Info) Table(idle time.Duration, limit int) report.Record {
 	r := i.Record(idle)
 	name := report.Field{Name: "name", Value: i.Name}
 	values, waiting := "?", i.Waiters
-	pids := shm.HolderText(i.Holders, limit)
+	pids := shm.HolderField("pids", i.Holders, limit)
 	if i.POSIX && i.Value >= 0 {
 		values = strconv.FormatInt(i.Value, 10)
 	}
 	if !i.POSIX {
 		name.Value = ipcname.FormatKey(i.Key)
+		name.Text = ipcname.FormatKey(i.Key) // a key is never cut
 		var vs []string
 		var ops []shm.Holder
 		seen := map[int]bool{}
@@ -95,20 +96,20 @@ func (i Info) Table(idle time.Duration, limit int) report.Record {
 			}
 		}
 		if i.Readable {
-			values, pids = strings.Join(vs, ","), shm.HolderText(ops, limit)
+			values, pids = strings.Join(vs, ","), shm.HolderField("pids", ops, limit)
 		} else {
-			pids = "?"
+			pids = report.Field{Name: "pids", Value: "?"}
 		}
 	}
 	return append(r, name, report.Field{Name: "values", Value: values},
-		report.Field{Name: "pids", Value: pids}, report.Field{Name: "waiting", Value: waiting})
+		pids, report.Field{Name: "waiting", Value: waiting})
 }
 
 func (i Info) head() report.Record {
 	r := report.Record{{Name: "type", Value: "posix"}, {Name: "name", Value: i.Name}, {Name: "path", Value: Path(i.Name)},
 		{Name: "size", Value: i.Size}}
 	if !i.POSIX {
-		r = report.Record{{Name: "type", Value: "sysv"}, {Name: "key", Value: i.Key, Text: ipcname.FormatKey(i.Key)},
+		r = report.Record{{Name: "type", Value: "sysv"}, {Name: "key", Value: ipcname.FormatKey(i.Key), Text: ipcname.FormatKey(i.Key)},
 			{Name: "id", Value: i.ID}, {Name: "nsems", Value: i.Nsems}}
 	}
 	r = append(r, report.Record{

@@ -58,7 +58,7 @@ func (i Info) Record(idle time.Duration) report.Record {
 		}...)
 		return append(r, tail...)
 	}
-	r := report.Record{{Name: "type", Value: "sysv"}, {Name: "key", Value: i.Key, Text: ipcname.FormatKey(i.Key)}, {Name: "id", Value: i.ID}}
+	r := report.Record{{Name: "type", Value: "sysv"}, {Name: "key", Value: ipcname.FormatKey(i.Key), Text: ipcname.FormatKey(i.Key)}, {Name: "id", Value: i.ID}}
 	r = append(r, perm...)
 	r = append(r, report.Record{
 		{Name: "creator", Value: report.User(i.CUID)},
@@ -117,18 +117,32 @@ func (i Info) HolderText(limit int) string { return HolderText(i.Holders, limit)
 // HolderText renders holders as "pid (comm)", cut after limit with
 // "+N more" (limit 0: all), or "none".
 func HolderText(holders []Holder, limit int) string {
+	return procfs.HolderText(asProcfs(holders), limit)
+}
+
+// HolderField is the holders of a --list row for people: HolderText,
+// cut further to fit a narrow terminal (procfs.HolderField).
+func (i Info) HolderField(limit int) report.Field { return HolderField("holders", i.Holders, limit) }
+
+// HolderField is a holder list as a --list cell named name: HolderText,
+// cut further to fit a narrow terminal.
+func HolderField(name string, holders []Holder, limit int) report.Field {
+	return procfs.HolderField(name, asProcfs(holders), limit, "")
+}
+
+func asProcfs(holders []Holder) []procfs.PipeHolder {
 	hs := make([]procfs.PipeHolder, len(holders))
 	for k, h := range holders {
 		hs[k] = procfs.PipeHolder{PID: h.PID, FD: -1, Comm: h.Comm}
 	}
-	return procfs.HolderText(hs, limit)
+	return hs
 }
 
 // HolderRecords is the JSON form of a holder list: pid and command of each.
 func HolderRecords(hs []Holder) []report.Record {
 	out := []report.Record{}
 	for _, h := range hs {
-		out = append(out, report.Record{{Name: "pid", Value: h.PID}, {Name: "command", Value: h.Comm, Text: "(" + h.Comm + ")"}})
+		out = append(out, report.Record{{Name: "pid", Value: h.PID}, {Name: "comm", Value: h.Comm, Text: "(" + h.Comm + ")"}})
 	}
 	return out
 }

@@ -29,8 +29,22 @@ func (e *StartError) Unwrap() error { return e.Err }
 // at once and reaps the command in the background. The caller keeps fd
 // and closes it.
 func Exec(ctx context.Context, fd int, command string, stderr io.Writer, wait bool) (int, error) {
+	cmd, err := start(fd, command, stderr)
+	if err != nil {
+		return 0, err
+	}
+	if !wait {
+		go cmd.Wait() // reap it; each -k connection has its own process
+		return 0, nil
+	}
+	return waitCmd(ctx, cmd)
+}
+
+// start runs /bin/sh -c command with fd, made blocking, as its standard
+// input and output.
+func start(fd int, command string, stderr io.Writer) (*exec.Cmd, error) {
 	if err := unix.SetNonblock(fd, false); err != nil {
-		return 0, &StartError{"socket", err}
+		return nil, &StartError{"socket", err}
 	}
 	// The child gets its own copy of the descriptor as its 0 and 1. The
 	// copy is close-on-exec, and so is every descriptor this process
@@ -40,21 +54,24 @@ func Exec(ctx context.Context, fd int, command string, stderr io.Writer, wait bo
 	inheritNothing()
 	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 3)
 	if err != nil {
-		return 0, &StartError{"socket", err}
+		return nil, &StartError{"socket", err}
 	}
 	f := os.NewFile(uintptr(dup), "socket")
 	defer f.Close()
 	cmd := exec.Command("/bin/sh", "-c", command)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = f, f, stderr
 	if err := cmd.Start(); err != nil {
-		return 0, &StartError{"/bin/sh", err}
+		return nil, &StartError{"/bin/sh", err}
 	}
-	if !wait {
-		go cmd.Wait() // reap it; each -k connection has its own process
-		return 0, nil
-	}
+	return cmd, nil
+}
+
+// waitCmd waits for cmd and returns its exit status (128+N for a signal
+// N), or ctx's error after sending it SIGTERM when ctx ends first.
+func waitCmd(ctx context.Context, cmd *exec.Cmd) (int, error) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	var err error
 	select {
 	case err = <-done:
 	case <-ctx.Done():

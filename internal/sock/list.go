@@ -18,8 +18,8 @@ import (
 // each socket and of its Unix peer (two rows of one connection name each
 // other), and the owner.
 var (
-	ListColumns = []string{"proto", "state", "local", "remote", "processes"}
-	WideColumns = []string{"proto", "state", "recv-q", "send-q", "local", "remote", "inode", "peer", "owner", "processes"}
+	ListColumns = []string{"proto", "state", "local", "remote", "holders"}
+	WideColumns = []string{"proto", "state", "recv-q", "send-q", "local", "remote", "inode", "peer", "owner", "holders"}
 )
 
 // holderLimit is how many holders a table row names before "+N more".
@@ -159,7 +159,7 @@ func pairKey(r report.Record) string {
 	return min(l, rm) + " " + max(l, rm) + " " + l
 }
 
-// holders is the processes field of a socket held by pids: a JSON list
+// holders is the holders field of a socket held by pids: a JSON list
 // (empty, never null), and in text "comm[pid],..." (the first few, then
 // "+N more"), "none", or, when the holders of a socket not ours could
 // not be inspected, "not visible".
@@ -168,11 +168,12 @@ func holders(pids []int, uid int, hidden bool) report.Field {
 	var text []string
 	for _, pid := range pids {
 		c := procfs.Comm(pid)
-		procs = append(procs, report.Record{{Name: "pid", Value: pid}, {Name: "command", Value: c}})
+		procs = append(procs, report.Record{{Name: "pid", Value: pid}, {Name: "comm", Value: c}})
 		text = append(text, c+"["+strconv.Itoa(pid)+"]")
 	}
+	all := text
 	if len(text) > holderLimit+1 {
-		text = append(text[:holderLimit], "+"+strconv.Itoa(len(pids)-holderLimit)+" more")
+		text = append(text[:holderLimit:holderLimit], "+"+strconv.Itoa(len(pids)-holderLimit)+" more")
 	}
 	t := strings.Join(text, ",")
 	switch {
@@ -182,7 +183,11 @@ func holders(pids []int, uid int, hidden bool) report.Field {
 	default:
 		t = "none"
 	}
-	return report.Field{Name: "processes", Value: procs, Text: t}
+	f := report.Field{Name: "holders", Value: procs, Text: t}
+	if len(all) > 1 {
+		f.Fit = func(n int) string { return report.FitList(all, ",", "", n) }
+	}
+	return f
 }
 
 // orNil makes an absent address JSON null.

@@ -48,12 +48,16 @@ func Closed(err error) bool {
 // taken as open (answered says whether a datagram came back; silence
 // may also be a firewall dropping the probe). ErrRefused when every
 // address refused.
-func ProbeUDP(ctx context.Context, addrs []Addr, wait time.Duration) (a Addr, answered bool, err error) {
+func ProbeUDP(ctx context.Context, addrs []Addr, wait time.Duration, local Local) (a Addr, answered bool, err error) {
 	if wait <= 0 {
 		wait = UDPProbeWait
 	}
+	err = ErrSourceFamily
 	for _, a = range addrs {
-		answered, err = probeUDP(ctx, a, wait)
+		if !local.Fits(a) {
+			continue
+		}
+		answered, err = probeUDP(ctx, a, wait, local)
 		if err == nil || !errors.Is(err, ErrRefused) || ctx.Err() != nil {
 			return a, answered, err
 		}
@@ -70,12 +74,15 @@ type udpRefused struct{}
 func (udpRefused) Error() string        { return "refused: ICMP port unreachable" }
 func (udpRefused) Is(target error) bool { return target == ErrRefused }
 
-func probeUDP(ctx context.Context, a Addr, wait time.Duration) (bool, error) {
+func probeUDP(ctx context.Context, a Addr, wait time.Duration, local Local) (bool, error) {
 	fd, err := unix.Socket(a.Family, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
 	if err != nil {
 		return false, os.NewSyscallError("socket", err)
 	}
 	defer unix.Close(fd)
+	if err := local.prepare(fd, a); err != nil {
+		return false, err
+	}
 	if err := unix.Connect(fd, a.Sockaddr()); err != nil {
 		return false, os.NewSyscallError("connect", err)
 	}

@@ -42,7 +42,7 @@ func TestProbeUDP(t *testing.T) {
 	sa, _ := unix.Getsockname(fd)
 	port := sa.(*unix.SockaddrInet4).Port
 	a := Addr{Family: unix.AF_INET, Type: unix.SOCK_DGRAM, IP: netip.MustParseAddr("127.0.0.1"), Port: port}
-	if _, answered, err := ProbeUDP(context.Background(), []Addr{a}, 0); err != nil || answered {
+	if _, answered, err := ProbeUDP(context.Background(), []Addr{a}, 0, Local{}); err != nil || answered {
 		t.Errorf("ProbeUDP(bound %v) = answered %v, %v; want no answer, no error", a, answered, err)
 	}
 	var b [1]byte
@@ -50,7 +50,7 @@ func TestProbeUDP(t *testing.T) {
 		t.Errorf("the bound socket got %d bytes, %v; want the empty datagram", n, err)
 	}
 	unix.Close(fd)
-	_, _, err = ProbeUDP(context.Background(), []Addr{a}, 0)
+	_, _, err = ProbeUDP(context.Background(), []Addr{a}, 0, Local{})
 	if !errors.Is(err, ErrRefused) || !Closed(err) {
 		t.Errorf("ProbeUDP(closed %v) = %v; want ErrRefused", a, err)
 	}

@@ -342,6 +342,7 @@ func ConnectRetry(ctx context.Context, addrs []Addr) (fd int, a Addr, tries int,
 // ConnectRetryFrom is ConnectRetry from a socket given local.
 func ConnectRetryFrom(ctx context.Context, addrs []Addr, local Local) (fd int, a Addr, tries int, err error) {
 	pause := time.Millisecond
+	var last error // what the last try that ran its course met
 	for {
 		tries++
 		fd, a, err = Connect(ctx, addrs, Patience{Local: local})
@@ -349,15 +350,21 @@ func ConnectRetryFrom(ctx context.Context, addrs []Addr, local Local) (fd int, a
 		case err == nil:
 			return fd, a, tries, nil
 		case ctx.Err() != nil:
-			return -1, a, tries, &NotListening{Tries: tries, Last: err, ctxErr: ctx.Err()}
+			if last == nil || notYet(err) {
+				last = err
+			} else {
+				tries-- // the time ran out during this try: it is not one
+			}
+			return -1, a, tries, &NotListening{Tries: tries, Last: last, ctxErr: ctx.Err()}
 		case !notYet(err):
 			return -1, a, tries, err
 		}
+		last = err
 		t := time.NewTimer(pause)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return -1, a, tries, &NotListening{Tries: tries, Last: err, ctxErr: ctx.Err()}
+			return -1, a, tries, &NotListening{Tries: tries, Last: last, ctxErr: ctx.Err()}
 		case <-t.C:
 		}
 		pause = min(2*pause, 100*time.Millisecond)

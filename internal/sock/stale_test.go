@@ -109,7 +109,7 @@ func TestList(t *testing.T) {
 		if r.Get("local") == name {
 			var procs string
 			for _, f := range r {
-				if f.Name == "processes" {
+				if f.Name == "holders" {
 					procs = f.Text
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -123,3 +124,24 @@ func (i Interrupted) Repair(dryRun bool) (string, error) {
 // ScanDepth is how far below each directory --rm --stale looks, as for
 // stale socket files.
 const ScanDepth = 2
+
+// Lock takes an exclusive flock(2) on path's directory, so that two
+// sockcats starting a tap of one path at once do not both find it
+// untapped and tap each other's socket. It returns the unlock. A
+// directory that cannot be opened for reading, or that something else
+// keeps locked for lockWait, is not locked (the race stays, and is rare).
+func Lock(path string) (unlock func()) {
+	fd, err := unix.Open(filepath.Dir(path), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return func() {}
+	}
+	// Another tap holds it for a moment at most; anything holding it for
+	// longer is not ours to wait for.
+	for end := time.Now().Add(lockWait); unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB) != nil && time.Now().Before(end); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	return func() { unix.Close(fd) }
+}
+
+// lockWait bounds the wait for Lock.
+const lockWait = 2 * time.Second

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ipcats/ipcats/internal/dump"
 	"github.com/ipcats/ipcats/internal/meter"
 	"github.com/ipcats/ipcats/internal/procfs"
 	"github.com/ipcats/ipcats/internal/relay"
@@ -19,7 +20,7 @@ import (
 // each to t.Real in both directions, recording every chunk and each
 // client's arrival and departure with rec. When it returns, the
 // connections it relayed are closed.
-func (t *Tap) Serve(ctx context.Context, rec *Recorder) error {
+func (t *Tap) Serve(ctx context.Context, rec *dump.Recorder) error {
 	cctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -61,7 +62,7 @@ func Who(fd int) string {
 
 // relay connects client n (fd) to the server and copies both ways until
 // both directions have ended, or ctx.
-func (t *Tap) relay(ctx context.Context, n, fd int, rec *Recorder) {
+func (t *Tap) relay(ctx context.Context, n, fd int, rec *dump.Recorder) {
 	defer unix.Close(fd)
 	who := Who(fd)
 	rec.Event(n, who, "connected")
@@ -77,9 +78,9 @@ func (t *Tap) relay(ctx context.Context, n, fd int, rec *Recorder) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		up = pump(ctx, fd, srv, msgs, func(b []byte) { rec.Record(n, Sent, who, b) })
+		up = pump(ctx, fd, srv, msgs, func(b []byte) { rec.Record(n, dump.Sent, who, b) })
 	}()
-	down = pump(ctx, srv, fd, msgs, func(b []byte) { rec.Record(n, Received, who, b) })
+	down = pump(ctx, srv, fd, msgs, func(b []byte) { rec.Record(n, dump.Received, who, b) })
 	wg.Wait()
 	what := fmt.Sprintf("closed: > %s, < %s", meter.Count(up.n, "byte"), meter.Count(down.n, "byte"))
 	for _, p := range []pumped{up, down} {

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -251,6 +250,3 @@ func answers(path string) bool {
 	}
 	return false
 }
-
-// dirOf is the directory of path, for messages.
-func dirOf(path string) string { return filepath.Dir(path) }

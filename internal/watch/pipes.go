@@ -27,20 +27,25 @@ type Pipes struct {
 // Stage is one step of a pipeline: the processes that read the pipe before
 // it and write the pipe after it.
 type Stage struct {
-	PIDs     []int    `json:"pids"`
-	Commands []string `json:"commands"`
+	Procs []Proc `json:"processes"`
+}
+
+// Proc is a process of a stage, with the JSON names every tool uses.
+type Proc struct {
+	PID  int    `json:"pid"`
+	Comm string `json:"comm"`
 }
 
 func (s Stage) String() string {
 	var parts []string
-	for i, p := range s.PIDs {
-		parts = append(parts, strconv.Itoa(p)+" "+s.Commands[i])
+	for _, p := range s.Procs {
+		parts = append(parts, strconv.Itoa(p.PID)+" "+p.Comm)
 	}
 	if len(parts) > 3 {
 		parts = append(parts[:3], fmt.Sprintf("+%d more", len(parts)-3))
 	}
 	if len(parts) == 0 {
-		return "?"
+		return "(none)"
 	}
 	return strings.Join(parts, ", ")
 }
@@ -98,17 +103,18 @@ func (w *Pipes) Sample() (Frame, error) {
 	w.prevIO, w.prevQueued, w.prevTime = io, queued, now
 	narrowed := w.PID != 0 || w.PGID != 0
 	if narrowed && len(sel) == 0 && !w.found {
-		return Frame{}, cli.Failf(w.what(), "", "holds no pipe")
+		return Frame{}, w.none()
 	}
 	w.found = w.found || len(sel) > 0
 	return Frame{Text: w.text(s, sc.Hidden), JSON: s, Done: narrowed && len(sel) == 0}, nil
 }
 
-func (w *Pipes) what() string {
+// none is the error of a --pid or --pgid that holds no pipe.
+func (w *Pipes) none() error {
 	if w.PID != 0 {
-		return "pid " + strconv.Itoa(w.PID)
+		return cli.Failf("pid "+strconv.Itoa(w.PID), "", "holds no pipe")
 	}
-	return "process group " + strconv.Itoa(w.PGID) + ": no process of it"
+	return cli.Failf("process group "+strconv.Itoa(w.PGID), "", "none of its processes holds a pipe")
 }
 
 // selected is the pipes to show, without pipecat's own descriptors: all,
@@ -127,9 +133,15 @@ func (w *Pipes) selected(all map[procfs.PipeKey]*procfs.Pipe) []*procfs.Pipe {
 	switch {
 	case w.PGID != 0:
 		var out []*procfs.Pipe
+		pgids := map[int]int{}
 		for _, p := range ps {
 			for _, h := range p.Holders() {
-				if procfs.PGID(h.PID) == w.PGID {
+				g, ok := pgids[h.PID]
+				if !ok {
+					g = procfs.PGID(h.PID)
+					pgids[h.PID] = g
+				}
+				if g == w.PGID {
 					out = append(out, p)
 					break
 				}
@@ -182,7 +194,7 @@ func heldBy(p *procfs.Pipe, pids map[int]bool) bool {
 // pipe that follows none (or, for a cycle, at any pipe left).
 func chains(ps []*procfs.Pipe) [][]*procfs.Pipe {
 	follows := func(a, b *procfs.Pipe) bool { // b follows a
-		return a != b && sharePID(a.Readers, b.Writers)
+		return a != b && sharePID(a.Readers, outputs(b.Writers))
 	}
 	hasPred := map[*procfs.Pipe]bool{}
 	for _, a := range ps {
@@ -216,25 +228,28 @@ func chains(ps []*procfs.Pipe) [][]*procfs.Pipe {
 	return out
 }
 
-// nextPipe is the pipe that follows p in its chain: of those that do,
-// the one its writer holds as standard output (as a shell joins the
-// stages of a pipeline), else the first.
+// nextPipe is the first pipe, not yet in a chain, that follows p.
 func nextPipe(ps []*procfs.Pipe, p *procfs.Pipe, used map[*procfs.Pipe]bool, follows func(a, b *procfs.Pipe) bool) *procfs.Pipe {
-	var first *procfs.Pipe
 	for _, b := range ps {
-		if used[b] || !follows(p, b) {
-			continue
-		}
-		for _, w := range b.Writers {
-			if w.FD == 1 && sharePID(p.Readers, []procfs.PipeHolder{w}) {
-				return b
-			}
-		}
-		if first == nil {
-			first = b
+		if !used[b] && follows(p, b) {
+			return b
 		}
 	}
-	return first
+	return nil
+}
+
+// outputs is the writers that hold the pipe as standard output or error,
+// as a shell joins the stages of a pipeline: a pipe held on another
+// descriptor (one a process inherited and never closed, say) does not
+// make its holder a stage of a chain through it.
+func outputs(ws []procfs.PipeHolder) []procfs.PipeHolder {
+	var out []procfs.PipeHolder
+	for _, w := range ws {
+		if w.FD == 1 || w.FD == 2 {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 func sharePID(a, b []procfs.PipeHolder) bool {
@@ -250,13 +265,12 @@ func sharePID(a, b []procfs.PipeHolder) bool {
 
 // stageOf is the processes of holders, each once, in pid order.
 func stageOf(hs []procfs.PipeHolder) Stage {
-	s := Stage{PIDs: []int{}, Commands: []string{}}
+	s := Stage{Procs: []Proc{}}
 	seen := map[int]bool{}
 	for _, h := range hs {
 		if !seen[h.PID] {
 			seen[h.PID] = true
-			s.PIDs = append(s.PIDs, h.PID)
-			s.Commands = append(s.Commands, h.Comm)
+			s.Procs = append(s.Procs, Proc{h.PID, h.Comm})
 		}
 	}
 	return s

@@ -145,7 +145,7 @@ func slowest(pl Pipeline) *Verdict {
 // and the verdict.
 func (w *Pipes) text(s PipeSample, hidden int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s  every %v  %s", s.Time.Format("15:04:05"), w.Every, meter.Count(int64(len(s.Pipelines)), "pipeline"))
+	b.WriteString(Header(s.Time, w.Every, meter.Count(int64(len(s.Pipelines)), "pipeline")))
 	if hidden > 0 {
 		fmt.Fprintf(&b, " (%d processes not inspected: run as root to see all)", hidden)
 	}

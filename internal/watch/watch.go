@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ipcats/ipcats/internal/cli"
+	"github.com/ipcats/ipcats/internal/report"
 )
 
 // DefaultInterval is --watch's interval when none is given.
@@ -193,4 +194,16 @@ func Cut(line string, cols int) string {
 		return line
 	}
 	return string(r[:cols])
+}
+
+// Header is a sample's first line for people: the time, the interval
+// and what the sample holds ("3 queues").
+func Header(now time.Time, every time.Duration, what string) string {
+	return fmt.Sprintf("%s  every %v  %s", now.Format("15:04:05"), every, what)
+}
+
+// Sample is a sample's NDJSON object: its time and, under name, what it
+// holds.
+func Sample(name string, v any) any {
+	return report.Record{{Name: "time", Value: time.Now().Format(time.RFC3339Nano)}, {Name: name, Value: v}}
 }
