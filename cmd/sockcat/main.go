@@ -27,6 +27,7 @@ type options struct {
 	UDP       bool         `short:"u" long:"udp" description:"Use datagrams: UDP, or with -U a Unix datagram socket"`
 	Unix      bool         `short:"U" long:"unix" description:"The address is a Unix socket PATH, or @NAME in the abstract namespace"`
 	Seqpacket bool         `long:"seqpacket" description:"With -U, use SOCK_SEQPACKET: records over a connection"`
+	TCP       bool         `short:"t" long:"tcp" description:"Use TCP, the default; with --list, list TCP sockets (with -U, -u: those too)"`
 	IPv4      bool         `short:"4" description:"Use IPv4 addresses only"`
 	IPv6      bool         `short:"6" description:"Use IPv6 addresses only"`
 	Keep      bool         `short:"k" long:"keep-listening" description:"With -l, serve the next peer after one leaves"`
@@ -157,7 +158,7 @@ func checkFlags(o *options) error {
 		}
 	}
 	sweep := o.Rm || o.Stale || o.DryRun
-	otherMode := o.Listen || o.UDP || o.Unix || o.Seqpacket || o.Probe || o.Exec != "" || o.IPv4 || o.IPv6
+	otherMode := o.Listen || o.TCP || o.UDP || o.Unix || o.Seqpacket || o.Probe || o.Exec != "" || o.IPv4 || o.IPv6
 	if sweep {
 		return refuse([]rule{
 			{o.Rm && !o.Stale, "--rm goes with --stale (a listener removes its own socket file at exit)"},
@@ -168,7 +169,11 @@ func checkFlags(o *options) error {
 			{otherMode || o.DumpTo.On(o.Hexdump), "--stale takes only directories, no other mode"},
 		})
 	}
+	if o.List {
+		return checkList(o)
+	}
 	return refuse([]rule{
+		{o.TCP && (o.UDP || o.Unix || o.Seqpacket), "-t is TCP: it goes with HOST PORT, not -u or -U (but narrows --list with them)"},
 		{o.Quit.Set && (o.Probe || o.Exec != ""), "-q goes with a relay, not -z or -e (which send no standard input)"},
 		{o.CRLF && (o.RecvOnly || o.Probe || o.Exec != ""), "-C converts standard input: it goes with a relay, not -d, -z or -e"},
 		{o.Quit.Set && o.RecvOnly, "-q counts from standard input's end, and -d reads none: -w ends the run once nothing moves"},
@@ -187,7 +192,6 @@ func checkFlags(o *options) error {
 		{o.JSON && !o.List, "--json goes with --list"},
 		{o.NoShut && o.UDP, "--no-shutdown goes with connections: a datagram socket has no write side to shut down"},
 		{o.Nonblock && o.UDP && o.Listen, "--nonblock goes with connections, not a datagram listener"},
-		{o.List && (o.UDP || o.Unix || o.Probe || o.Exec != ""), "--list takes no other mode"},
 		{o.DumpTo.On(o.Hexdump) && (o.Probe || o.Exec != "" || o.List), "-x, --dump and --dump-format go with a relay, not -z, -e (the command holds the socket) or --list"},
 	})
 }
@@ -213,7 +217,7 @@ func checkTap(o *options, args []string) error {
 		{"-k", o.Keep}, {"-4", o.IPv4}, {"-6", o.IPv6}, {"-w", o.Timeout.Set}, {"--wait", o.WaitFor.Set},
 		{"-q", o.Quit.Set}, {"--nonblock", o.Nonblock}, {"--send-only", o.SendOnly}, {"--recv-only", o.RecvOnly},
 		{"--no-shutdown", o.NoShut}, {"-N", o.Shut}, {"--unlink", o.Unlink}, {"--keep", o.KeepFile},
-		{"--lines", o.Lines}, {"--list", o.List}, {"--rm", o.Rm}, {"--stale", o.Stale}, {"--json", o.JSON},
+		{"--lines", o.Lines}, {"-t", o.TCP}, {"--list", o.List}, {"--rm", o.Rm}, {"--stale", o.Stale}, {"--json", o.JSON},
 		{"-m", o.Mode.Set && o.TapAs == ""},
 	} {
 		if err := cli.OneOf(flag, true, other[0], other[1]); err != nil {
@@ -371,17 +375,38 @@ func listenPort(port string, o *options) (int, error) {
 	return p, nil
 }
 
-// list prints the sockets that someone listens on or talks over (--list).
+// checkList refuses what does not go with --list: it takes -U, -t, -u
+// (any of them: those kinds only), -4 or -6 (with -t or -u, or alone:
+// TCP and UDP of that family), -v (more columns) and --json.
+func checkList(o *options) error {
+	return refuse([]rule{
+		{o.Listen || o.Probe || o.Exec != "" || o.Seqpacket || o.Keep || o.WaitFor.Set || o.Timeout.Set || o.Nonblock ||
+			o.SendOnly || o.RecvOnly || o.DumpTo.On(o.Hexdump) || o.Lines || o.Source != "" || o.SrcPort != "",
+			"--list takes only -U, -t, -u, -4, -6, -v and --json"},
+		{o.Unix && !o.TCP && !o.UDP && (o.IPv4 || o.IPv6), "-4 and -6 choose a family of TCP and UDP: --list -U lists Unix sockets only"},
+	})
+}
+
+// list prints the sockets that someone listens on or talks over (--list):
+// -U, -t, -u, -4, -6 narrow it as ss's; -v adds the queues, inodes and
+// owner, and says when /proc/net stood in for netlink.
 func list(env *cli.Env, o *options) error {
-	rows, hidden, err := sock.List()
+	l, err := sock.List(sock.ListFilter{Unix: o.Unix, TCP: o.TCP, UDP: o.UDP, V4: o.IPv4, V6: o.IPv6})
 	if err != nil {
 		return cli.Fail("/proc/net", err, "")
 	}
-	if err := report.List(env.Stdout, o.JSON, sock.ListColumns, rows); err != nil {
+	if l.Fallback != nil && o.Verbose {
+		env.Warnf("--list: netlink sock_diag refused (%s): read /proc/net, which has no queues, Unix peers or Unix owners", reason(l.Fallback))
+	}
+	cols := sock.ListColumns
+	if o.Verbose {
+		cols = sock.WideColumns
+	}
+	if err := report.List(env.Stdout, o.JSON, cols, l.Rows); err != nil {
 		return cli.Output(err)
 	}
-	if hidden > 0 && !o.JSON {
-		env.Warnf("%d processes could not be inspected; run as root to see every holder", hidden)
+	if l.Hidden > 0 && !o.JSON {
+		env.Warnf("%d processes could not be inspected; run as root to see every holder", l.Hidden)
 	}
 	return nil
 }

@@ -99,10 +99,11 @@ func TestList(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close(false)
-	rows, _, err := List()
+	found, err := List(ListFilter{Unix: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	rows := found.Rows
 	me := "[" + strconv.Itoa(os.Getpid()) + "]"
 	for _, r := range rows {
 		if r.Get("local") == name {
