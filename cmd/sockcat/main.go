@@ -58,6 +58,7 @@ type options struct {
 	DryRun    bool         `long:"dry-run" description:"With --rm --stale, print what would be removed and remove nothing"`
 	cli.Idle
 	tapping
+	NS cli.NS `long:"ns" value-name:"PID" description:"With --list, list the sockets of the network namespace of process PID (a container)"`
 	cli.Dump
 	rec recording // the -x record of the run, shared by its connections
 }
@@ -167,6 +168,7 @@ func checkFlags(o *options) error {
 			{o.Rm && o.List, "--rm and --list cannot be combined"},
 			{o.JSON && o.Rm, "--json goes with --list"},
 			{otherMode || o.DumpTo.On(o.Hexdump), "--stale takes only directories, no other mode"},
+			{o.NS.Set, "--ns goes with --list, not --stale (socket files of a container: give /proc/PID/root/DIR to --stale)"},
 		})
 	}
 	if o.List {
@@ -190,6 +192,7 @@ func checkFlags(o *options) error {
 		{o.Keep && !o.Listen, "-k goes with -l"},
 		{o.Lines && !o.UDP && !o.Seqpacket, "--lines goes with -u or --seqpacket (a stream has no message boundaries)"},
 		{o.JSON && !o.List, "--json goes with --list"},
+		{o.NS.Set && !o.List, "--ns goes with --list"},
 		{o.NoShut && o.UDP, "--no-shutdown goes with connections: a datagram socket has no write side to shut down"},
 		{o.Nonblock && o.UDP && o.Listen, "--nonblock goes with connections, not a datagram listener"},
 		{o.DumpTo.On(o.Hexdump) && (o.Probe || o.Exec != "" || o.List), "-x, --dump and --dump-format go with a relay, not -z, -e (the command holds the socket) or --list"},
@@ -391,9 +394,20 @@ func checkList(o *options) error {
 // -U, -t, -u, -4, -6 narrow it as ss's; -v adds the queues, inodes and
 // owner, and says when /proc/net stood in for netlink.
 func list(env *cli.Env, o *options) error {
-	l, err := sock.List(sock.ListFilter{Unix: o.Unix, TCP: o.TCP, UDP: o.UDP, V4: o.IPv4, V6: o.IPv6})
+	var l sock.Listing
+	err := o.NS.InNet(func() (err error) {
+		if l, err = sock.List(sock.ListFilter{Unix: o.Unix, TCP: o.TCP, UDP: o.UDP, V4: o.IPv4, V6: o.IPv6}); err != nil {
+			return cli.Fail("/proc/net", err, "")
+		}
+		return nil
+	})
 	if err != nil {
-		return cli.Fail("/proc/net", err, "")
+		return err
+	}
+	if l.Fallback != nil && o.NS.Set {
+		// /proc/net is the main thread's network namespace, not the one
+		// the locked thread entered: it would list the host's sockets.
+		return cli.Fail("--ns", l.Fallback, "listing another namespace's sockets needs netlink sock_diag, which was refused")
 	}
 	if l.Fallback != nil && o.Verbose {
 		env.Warnf("--list: netlink sock_diag refused (%s): read /proc/net, which has no queues, Unix peers or Unix owners", reason(l.Fallback))
