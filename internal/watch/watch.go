@@ -152,11 +152,18 @@ func pause(ctx context.Context, out int, next time.Time) error {
 	return nil
 }
 
-// blocks writes each frame as a block of lines, a blank line between.
+// blocks writes each frame as a block of lines, a blank line between,
+// each line cut to the width tables take (report.Width: $COLUMNS, else a
+// terminal's width, else no limit).
 func blocks(w io.Writer) func(Frame) error {
 	first := true
+	cols := report.Width(w)
 	return func(f Frame) error {
-		s := f.Text + "\n"
+		lines := strings.Split(f.Text, "\n")
+		for i, l := range lines {
+			lines[i] = Cut(l, cols)
+		}
+		s := strings.Join(lines, "\n") + "\n"
 		if !first {
 			s = "\n" + s
 		}

@@ -133,3 +133,16 @@ func TestSlowest(t *testing.T) {
 		t.Errorf("slow source: %+v", v)
 	}
 }
+
+// TestBlocksFitColumns: off a terminal, a block's lines are cut to
+// $COLUMNS as tables are (a chain of many stages would run past it).
+func TestBlocksFitColumns(t *testing.T) {
+	t.Setenv("COLUMNS", "20")
+	var b strings.Builder
+	if err := blocks(&b)(Frame{Text: "12 yes | 13 cat | 14 gzip | 15 sha256sum\nshort"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := b.String(), "12 yes | 13 cat | 14\nshort\n"; got != want {
+		t.Errorf("block = %q; want %q", got, want)
+	}
+}
