@@ -101,16 +101,7 @@ func pair(b *testing.B, src *os.File, writer, reader []string, want *[32]byte) i
 	wrss := scripttest.WatchRSS(w.Process.Pid)
 	perr := make(chan error, 1)
 	go func() { perr <- scripttest.Produce(inW, src, benchSize) }()
-	var n int64
-	var cerr error
-	if want == nil {
-		n, cerr = scripttest.Consume(outR)
-	} else {
-		var sum [32]byte
-		if n, sum, cerr = scripttest.ConsumeSum(outR); cerr == nil && sum != *want {
-			b.Fatalf("%s: the output's SHA-256 differs from the input's", scripttest.Describe(r))
-		}
-	}
+	n, cerr := scripttest.Drain(outR, want)
 	for _, c := range []*exec.Cmd{w, r} {
 		if err := c.Wait(); err != nil {
 			b.Fatalf("%s: %v", scripttest.Describe(c), err)

@@ -84,16 +84,7 @@ func stage(b *testing.B, src *os.File, argv []string, want *[32]byte) int64 {
 	rss := scripttest.WatchRSS(cmd.Process.Pid)
 	perr := make(chan error, 1)
 	go func() { perr <- scripttest.Produce(inW, src, benchSize) }()
-	var n int64
-	var cerr error
-	if want == nil {
-		n, cerr = scripttest.Consume(outR)
-	} else {
-		var sum [32]byte
-		if n, sum, cerr = scripttest.ConsumeSum(outR); cerr == nil && sum != *want {
-			b.Fatalf("%s: the output's SHA-256 differs from the input's", scripttest.Describe(cmd))
-		}
-	}
+	n, cerr := scripttest.Drain(outR, want)
 	if err := cmd.Wait(); err != nil {
 		b.Fatalf("%s: %v", scripttest.Describe(cmd), err)
 	}

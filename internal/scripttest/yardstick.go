@@ -84,6 +84,19 @@ func ConsumeSum(r *os.File) (int64, [32]byte, error) {
 	return n, [32]byte(h.Sum(nil)), err
 }
 
+// Drain is Consume, or with want ConsumeSum with the sum checked: a
+// benchmark's timed runs pass nil, its one checking run the input's sum.
+func Drain(r *os.File, want *[32]byte) (int64, error) {
+	if want == nil {
+		return Consume(r)
+	}
+	n, sum, err := ConsumeSum(r)
+	if err == nil && sum != *want {
+		err = fmt.Errorf("the output's SHA-256 differs from the input's")
+	}
+	return n, err
+}
+
 // ProduceVM writes n bytes into the pipe w by vmsplice(2) of block, over
 // and over (user memory to pipe without a copy), then closes w: the
 // source "a pipe that vmsplices" of the shared-memory benchmarks. Its
