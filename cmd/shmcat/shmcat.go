@@ -300,9 +300,11 @@ func tableRow(r report.Record, i shm.Info) report.Record {
 }
 
 // total is --list's last line: how many objects of each kind and their
-// bytes, and how big the tmpfs of /dev/shm is and how much of it is free.
+// bytes, those in /dev/shm (POSIX objects, deleted ones) against the size
+// and free space of its tmpfs, then those outside it (memfds and System V
+// segments, in the kernel's own shm mount, which df /dev/shm does not
+// count).
 func total(infos []shm.Info) string {
-	kinds := []string{"posix", "deleted", "memfd", "sysv"}
 	n, bytes := map[string]int{}, map[string]int64{}
 	for _, i := range infos {
 		k := i.Unlinked
@@ -316,15 +318,22 @@ func total(infos []shm.Info) string {
 		n[k]++
 		bytes[k] += i.Size
 	}
-	var parts []string
-	for _, k := range kinds {
-		if n[k] > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d, %s", k, n[k], meter.Bytes(bytes[k])))
+	sum := func(kinds ...string) string {
+		var parts []string
+		for _, k := range kinds {
+			if n[k] > 0 {
+				parts = append(parts, fmt.Sprintf("%s %d, %s", k, n[k], meter.Bytes(bytes[k])))
+			}
 		}
+		return strings.Join(parts, "; ")
 	}
-	line := "total: " + or(strings.Join(parts, "; "), "nothing")
+	line := "total: " + shm.Dir
 	if size, free, err := shm.Space(); err == nil {
-		line += fmt.Sprintf(" (%s: a %s tmpfs, %s free)", shm.Dir, meter.Bytes(size), meter.Bytes(free))
+		line += fmt.Sprintf(" (a %s tmpfs, %s free)", meter.Bytes(size), meter.Bytes(free))
+	}
+	line += ": " + or(sum("posix", "deleted"), "nothing")
+	if out := sum("memfd", "sysv"); out != "" {
+		line += "; outside " + shm.Dir + ": " + out
 	}
 	return line
 }
