@@ -247,3 +247,13 @@ func removeStale(env *cli.Env, o *options, dir string) error {
 	}
 	return env.Sweep("FIFOs", o.DryRun, objs)
 }
+
+// checkNS adds --ns's rule to err, checkFlags' verdict: the FIFOs of
+// another mount namespace are searched for in a DIR of it, not in the
+// default directories (which are this one's).
+func checkNS(act cli.Action, o *options, err error) error {
+	if err == nil && o.NS.Set && (act == cli.ActList || act == cli.ActRemoveStale) && o.Args.Path == "" {
+		return cli.Usagef("--ns with --list or --rm --stale takes the DIR of that process to search, such as /tmp")
+	}
+	return err
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/fifo"
 	"github.com/ipcats/ipcats/internal/ipcname"
+	"github.com/ipcats/ipcats/internal/ns"
 	"github.com/ipcats/ipcats/internal/report"
 )
 
@@ -39,6 +40,7 @@ func (*options) Help() map[string]string {
 		"stat":     "Print the FIFO's mode, owner, capacity, bytes queued and holders, and exit",
 		"list":     "List the FIFOs held open anywhere, and the stale ones found in PATH (default: /tmp and the like)",
 		"rm":       "Remove the FIFO; with -r or -w, after a successful transfer",
+		"ns":       "With --stat, --rm, or --list/--rm --stale DIR, take the path as process PID (a container) sees it",
 		"stale":    "With --rm, remove every FIFO nobody holds; with --list, list only those",
 		"timeout":  "Give up when nothing has moved for DURATION (2, 1.5s, 500ms), waiting for the peer or mid-transfer: exit 3 if nothing moved",
 		"nonblock": "Never wait for a peer: exit 3 at once if none has the FIFO open",
@@ -53,9 +55,9 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	act, rmAfter, done, err := env.Start(cli.Start{
 		Actions:     &o.Actions,
 		Sweeping:    &o.Sweeping,
-		Check:       func(act cli.Action) error { return checkFlags(act, o) },
-		List:        func() error { return list(env, o, path) },
-		RemoveStale: func() error { return removeStale(env, o, path) },
+		Check:       func(act cli.Action) error { return checkNS(act, o, checkFlags(act, o)) },
+		List:        func() error { return o.NS.InFiles(func() error { return list(env, o, ns.Path(path)) }) },
+		RemoveStale: func() error { return o.NS.InFiles(func() error { return removeStale(env, o, ns.Path(path)) }) },
 	})
 	if done {
 		return err
@@ -65,9 +67,9 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	}
 	switch act {
 	case cli.ActStat:
-		return stat(env, o, path)
+		return o.NS.InFiles(func() error { return stat(env, o, ns.Path(path)) })
 	case cli.ActRemove:
-		return env.Remover(o.Verbose, "FIFO", report.Escape(path), func() error { return fifo.Remove(path) })()
+		return o.NS.InFiles(env.Remover(o.Verbose, "FIFO", report.Escape(path), func() error { return fifo.Remove(ns.Path(path)) }))
 	}
 	f, created, err := fifo.Ensure(path, o.Mode.Or(0o600), o.Excl)
 	if err != nil {

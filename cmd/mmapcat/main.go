@@ -13,6 +13,7 @@ import (
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/ipcname"
 	"github.com/ipcats/ipcats/internal/mapfile"
+	"github.com/ipcats/ipcats/internal/ns"
 	"github.com/ipcats/ipcats/internal/report"
 )
 
@@ -49,6 +50,7 @@ func (*options) Help() map[string]string {
 		"stat":   "Print the file's attributes, page-cache residency and mappers, and exit",
 		"list":   "List every file some process maps shared, with the processes",
 		"rm":     "Remove the file; with -r or -w, after a successful transfer",
+		"ns":     "With --stat or --rm, take the file as process PID (a container) sees it",
 		"create": "With -r, create the file if it is absent",
 		"excl":   "With -w, fail if the file already exists",
 	}
@@ -67,6 +69,9 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 			if act == cli.ActList && o.Args.File != "" {
 				return cli.Usagef("%q: --list takes no file", o.Args.File)
 			}
+			if act == cli.ActList && o.NS.Set {
+				return cli.Usagef("--ns goes with --stat or --rm: --list shows the mappings of every process already")
+			}
 			return nil
 		},
 		Arg: o.Args.File, Form: "FILE: the file to map",
@@ -78,9 +83,9 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	path := o.Args.File
 	switch act {
 	case cli.ActStat:
-		return stat(env, o, path)
+		return o.NS.InFiles(func() error { return stat(env, o, ns.Path(path)) })
 	case cli.ActRemove:
-		return env.Remover(o.Verbose, "file", report.Escape(path), func() error { return remove(path) })()
+		return o.NS.InFiles(env.Remover(o.Verbose, "file", report.Escape(path), func() error { return remove(ns.Path(path)) }))
 	}
 	if rmAfter {
 		defer env.RemoveAfter(ctx, env.Remover(o.Verbose, "file", report.Escape(path), func() error { return remove(path) }))(&err)

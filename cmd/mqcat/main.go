@@ -100,12 +100,14 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 		Check: func(act cli.Action) error { return checkFlags(act, o) },
 		Arg:   string(o.Args.Object), Form: "KEY|/NAME: the queue to use (a System V key such as 7777, or a POSIX /name)",
 		List: func() error {
-			if o.Watch.Set {
-				return watchList(ctx, env, o)
-			}
-			return list(env, o)
+			return o.NS.In(func() error {
+				if o.Watch.Set {
+					return watchList(ctx, env, o)
+				}
+				return list(env, o)
+			})
 		},
-		RemoveStale: func() error { return removeStale(env, o) },
+		RemoveStale: func() error { return o.NS.In(func() error { return removeStale(env, o) }) },
 	})
 	if done {
 		return err
@@ -120,12 +122,14 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	obj := describe(name)
 	switch act {
 	case cli.ActStat:
-		if o.Watch.Set {
-			return watchStat(ctx, env, o, name, obj)
-		}
-		return stat(env, o, name, obj)
+		return o.NS.In(func() error {
+			if o.Watch.Set {
+				return watchStat(ctx, env, o, name, obj)
+			}
+			return stat(env, o, name, obj)
+		})
 	case cli.ActRemove:
-		return env.Remover(o.Verbose, "queue", obj, func() error { return mq.Remove(name, obj) })()
+		return o.NS.In(env.Remover(o.Verbose, "queue", obj, func() error { return mq.Remove(name, obj) }))
 	}
 	if rmAfter {
 		defer env.RemoveAfter(ctx, env.Remover(o.Verbose, "queue", obj, func() error { return mq.Remove(name, obj) }))(&err)

@@ -26,8 +26,9 @@ type options struct {
 	Out  FD           `long:"out" value-name:"FD" description:"Write to inherited descriptor FD instead of standard output"`
 	cli.Dump
 	watch.Option
-	PID  int `long:"pid" value-name:"PID" description:"With --list --watch, only the pipeline(s) that process PID is joined to"`
-	PGID int `long:"pgid" value-name:"PGID" description:"With --list --watch, only the pipes that processes of group PGID hold"`
+	PID  int    `long:"pid" value-name:"PID" description:"With --list --watch, only the pipeline(s) that process PID is joined to"`
+	PGID int    `long:"pgid" value-name:"PGID" description:"With --list --watch, only the pipes that processes of group PGID hold"`
+	NS   cli.NS `long:"ns" value-name:"PID" description:"With --list, only the pipes held by processes of the pid namespace of PID (a container)"`
 }
 
 // FD is a descriptor number given on the command line.
@@ -122,6 +123,8 @@ func checkFlags(env *cli.Env, o *options) error {
 		return cli.Usagef("unexpected argument %q: --stat takes one descriptor", env.Args[1])
 	case o.Size.Set && o.Size.N == 0:
 		return cli.Usagef("-s needs a positive size")
+	case o.NS.Set && (!o.List || o.Watch.Set):
+		return cli.Usagef("--ns goes with --list (not --watch, --stat or a transfer)")
 	}
 	return checkWatch(o)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"time"
 
@@ -299,9 +300,15 @@ func list(env *cli.Env, o *options) error {
 	if sc.Err != nil {
 		return cli.Fail("pipes", fmt.Errorf("cannot see which processes hold pipes: %w", sc.Err), "")
 	}
+	in, err := o.NS.Peers()
+	if err != nil {
+		return err
+	}
 	all := make([]*procfs.Pipe, 0, len(pipes))
 	for _, p := range pipes {
-		all = append(all, p)
+		if !o.NS.Set || slices.ContainsFunc(p.Holders(), func(h procfs.PipeHolder) bool { return in(h.PID) }) {
+			all = append(all, p)
+		}
 	}
 	first := func(p *procfs.Pipe) int {
 		if len(p.Writers) > 0 {

@@ -48,8 +48,10 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 		Rides: o.Follow || o.All || o.CString || o.Create,
 		Check: func(act cli.Action) error { return checkFlags(act, o) },
 		Arg:   string(o.Args.Object), Form: "KEY|/NAME: the segment to use (a System V key such as 7777, or a POSIX /name)",
-		List:        func() error { return either(o.Sem, listSem, list)(env, o) },
-		RemoveStale: func() error { return either(o.Sem, removeStaleSem, removeStale)(env, o) },
+		List: func() error { return o.NS.In(func() error { return either(o.Sem, listSem, list)(env, o) }) },
+		RemoveStale: func() error {
+			return o.NS.In(func() error { return either(o.Sem, removeStaleSem, removeStale)(env, o) })
+		},
 	})
 	if done {
 		return err
@@ -64,15 +66,15 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	}
 	switch {
 	case o.Sem && act == cli.ActStat:
-		return statSem(env, o, name, obj)
+		return o.NS.In(func() error { return statSem(env, o, name, obj) })
 	case o.Sem:
-		return env.Remover(o.Verbose, "semaphore", obj, func() error { return removeSem(name, obj, string(o.Args.Object)) })()
+		return o.NS.In(env.Remover(o.Verbose, "semaphore", obj, func() error { return removeSem(name, obj, string(o.Args.Object)) }))
 	}
 	switch act {
 	case cli.ActStat:
-		return statRing(env, o, name, obj)
+		return o.NS.In(func() error { return statRing(env, o, name, obj) })
 	case cli.ActRemove:
-		return env.Remover(o.Verbose, "segment", obj, func() error { return remove(name, obj, string(o.Args.Object)) })()
+		return o.NS.In(env.Remover(o.Verbose, "segment", obj, func() error { return remove(name, obj, string(o.Args.Object)) }))
 	}
 	if o.Stream {
 		return stream(ctx, env, o, act, rmAfter, name, obj)

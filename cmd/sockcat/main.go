@@ -397,9 +397,13 @@ func undecided(err error, what string) error {
 // may remove (root: all; others: their own), printing each (--dry-run
 // only prints), and --list --stale, which lists them: when some file
 // could not be told, the ones that could, then an error.
-func stale(env *cli.Env, o *options) error {
-	if o.Rm {
-		repairTaps(env, env.Args, o.DryRun)
+func stale(env *cli.Env, o *options) (err error) {
+	if o.Rm && !repairTaps(env, env.Args, o.DryRun) {
+		defer func() {
+			if err == nil {
+				err = cli.ExitStatus(cli.ExitFailure) // each failed repair said why
+			}
+		}()
 	}
 	found, err := sock.FindStale(env.Args, &o.Idle)
 	if o.Rm {

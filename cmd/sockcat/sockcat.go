@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipcats/ipcats/internal/cli"
@@ -616,7 +617,7 @@ func tapped(ctx context.Context, env *cli.Env, o *options, rec *dump.Recorder) e
 		return err
 	}
 	defer t.Close()
-	failed := false
+	var failed atomic.Bool // set by the restore, which a second signal may run
 	restore := env.Cleanup(func() {
 		// Also when a second signal makes sockcat exit at once.
 		msg, err := t.Restore()
@@ -625,7 +626,7 @@ func tapped(ctx context.Context, env *cli.Env, o *options, rec *dump.Recorder) e
 		}
 		if err != nil {
 			env.Warnf("%s: %s", t.Path, cli.Message(err))
-			failed = true
+			failed.Store(true)
 		}
 	})
 	defer restore()
@@ -640,7 +641,7 @@ func tapped(ctx context.Context, env *cli.Env, o *options, rec *dump.Recorder) e
 	err = t.Serve(ctx, rec)
 	restore()
 	switch {
-	case failed:
+	case failed.Load():
 		return cli.ExitStatus(cli.ExitFailure)
 	case err != nil && ctx.Err() == nil:
 		return cli.Fail(t.Path, err, "")
@@ -729,19 +730,22 @@ func tapErr(path string, typ int, err error) error {
 // repairTaps is the first step of --rm --stale: each tap in dirs whose
 // sockcat is gone is undone (or, with dryRun, said how it would be), on
 // standard error. Without dirs: the stale search's directories and /run.
-// A tap it cannot undo is said too, and left.
-func repairTaps(env *cli.Env, dirs []string, dryRun bool) {
+// A tap it cannot undo is said too, and left; ok is false then.
+func repairTaps(env *cli.Env, dirs []string, dryRun bool) (ok bool) {
 	if len(dirs) == 0 {
 		dirs = append(sock.StaleDirs(), "/run")
 	}
+	ok = true
 	for _, i := range tap.Scan(dirs, tap.ScanDepth) {
 		msg, err := i.Repair(dryRun)
 		if err != nil {
 			env.Warnf("%s: %s", i.Path, cli.Message(err))
+			ok = false
 			continue
 		}
 		env.Warnf("%s", msg)
 	}
+	return ok
 }
 
 // recording is the -x record of a run: the recorder (nil when -x is

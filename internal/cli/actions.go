@@ -12,6 +12,7 @@ type Actions struct {
 	Stat  bool `long:"stat" description:"Print the object's attributes and exit"`
 	List  bool `long:"list" description:"List every live object of this kind, marking stale ones"`
 	Rm    bool `long:"rm" description:"Remove the object; with -r or -w, after a successful transfer"`
+	NS    NS   `long:"ns" value-name:"PID" description:"With --list, --stat or --rm, look inside the namespaces of process PID (a container)"`
 }
 
 // Sweeping is --stale and --dry-run, for the tools whose objects can be
@@ -145,6 +146,9 @@ func (e *Env) Start(s Start) (act Action, rmAfter, done bool, err error) {
 	}
 	if act == ActRemove && s.Rides {
 		act, rmAfter = ActRead, true
+	}
+	if err := s.Actions.NS.Check(act); err != nil {
+		return act, false, true, err
 	}
 	if s.Check != nil {
 		if err := s.Check(act); err != nil {

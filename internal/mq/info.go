@@ -11,6 +11,7 @@ import (
 
 	"github.com/ipcats/ipcats/internal/cli"
 	"github.com/ipcats/ipcats/internal/ipcname"
+	"github.com/ipcats/ipcats/internal/ns"
 	"github.com/ipcats/ipcats/internal/posixmq"
 	"github.com/ipcats/ipcats/internal/procfs"
 	"github.com/ipcats/ipcats/internal/report"
@@ -90,6 +91,9 @@ func waiting() (map[int][]report.Record, error) {
 	}
 	out := map[int][]report.Record{}
 	for _, w := range ws {
+		if !ns.SameIPC(w.PID) {
+			continue // on a queue of another IPC namespace
+		}
 		what := "msgrcv"
 		if w.Send {
 			what = "msgsnd"
@@ -286,14 +290,14 @@ func List(idle *cli.Idle) (out []Entry, mounted bool, err error) {
 	if !mounted {
 		return out, false, nil
 	}
-	ents, err := os.ReadDir(posixmq.Dir)
+	ents, err := os.ReadDir(ns.Path(posixmq.Dir))
 	if err != nil {
 		return nil, true, err
 	}
 	for _, e := range ents {
 		name := "/" + e.Name()
 		var st unix.Stat_t
-		if unix.Lstat(posixmq.Dir+name, &st) != nil {
+		if unix.Lstat(ns.Path(posixmq.Dir+name), &st) != nil {
 			continue
 		}
 		fd, err := posixmq.Open(name, unix.O_RDONLY|unix.O_NONBLOCK, 0, nil)

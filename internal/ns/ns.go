@@ -28,8 +28,9 @@ import (
 type Kind int
 
 const (
-	IPC Kind = 1 << iota // System V IPC and POSIX message queues
-	Net                  // network: sockets, /proc/net
+	Files Kind = 0         // none: only Path's prefix (files, FIFOs)
+	IPC   Kind = 1 << iota // System V IPC and POSIX message queues
+	Net                    // network: sockets, /proc/net
 )
 
 var kinds = []struct {
@@ -76,28 +77,23 @@ func Run(pid int, k Kind, f func() error) error {
 	go func() {
 		runtime.LockOSThread()
 		back, err := enter(pid, k)
-		if err != nil {
-			done <- err
-			if back() {
-				runtime.UnlockOSThread()
-			}
-			return
-		}
-		mu.Lock()
-		target = pid
-		mu.Unlock()
-		defer func() {
+		if err == nil {
+			mu.Lock()
+			target = pid
+			mu.Unlock()
+			err = f()
 			mu.Lock()
 			target = 0
 			mu.Unlock()
-			// Back in our own namespaces, the thread may serve other
-			// goroutines again; if not, it stays locked, and Go ends
-			// it with this goroutine (or, the main thread, parks it).
-			if back() {
-				runtime.UnlockOSThread()
-			}
-		}()
-		done <- f()
+		}
+		// Back in our own namespaces, the thread may serve other
+		// goroutines again; if not, it stays locked, and Go ends it
+		// with this goroutine (or, the main thread, parks it). (A
+		// panic in f ends the program.)
+		if back() {
+			runtime.UnlockOSThread()
+		}
+		done <- err
 	}()
 	return <-done
 }
@@ -113,6 +109,12 @@ func enter(pid int, k Kind) (back func() bool, err error) {
 			ok = f() == nil && ok
 		}
 		return ok
+	}
+	// Path's prefix: the target's root, which needs the same ptrace
+	// access as its namespaces.
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/"+strconv.Itoa(pid)+"/root", &st); err != nil {
+		return back, enterErr(pid, err)
 	}
 	for _, n := range kinds {
 		if k&n.kind == 0 {
@@ -130,8 +132,8 @@ func enter(pid int, k Kind) (back func() bool, err error) {
 		same, err := sameAs(fd, own)
 		if err == nil && !same {
 			if err = unix.Setns(fd, n.flag); err == nil {
-				flag := n.flag
-				left = append(left, func() error { defer unix.Close(own); return unix.Setns(own, flag) })
+				mine, flag := own, n.flag
+				left = append(left, func() error { defer unix.Close(mine); return unix.Setns(mine, flag) })
 				own = -1
 			}
 		}
@@ -202,4 +204,33 @@ func SameIPC(pid int) bool {
 		return true
 	}
 	return a.Dev == b.Dev && a.Ino == b.Ino
+}
+
+// SameMount reports whether pid is in the mount namespace of the process
+// Run entered; outside Run, or when either cannot be read, it is true.
+// (A thread of ours never leaves our own: see the package comment.)
+func SameMount(pid int) bool {
+	t := Target()
+	if t == 0 {
+		return true
+	}
+	var a, b unix.Stat_t
+	if unix.Stat("/proc/"+strconv.Itoa(pid)+"/ns/mnt", &a) != nil || unix.Stat("/proc/"+strconv.Itoa(t)+"/ns/mnt", &b) != nil {
+		return true
+	}
+	return a.Dev == b.Dev && a.Ino == b.Ino
+}
+
+// PIDPeers returns a test of whether a process is in the pid namespace
+// of pid (the processes of pid's container, or the host's). It needs the
+// same access to pid as Run.
+func PIDPeers(pid int) (func(int) bool, error) {
+	var t unix.Stat_t
+	if err := unix.Stat("/proc/"+strconv.Itoa(pid)+"/ns/pid", &t); err != nil {
+		return nil, enterErr(pid, err)
+	}
+	return func(p int) bool {
+		var st unix.Stat_t
+		return unix.Stat("/proc/"+strconv.Itoa(p)+"/ns/pid", &st) == nil && st.Dev == t.Dev && st.Ino == t.Ino
+	}, nil
 }

@@ -76,9 +76,16 @@ func TestRunSysVInOtherNamespace(t *testing.T) {
 	if SameIPC(pid) {
 		t.Errorf("SameIPC(%d) outside Run: the process is in another namespace", pid)
 	}
+	// (Not our own pid: /proc/PID/ns shows the main thread's, which may
+	// be the very thread Run locked.)
+	host := exec.Command("sleep", "30")
+	if err := host.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { host.Process.Kill(); host.Wait() }()
 	Run(pid, IPC, func() error {
-		if !SameIPC(pid) || SameIPC(os.Getpid()) {
-			t.Errorf("SameIPC under Run: target %v, us %v", SameIPC(pid), SameIPC(os.Getpid()))
+		if !SameIPC(pid) || SameIPC(host.Process.Pid) {
+			t.Errorf("SameIPC under Run: target %v, a process of ours %v", SameIPC(pid), SameIPC(host.Process.Pid))
 		}
 		return nil
 	})
@@ -106,5 +113,18 @@ func TestRunErrors(t *testing.T) {
 	err = Run(1, IPC, func() error { t.Error("ran"); return nil })
 	if !errors.Is(err, ErrPermission) {
 		t.Errorf("pid 1 as uid %d: %v", os.Geteuid(), err)
+	}
+}
+
+func TestPIDPeers(t *testing.T) {
+	in, err := PIDPeers(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !in(os.Getpid()) || in(1<<22+1) {
+		t.Errorf("PIDPeers(self): self %v, a missing pid %v", in(os.Getpid()), in(1<<22+1))
+	}
+	if _, err := PIDPeers(1<<22 + 1); !errors.Is(err, ErrNoProcess) {
+		t.Errorf("PIDPeers of a missing pid: %v", err)
 	}
 }

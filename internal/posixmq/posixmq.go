@@ -10,6 +10,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ipcats/ipcats/internal/ns"
 )
 
 // Attr is struct mq_attr.
@@ -128,10 +130,11 @@ func Limit(file string) int64 {
 	return n
 }
 
-// Mounted reports whether the mqueue file system is mounted on Dir.
+// Mounted reports whether the mqueue file system is mounted on Dir (under
+// ns.Run, the target's).
 func Mounted() bool {
 	var st unix.Statfs_t
-	return unix.Statfs(Dir, &st) == nil && st.Type == 0x19800202
+	return unix.Statfs(ns.Path(Dir), &st) == nil && st.Type == 0x19800202
 }
 
 // Status is what /dev/mqueue/NAME says of a queue (when it is mounted).
@@ -175,7 +178,7 @@ func ParseStatus(s string) (Status, bool) {
 
 // ReadStatus reads /dev/mqueue/NAME; ok is false when it is not mounted.
 func ReadStatus(name string) (Status, bool) {
-	b, err := os.ReadFile(Dir + name)
+	b, err := os.ReadFile(ns.Path(Dir + name))
 	if err != nil {
 		return Status{}, false
 	}

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ipcats/ipcats/internal/ns"
 	"github.com/ipcats/ipcats/internal/procfs"
 	"github.com/ipcats/ipcats/internal/shm"
 )
@@ -23,11 +24,13 @@ const Prefix = "sem."
 const semSize = 32
 
 // Path is the file of the POSIX semaphore /NAME.
-func Path(name string) string { return shm.Dir + "/" + Prefix + strings.TrimPrefix(name, "/") }
+func Path(name string) string {
+	return ns.Path(shm.Dir + "/" + Prefix + strings.TrimPrefix(name, "/"))
+}
 
 // posixList lists the sem.* files of shm.Dir with their holders.
 func posixList() ([]Info, error) {
-	ents, err := os.ReadDir(shm.Dir)
+	ents, err := os.ReadDir(ns.Path(shm.Dir))
 	if err != nil && !os.IsNotExist(err) {
 		return nil, err
 	}
@@ -41,7 +44,7 @@ func posixList() ([]Info, error) {
 			continue
 		}
 		var st unix.Stat_t
-		if unix.Lstat(shm.Dir+"/"+e.Name(), &st) != nil {
+		if unix.Lstat(ns.Path(shm.Dir+"/"+e.Name()), &st) != nil {
 			continue
 		}
 		infos = append(infos, posixInfo("/"+strings.TrimPrefix(e.Name(), Prefix), &st, holders))

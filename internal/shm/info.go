@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ipcats/ipcats/internal/ipcname"
+	"github.com/ipcats/ipcats/internal/ns"
 	"github.com/ipcats/ipcats/internal/procfs"
 )
 
@@ -114,7 +115,7 @@ func List() ([]Info, error) {
 	for k := range infos {
 		infos[k].Holders = attached[infos[k].ID]
 	}
-	ents, err := os.ReadDir(Dir)
+	ents, err := os.ReadDir(ns.Path(Dir))
 	if err != nil && !os.IsNotExist(err) {
 		return nil, err
 	}
@@ -128,7 +129,7 @@ func List() ([]Info, error) {
 			continue
 		}
 		var st unix.Stat_t
-		if unix.Lstat(Dir+"/"+e.Name(), &st) != nil {
+		if unix.Lstat(ns.Path(Dir+"/"+e.Name()), &st) != nil {
 			continue
 		}
 		infos = append(infos, posixInfo("/"+e.Name(), &st, holders[devIno{st.Dev, st.Ino}]))
@@ -213,6 +214,9 @@ func sysvHolders() (map[int][]Holder, error) {
 	seen := map[int]map[int]bool{}
 	sc := procfs.Maps(func(line string) bool { return strings.Contains(line, " /SYSV") },
 		func(m procfs.Mapping) {
+			if !ns.SameIPC(m.PID) {
+				return // attached to a segment of another IPC namespace
+			}
 			id := int(m.Ino)
 			if seen[id] == nil {
 				seen[id] = map[int]bool{}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ipcats/ipcats/internal/ipcname"
 	"github.com/ipcats/ipcats/internal/meter"
+	"github.com/ipcats/ipcats/internal/ns"
 )
 
 // Dir is where glibc's shm_open keeps POSIX objects.
@@ -37,8 +38,9 @@ type Segment struct {
 	fd   int    // POSIX only
 }
 
-// Path is the file behind a POSIX name.
-func Path(n ipcname.Name) string { return Dir + n.Path }
+// Path is the file behind a POSIX name (under ns.Run, the one the
+// target process sees).
+func Path(n ipcname.Name) string { return ns.Path(Dir + n.Path) }
 
 // Open opens an existing object and maps it, writable if write is set.
 func Open(n ipcname.Name, write bool) (*Segment, error) {

@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ipcats/ipcats/internal/ns"
 	"github.com/ipcats/ipcats/internal/procfs"
 )
 
@@ -25,6 +26,9 @@ func Unlinked() ([]Info, error) {
 	for _, f := range files {
 		if named[f.FileID] {
 			continue // still reachable by a name in Dir
+		}
+		if !heldIn(f.Holders) {
+			continue // under ns.Run: another mount namespace's
 		}
 		i := Info{Unlinked: "deleted", Name: strings.TrimPrefix(f.Path, Dir), ID: -1, Size: f.Size(), Mode: noMode}
 		if f.Memfd {
@@ -54,7 +58,7 @@ const noMode = ^uint32(0)
 // Space is the size and free space of the tmpfs behind Dir, by statfs(2).
 func Space() (size, free int64, err error) {
 	var st unix.Statfs_t
-	if err := unix.Statfs(Dir, &st); err != nil {
+	if err := unix.Statfs(ns.Path(Dir), &st); err != nil {
 		return 0, 0, err
 	}
 	return int64(st.Blocks) * st.Bsize, int64(st.Bavail) * st.Bsize, nil
@@ -80,12 +84,23 @@ func FileHolders() (map[procfs.FileID][]Holder, error) {
 // through a temporary name of a file that another name still reaches.
 func namedFiles() map[procfs.FileID]bool {
 	out := map[procfs.FileID]bool{}
-	ents, _ := os.ReadDir(Dir)
+	ents, _ := os.ReadDir(ns.Path(Dir))
 	for _, e := range ents {
 		var st unix.Stat_t
-		if e.Type().IsRegular() && unix.Lstat(Dir+"/"+e.Name(), &st) == nil {
+		if e.Type().IsRegular() && unix.Lstat(ns.Path(Dir+"/"+e.Name()), &st) == nil {
 			out[procfs.FileID{Dev: st.Dev, Ino: st.Ino}] = true
 		}
 	}
 	return out
+}
+
+// heldIn reports whether a process of the mount namespace that ns.Run
+// entered (outside Run: any process) holds the file.
+func heldIn(holders []procfs.PipeHolder) bool {
+	for _, h := range holders {
+		if ns.SameMount(h.PID) {
+			return true
+		}
+	}
+	return false
 }

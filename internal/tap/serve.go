@@ -44,15 +44,15 @@ func (t *Tap) Serve(ctx context.Context, rec *dump.Recorder) error {
 		wg.Add(1)
 		go func(n int) {
 			defer wg.Done()
-			t.relay(cctx, n, fd, rec)
+			t.pass(cctx, n, fd, rec)
 		}(n)
 		n++
 	}
 }
 
-// Who names a connected Unix peer from SO_PEERCRED and /proc/PID/comm:
+// who names a connected Unix peer from SO_PEERCRED and /proc/PID/comm:
 // "pid 42 uid 1000 (curl)".
-func Who(fd int) string {
+func who(fd int) string {
 	c, err := sock.PeerCred(fd)
 	if err != nil {
 		return "pid ? uid ?"
@@ -60,15 +60,15 @@ func Who(fd int) string {
 	return fmt.Sprintf("pid %d uid %d (%s)", c.PID, c.UID, procfs.Comm(c.PID))
 }
 
-// relay connects client n (fd) to the server and copies both ways until
+// pass connects client n (fd) to the server and copies both ways until
 // both directions have ended, or ctx.
-func (t *Tap) relay(ctx context.Context, n, fd int, rec *dump.Recorder) {
+func (t *Tap) pass(ctx context.Context, n, fd int, rec *dump.Recorder) {
 	defer unix.Close(fd)
-	who := Who(fd)
-	rec.Event(n, who, "connected")
+	peer := who(fd)
+	rec.Event(n, peer, "connected")
 	srv, _, err := sock.Connect(ctx, []sock.Addr{t.Real}, sock.Patience{Timeout: probeTimeout})
 	if err != nil {
-		rec.Event(n, who, "closed: the server at "+t.Real.Path+" did not take it: "+errText(err))
+		rec.Event(n, peer, "closed: the server at "+t.Real.Path+" did not take it: "+errText(err))
 		return
 	}
 	defer unix.Close(srv)
@@ -78,9 +78,9 @@ func (t *Tap) relay(ctx context.Context, n, fd int, rec *dump.Recorder) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		up = pump(ctx, fd, srv, msgs, func(b []byte) { rec.Record(n, dump.Sent, who, b) })
+		up = pump(ctx, fd, srv, msgs, func(b []byte) { rec.Record(n, dump.Sent, peer, b) })
 	}()
-	down = pump(ctx, srv, fd, msgs, func(b []byte) { rec.Record(n, dump.Received, who, b) })
+	down = pump(ctx, srv, fd, msgs, func(b []byte) { rec.Record(n, dump.Received, peer, b) })
 	wg.Wait()
 	what := fmt.Sprintf("closed: > %s, < %s", meter.Count(up.n, "byte"), meter.Count(down.n, "byte"))
 	for _, p := range []pumped{up, down} {
@@ -92,7 +92,7 @@ func (t *Tap) relay(ctx context.Context, n, fd int, rec *dump.Recorder) {
 	if ctx.Err() != nil {
 		what += " (cut: sockcat is stopping)"
 	}
-	rec.Event(n, who, what)
+	rec.Event(n, peer, what)
 }
 
 // errText is an error's text without the system call's name.

@@ -99,11 +99,11 @@ func Open(path string, typ int) (*Tap, error) {
 		return nil, err
 	}
 	hidden := hiddenName(path, me)
-	real, err := sock.ParseUnix(hidden, typ)
+	target, err := sock.ParseUnix(hidden, typ)
 	if err != nil {
 		return nil, fmt.Errorf("the hidden name %s: %w; tap it by a shorter path (from its directory)", hidden, err)
 	}
-	t := &Tap{Path: path, Hidden: hidden, Real: real}
+	t := &Tap{Path: path, Hidden: hidden, Real: target}
 	if err := t.bind(hidden, typ, st); err != nil {
 		return nil, err
 	}
@@ -218,16 +218,16 @@ func (t *Tap) Close() error {
 }
 
 // OpenAs binds name (a path, created with mode, or an @abstract name) and
-// relays each client to real: a tap of a socket that cannot be moved.
-func OpenAs(name, real sock.Addr, mode uint32) (*Tap, error) {
-	if err := probe(real); err != nil {
+// relays each client to target: a tap of a socket that cannot be moved.
+func OpenAs(name, target sock.Addr, mode uint32) (*Tap, error) {
+	if err := probe(target); err != nil {
 		return nil, err
 	}
 	l, err := sock.Listen(name, sock.ListenOptions{Mode: mode})
 	if err != nil {
 		return nil, err
 	}
-	return &Tap{Path: name.Path, Real: real, fd: l.FD, lis: l}, nil
+	return &Tap{Path: name.Path, Real: target, fd: l.FD, lis: l}, nil
 }
 
 // answers reports whether something accepts connections at path, of any

@@ -19,8 +19,8 @@ import (
 )
 
 // server listens at path (stream) and answers each connection with what
-// it read, upper-cased, until the test ends.
-func server(t *testing.T, path string) {
+// it read, upper-cased, until the test ends or stop is called.
+func server(t *testing.T, path string) (stop func()) {
 	t.Helper()
 	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -32,7 +32,9 @@ func server(t *testing.T, path string) {
 	if err := unix.Listen(fd, 8); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { unix.Shutdown(fd, unix.SHUT_RDWR); unix.Close(fd) })
+	var once sync.Once
+	stop = func() { once.Do(func() { unix.Shutdown(fd, unix.SHUT_RDWR); unix.Close(fd) }) }
+	t.Cleanup(stop)
 	go func() {
 		for {
 			c, _, err := unix.Accept(fd)
@@ -47,6 +49,7 @@ func server(t *testing.T, path string) {
 			}()
 		}
 	}()
+	return stop
 }
 
 // ask connects to path, sends msg, half-closes and returns the reply.
@@ -284,5 +287,32 @@ func TestParseHidden(t *testing.T) {
 	me, err := self()
 	if err != nil || !me.alive() {
 		t.Errorf("self() = %v, %v; want a live tapper", me, err)
+	}
+}
+
+// A server restarted while tapped (it removed the tap's socket file and
+// bound a new one): Restore leaves the new one, and removes the old,
+// dead, file.
+func TestRestoreAfterServerRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.sock")
+	stop := server(t, path)
+	tp, err := Open(path, sock.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tp.Close()
+	stop()
+	os.Remove(path)
+	server(t, path)
+	ino := inode(t, path)
+	msg, err := tp.Restore()
+	if err != nil || !strings.Contains(msg, "was replaced while tapped") {
+		t.Errorf("Restore = %q, %v; want the replaced path left", msg, err)
+	}
+	if got := inode(t, path); got != ino {
+		t.Errorf("Restore moved over the new server's socket file")
+	}
+	if _, err := os.Lstat(tp.Hidden); !os.IsNotExist(err) {
+		t.Errorf("%s: %v; want the old socket file removed", tp.Hidden, err)
 	}
 }

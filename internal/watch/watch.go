@@ -11,9 +11,11 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ipcats/ipcats/internal/cli"
+	"github.com/ipcats/ipcats/internal/relay"
 	"github.com/ipcats/ipcats/internal/report"
 )
 
@@ -106,9 +108,13 @@ func Run(ctx context.Context, out *os.File, interval time.Duration, asJSON bool,
 	case isTerminal(int(out.Fd())):
 		show = redraw(out, int(out.Fd()))
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
+	next := time.Now()
 	for {
+		// Samples start every interval, or at once after one that
+		// took longer.
+		if next = next.Add(interval); next.Before(time.Now()) {
+			next = time.Now()
+		}
 		f, err := sample()
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
@@ -122,12 +128,28 @@ func Run(ctx context.Context, out *os.File, interval time.Duration, asJSON bool,
 		if f.Done {
 			return nil
 		}
-		select {
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		case <-t.C:
+		if err := pause(ctx, int(out.Fd()), next); err != nil {
+			return err
 		}
 	}
+}
+
+// pause waits until the next sample is due, in poll(2) on out (the
+// tool's standard output) so that a stop signal ends it at once and so
+// does the reader of a pipe on out going away (a quiet exit 141, as
+// for a write to it).
+func pause(ctx context.Context, out int, next time.Time) error {
+	if d := time.Until(next); d > 0 {
+		tctx, cancel := context.WithDeadline(ctx, next)
+		defer cancel()
+		if relay.WaitFD(tctx, out, 0) == nil {
+			return cli.Output(syscall.EPIPE)
+		}
+	}
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return nil
 }
 
 // blocks writes each frame as a block of lines, a blank line between.
