@@ -217,7 +217,7 @@ func ringErr(obj string, err error) error {
 func statRing(env *cli.Env, o *options, name ipcname.Name, obj string) error {
 	i, err := shm.StatName(name)
 	if err != nil {
-		return otherKind(false, "--stat", name, obj, string(o.Args.Object), err, openErr)
+		return otherKind(false, "--stat", name, obj, asTyped(o), err, openErr)
 	}
 	rec := withIdle(o, time.Now(), i)
 	extra := ring.StatFields(name, i.Size)
@@ -419,7 +419,7 @@ func listSem(env *cli.Env, o *options) error {
 func statSem(env *cli.Env, o *options, name ipcname.Name, obj string) error {
 	i, err := sem.StatName(name)
 	if err != nil {
-		return otherKind(true, "--stat", name, obj, string(o.Args.Object), err, semErr)
+		return otherKind(true, "--stat", name, obj, asTyped(o), err, semErr)
 	}
 	now := time.Now()
 	i = semStale(o, now, i)
@@ -450,10 +450,10 @@ func otherKind(wantSem bool, verb string, name ipcname.Name, obj, arg string, er
 		return worded(obj, err)
 	}
 	if _, serr := shm.StatName(name); wantSem && serr == nil {
-		return cli.Fail(obj, err, "it is a segment: shmcat "+verb+" "+report.Escape(arg))
+		return cli.Fail(obj, err, "it is a segment: shmcat "+verb+" "+arg)
 	}
 	if _, serr := sem.StatName(name); !wantSem && serr == nil {
-		return cli.Fail(obj, err, "it is a semaphore: shmcat "+verb+" --sem "+report.Escape(arg))
+		return cli.Fail(obj, err, "it is a semaphore: shmcat "+verb+" --sem "+arg)
 	}
 	return worded(obj, err)
 }
@@ -479,6 +479,16 @@ func removeStaleSem(env *cli.Env, o *options) error {
 		}})
 	}
 	return env.Sweep("semaphores", o.DryRun, objs)
+}
+
+// asTyped is the object as the user named it, with the --ns it was
+// looked for in, for a hint that repeats the command.
+func asTyped(o *options) string {
+	s := report.Escape(string(o.Args.Object))
+	if o.NS.Set {
+		s += fmt.Sprintf(" --ns %d", o.NS.PID)
+	}
+	return s
 }
 
 // semFile refuses to write, create or remove /sem.NAME as a segment: it
