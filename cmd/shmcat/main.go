@@ -68,13 +68,13 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 	case o.Sem && act == cli.ActStat:
 		return o.NS.In(func() error { return statSem(env, o, name, obj) })
 	case o.Sem:
-		return o.NS.In(env.Remover(o.Verbose, "semaphore", obj, func() error { return removeSem(name, obj, string(o.Args.Object)) }))
+		return o.NS.In(env.Remover(o.Verbose, "semaphore", obj, func() error { return removeSem(name, obj, asTyped(o)) }))
 	}
 	switch act {
 	case cli.ActStat:
 		return o.NS.In(func() error { return statRing(env, o, name, obj) })
 	case cli.ActRemove:
-		return o.NS.In(env.Remover(o.Verbose, "segment", obj, func() error { return remove(name, obj, string(o.Args.Object)) }))
+		return o.NS.In(env.Remover(o.Verbose, "segment", obj, func() error { return remove(name, obj, asTyped(o)) }))
 	}
 	if o.Stream {
 		return stream(ctx, env, o, act, rmAfter, name, obj)

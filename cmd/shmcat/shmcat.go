@@ -217,7 +217,7 @@ func ringErr(obj string, err error) error {
 func statRing(env *cli.Env, o *options, name ipcname.Name, obj string) error {
 	i, err := shm.StatName(name)
 	if err != nil {
-		return otherKind(false, "--stat", name, obj, string(o.Args.Object), err, openErr)
+		return otherKind(false, "--stat", name, obj, asTyped(o), err, openErr)
 	}
 	rec := withIdle(o, time.Now(), i)
 	extra := ring.StatFields(name, i.Size)
@@ -300,9 +300,11 @@ func tableRow(r report.Record, i shm.Info) report.Record {
 }
 
 // total is --list's last line: how many objects of each kind and their
-// bytes, and how big the tmpfs of /dev/shm is and how much of it is free.
+// bytes, those in /dev/shm (POSIX objects, deleted ones) against the size
+// and free space of its tmpfs, then those outside it (memfds and System V
+// segments, in the kernel's own shm mount, which df /dev/shm does not
+// count).
 func total(infos []shm.Info) string {
-	kinds := []string{"posix", "deleted", "memfd", "sysv"}
 	n, bytes := map[string]int{}, map[string]int64{}
 	for _, i := range infos {
 		k := i.Unlinked
@@ -316,15 +318,22 @@ func total(infos []shm.Info) string {
 		n[k]++
 		bytes[k] += i.Size
 	}
-	var parts []string
-	for _, k := range kinds {
-		if n[k] > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d, %s", k, n[k], meter.Bytes(bytes[k])))
+	sum := func(kinds ...string) string {
+		var parts []string
+		for _, k := range kinds {
+			if n[k] > 0 {
+				parts = append(parts, fmt.Sprintf("%s %d, %s", k, n[k], meter.Bytes(bytes[k])))
+			}
 		}
+		return strings.Join(parts, "; ")
 	}
-	line := "total: " + or(strings.Join(parts, "; "), "nothing")
+	line := "total: " + shm.Dir
 	if size, free, err := shm.Space(); err == nil {
-		line += fmt.Sprintf(" (%s: a %s tmpfs, %s free)", shm.Dir, meter.Bytes(size), meter.Bytes(free))
+		line += fmt.Sprintf(" (a %s tmpfs, %s free)", meter.Bytes(size), meter.Bytes(free))
+	}
+	line += ": " + or(sum("posix", "deleted"), "nothing")
+	if out := sum("memfd", "sysv"); out != "" {
+		line += "; outside " + shm.Dir + ": " + out
 	}
 	return line
 }
@@ -410,7 +419,7 @@ func listSem(env *cli.Env, o *options) error {
 func statSem(env *cli.Env, o *options, name ipcname.Name, obj string) error {
 	i, err := sem.StatName(name)
 	if err != nil {
-		return otherKind(true, "--stat", name, obj, string(o.Args.Object), err, semErr)
+		return otherKind(true, "--stat", name, obj, asTyped(o), err, semErr)
 	}
 	now := time.Now()
 	i = semStale(o, now, i)
@@ -441,10 +450,10 @@ func otherKind(wantSem bool, verb string, name ipcname.Name, obj, arg string, er
 		return worded(obj, err)
 	}
 	if _, serr := shm.StatName(name); wantSem && serr == nil {
-		return cli.Fail(obj, err, "it is a segment: shmcat "+verb+" "+report.Escape(arg))
+		return cli.Fail(obj, err, "it is a segment: shmcat "+verb+" "+arg)
 	}
 	if _, serr := sem.StatName(name); !wantSem && serr == nil {
-		return cli.Fail(obj, err, "it is a semaphore: shmcat "+verb+" --sem "+report.Escape(arg))
+		return cli.Fail(obj, err, "it is a semaphore: shmcat "+verb+" --sem "+arg)
 	}
 	return worded(obj, err)
 }
@@ -470,6 +479,16 @@ func removeStaleSem(env *cli.Env, o *options) error {
 		}})
 	}
 	return env.Sweep("semaphores", o.DryRun, objs)
+}
+
+// asTyped is the object as the user named it, with the --ns it was
+// looked for in, for a hint that repeats the command.
+func asTyped(o *options) string {
+	s := report.Escape(string(o.Args.Object))
+	if o.NS.Set {
+		s += fmt.Sprintf(" --ns %d", o.NS.PID)
+	}
+	return s
 }
 
 // semFile refuses to write, create or remove /sem.NAME as a segment: it
