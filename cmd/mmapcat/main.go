@@ -101,6 +101,9 @@ func checkFlags(act cli.Action, o *options) error {
 	if err := cli.OneOf("-z", o.CString, "--trim", o.Trim); err != nil {
 		return err
 	}
+	if err := o.CheckReport(act); err != nil {
+		return err
+	}
 	if err := cli.OneOf("-t", o.Timeout.Set, "-n", o.Nonblock); err != nil {
 		return err
 	}
