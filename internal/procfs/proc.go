@@ -173,25 +173,7 @@ func (m Mapping) Shared() bool { return len(m.Perms) == 4 && m.Perms[3] == 's' }
 // Maps calls fn for each mapping of each process whose line keep accepts
 // (keep sees the raw line, a cheap filter before parsing).
 func Maps(keep func(line string) bool, fn func(Mapping)) Scan {
-	var sc Scan
-	sc.walk("maps", func(pid int, path string) error {
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		s := bufio.NewScanner(f)
-		s.Buffer(make([]byte, 0, 64<<10), 1<<20)
-		for s.Scan() {
-			if line := s.Text(); keep(line) {
-				if m, ok := parseMapping(pid, line); ok {
-					fn(m)
-				}
-			}
-		}
-		f.Close()
-		return nil
-	})
-	return sc
+	return MapsIn(nil, keep, fn)
 }
 
 func parseMapping(pid int, line string) (Mapping, bool) {
