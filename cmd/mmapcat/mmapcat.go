@@ -146,9 +146,9 @@ func stat(env *cli.Env, o *options, path string) error {
 	hidden := fmt.Sprint(sc.Hidden)
 	switch {
 	case sc.Hidden > 0 && os.Geteuid() != 0:
-		hidden = fmt.Sprintf("%d processes (their mappings are not listed; run as root to see them)", sc.Hidden)
+		hidden = meter.Count(int64(sc.Hidden), "process") + " (their mappings are not listed; run as root to see them)"
 	case sc.Hidden > 0:
-		hidden = fmt.Sprintf("%d processes (their maps could not be read)", sc.Hidden)
+		hidden = meter.Count(int64(sc.Hidden), "process") + " (their maps could not be read)"
 	}
 	rec := report.Record{
 		{Name: "path", Value: abs},

@@ -5,6 +5,7 @@ package meter
 import (
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -205,10 +206,14 @@ func round(d time.Duration) time.Duration {
 	return d
 }
 
-// Count is n units, in the singular for one: "1 message", "2 messages".
+// Count is n units, in the singular for one: "1 message", "2 messages",
+// "3 processes".
 func Count(n int64, unit string) string {
 	if n == 1 {
 		return "1 " + unit
+	}
+	if strings.HasSuffix(unit, "s") {
+		return fmt.Sprintf("%d %ses", n, unit)
 	}
 	return fmt.Sprintf("%d %ss", n, unit)
 }
