@@ -24,7 +24,7 @@ func params(o *options) *mq.Params {
 func write(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj string) (err error) {
 	q, created, err := mq.Open(params(o), name, obj, true, o.Excl, true)
 	if err != nil {
-		return err
+		return noSuchID(name, obj, err)
 	}
 	modeUnchanged(env, o, obj, created)
 	defer q.Close()
@@ -85,16 +85,28 @@ func openForRead(ctx context.Context, env *cli.Env, o *options, name ipcname.Nam
 		if err == nil {
 			modeUnchanged(env, o, obj, created)
 		}
-		if err == nil || !errors.Is(err, mq.ErrNotExist) {
-			return q, err
+		if err == nil || !errors.Is(err, mq.ErrNotExist) || name.Kind == ipcname.ID {
+			return q, noSuchID(name, obj, err)
+		}
+		if o.Nonblock {
+			return nil, cli.Fail(obj, mq.ErrNotExist, "use -c to create it") // exit 1, as without -n
 		}
 		if !o.Timeout.Set {
-			return nil, err // missing is exit 1, with or without -n
+			return nil, err // missing is exit 1
 		}
 		if err := cli.Appear(ctx, obj, "queue"); err != nil {
 			return nil, err
 		}
 	}
+}
+
+// noSuchID words a missing id:N: neither -c nor -t can bring it back (the
+// kernel gives ids out), so the hint is where the live ones are.
+func noSuchID(name ipcname.Name, obj string, err error) error {
+	if name.Kind == ipcname.ID && errors.Is(err, mq.ErrNotExist) {
+		return cli.Fail(obj, mq.ErrNotExist, "an id names a queue that exists: mqcat --list shows them")
+	}
+	return err
 }
 
 // read prints the queue's messages on standard output.

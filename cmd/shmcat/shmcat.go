@@ -61,6 +61,9 @@ func read(ctx context.Context, env *cli.Env, o *options, name ipcname.Name, obj 
 	t := win.Pick(win.LastNUL, o.All, o.CString, false)
 	return frame(env, o).Serve(ctx, o.Follow, obj, "segment is empty", func(ctx context.Context) (*win.Source, error) {
 		seg, lo, hi, err := shmio.OpenRead(segOpts(o), name, obj, o.Create, func() error {
+			if name.Kind == ipcname.ID { // neither -c nor -t brings an id back
+				return cli.Fail(obj, shm.ErrNotExist, "an id names a segment that exists: shmcat --list shows them")
+			}
 			return cli.Missing(ctx, obj, "segment", o.Nonblock, o.Timeout.Set, shm.ErrNotExist)
 		})
 		if err != nil {
