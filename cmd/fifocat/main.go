@@ -98,6 +98,9 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 
 // checkFlags refuses options that mean nothing with the chosen action.
 func checkFlags(act cli.Action, o *options) error {
+	if err := o.CheckReport(act); err != nil {
+		return err
+	}
 	if err := cli.OneOf("-t", o.Timeout.Set, "-n", o.Nonblock); err != nil {
 		return err
 	}
@@ -113,10 +116,6 @@ func checkFlags(act cli.Action, o *options) error {
 		return cli.Usagef("--lines goes with -w")
 	case !transfer && (o.Excl || o.Mode.Set || o.Size.Set || o.Timeout.Set || o.Nonblock):
 		return cli.Usagef("-x, -m, -s, -t and -n go with -r or -w")
-	case !transfer && o.Progress:
-		return cli.Usagef("--progress goes with -r or -w")
-	case !transfer && o.Verbose && act != cli.ActRemove:
-		return cli.Usagef("-v goes with -r, -w or --rm")
 	case o.JSON && act != cli.ActStat && act != cli.ActList:
 		return cli.Usagef("--json goes with --stat or --list")
 	case o.DumpTo.On(o.Hexdump) && !transfer:

@@ -50,7 +50,7 @@ func (*options) Help() map[string]string {
 		"stat":   "Print the file's attributes, page-cache residency and mappers, and exit",
 		"list":   "List every file some process maps shared, with the processes",
 		"rm":     "Remove the file; with -r or -w, after a successful transfer",
-		"ns":     "With --stat or --rm, take the file as process PID (a container) sees it",
+		"ns":     "With --stat or --rm, take the file as process PID (a container) sees it; with --list, list the files its mount namespace maps",
 		"create": "With -r, create the file if it is absent",
 		"excl":   "With -w, fail if the file already exists",
 	}
@@ -68,9 +68,6 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 			}
 			if act == cli.ActList && o.Args.File != "" {
 				return cli.Usagef("%q: --list takes no file", o.Args.File)
-			}
-			if act == cli.ActList && o.NS.Set {
-				return cli.Usagef("--ns goes with --stat or --rm: --list shows the mappings of every process already")
 			}
 			return nil
 		},
@@ -99,6 +96,9 @@ func run(ctx context.Context, env *cli.Env, o *options) (err error) {
 // checkFlags refuses options that mean nothing with the chosen action.
 func checkFlags(act cli.Action, o *options) error {
 	if err := cli.OneOf("-z", o.CString, "--trim", o.Trim); err != nil {
+		return err
+	}
+	if err := o.CheckReport(act); err != nil {
 		return err
 	}
 	if err := cli.OneOf("-t", o.Timeout.Set, "-n", o.Nonblock); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/ipcats/ipcats/internal/mapfile"
 	"github.com/ipcats/ipcats/internal/mapwrite"
 	"github.com/ipcats/ipcats/internal/meter"
+	"github.com/ipcats/ipcats/internal/ns"
 	"github.com/ipcats/ipcats/internal/procfs"
 	"github.com/ipcats/ipcats/internal/report"
 	win "github.com/ipcats/ipcats/internal/window"
@@ -184,16 +185,30 @@ func percent(n, of int64) string {
 // deleted while mapped, and who maps it.
 var listColumns = []string{"path", "size", "deleted", "mappers"}
 
-// list prints every file some process maps MAP_SHARED.
+// list prints every file some process maps MAP_SHARED; with --ns PID,
+// only those the processes of PID's mount namespace map (its container),
+// by the paths they see, stat'ed through /proc/PID/root.
 func list(env *cli.Env, o *options) error {
-	files, sc := procfs.SharedFileMappings(nil)
+	return o.NS.InFiles(func() error { return listIn(env, o) })
+}
+
+// listIn is list, in the namespaces --ns names if any (see list).
+func listIn(env *cli.Env, o *options) error {
+	var in func(pid int) bool // nil: every process
+	if pid := ns.Target(); pid != 0 {
+		var err error
+		if in, err = ns.MountPeers(pid); err != nil {
+			return err
+		}
+	}
+	files, sc := procfs.SharedFileMappingsIn(in, nil)
 	if sc.Err != nil {
 		return cli.Fail("/proc", fmt.Errorf("reading the processes' maps: %w", sc.Err), "")
 	}
 	rows := []report.Record{}
 	for _, f := range files {
 		size := any(nil)
-		if st, err := mapfile.StatPath(f.Path, false); !f.Deleted && err == nil && st.Ino == f.Ino {
+		if st, err := mapfile.StatPath(ns.Path(f.Path), false); !f.Deleted && err == nil && st.Ino == f.Ino {
 			size = st.Size
 		} else if st, err := mapfile.StatPath(f.MapFile, false); err == nil && st.Ino == f.Ino {
 			size = st.Size // a deleted file through the mapping's map_files entry

@@ -145,6 +145,9 @@ func checkFlags(act cli.Action, o *options) error {
 	if err := cli.OneOf("-0", o.Null, "--whole", o.Whole, "-b", o.Block.Set, "--raw", o.Raw); err != nil {
 		return err
 	}
+	if err := o.CheckReport(act); err != nil {
+		return err
+	}
 	if err := cli.OneOf("-t", o.Timeout.Set, "-n", o.Nonblock); err != nil {
 		return err
 	}

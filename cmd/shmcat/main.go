@@ -132,12 +132,8 @@ func checkReport(act cli.Action, o *options) error {
 	switch {
 	case o.Sem && (transfer || o.Stream):
 		return cli.Usagef("--sem goes with --list, --stat or --rm alone, not with -r, -w, --stream, -a, -c, -f or -z")
-	case !transfer && o.Progress:
-		return cli.Usagef("--progress goes with -r or -w")
-	case o.Verbose && (act == cli.ActList || act == cli.ActStat):
-		return cli.Usagef("-v goes with -r, -w or --rm")
 	}
-	return nil
+	return o.CheckReport(act)
 }
 
 // checkStream refuses options that mean nothing with --stream.

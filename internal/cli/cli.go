@@ -268,3 +268,17 @@ func Appear(ctx context.Context, object, thing string) error {
 		return nil
 	}
 }
+
+// CheckReport is the rule of -v and --progress for the object tools:
+// --progress shows a transfer as it runs; -v sums up a transfer or says
+// what --rm removed (--rm --stale prints each removal anyway), and has
+// nothing to add to --list or --stat.
+func (c *Common) CheckReport(act Action) error {
+	switch transfer := act == ActRead || act == ActWrite; {
+	case c.Progress && !transfer:
+		return Usagef("--progress goes with -r or -w")
+	case c.Verbose && (act == ActList || act == ActStat):
+		return Usagef("-v goes with -r, -w or --rm")
+	}
+	return nil
+}

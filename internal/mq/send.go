@@ -31,17 +31,24 @@ func (s *Sender) SendRecords(in io.Reader, mode framing.Mode) error {
 		if err == io.EOF {
 			return nil
 		}
-		var tl *framing.TooLongError
-		if errors.As(err, &tl) {
-			return s.tooLong(tl.Record, tl.Size, tl.AtLeast)
-		}
 		if err != nil {
-			return cli.Fail("standard input", err, s.sentSoFar())
+			return s.readErr(err)
 		}
 		if err := s.one(rec, s.Typ, s.Prio, r.Count()); err != nil {
 			return err
 		}
 	}
+}
+
+// readErr reports a record that could not be read: one too long for the
+// queue, or a failure of standard input. (Apart from Next, so that the
+// per-record loop allocates nothing: errors.As's target escapes.)
+func (s *Sender) readErr(err error) error {
+	var tl *framing.TooLongError
+	if errors.As(err, &tl) {
+		return s.tooLong(tl.Record, tl.Size, tl.AtLeast)
+	}
+	return cli.Fail("standard input", err, s.sentSoFar())
 }
 
 // one sends the n-th record and turns a failure into the error that says

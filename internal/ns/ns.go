@@ -224,13 +224,4 @@ func SameMount(pid int) bool {
 // PIDPeers returns a test of whether a process is in the pid namespace
 // of pid (the processes of pid's container, or the host's). It needs the
 // same access to pid as Run.
-func PIDPeers(pid int) (func(int) bool, error) {
-	var t unix.Stat_t
-	if err := unix.Stat("/proc/"+strconv.Itoa(pid)+"/ns/pid", &t); err != nil {
-		return nil, enterErr(pid, err)
-	}
-	return func(p int) bool {
-		var st unix.Stat_t
-		return unix.Stat("/proc/"+strconv.Itoa(p)+"/ns/pid", &st) == nil && st.Dev == t.Dev && st.Ino == t.Ino
-	}, nil
-}
+func PIDPeers(pid int) (func(int) bool, error) { return peers(pid, "pid") }

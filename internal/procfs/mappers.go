@@ -39,13 +39,20 @@ type MappedFile struct {
 // that are named by an absolute path, which leaves out System V segments
 // and anonymous shared memory). Processes come in pid order.
 func SharedFileMappings(keep func(FileID) bool) ([]MappedFile, Scan) {
+	return SharedFileMappingsIn(nil, keep)
+}
+
+// SharedFileMappingsIn is SharedFileMappings over the processes in
+// accepts (nil: all), such as those of one mount namespace (a
+// container's: see ns.MountPeers).
+func SharedFileMappingsIn(in func(pid int) bool, keep func(FileID) bool) ([]MappedFile, Scan) {
 	byFile := map[FileID]*MappedFile{}
 	type key struct {
 		id  FileID
 		pid int
 	}
 	byProc := map[key]*Mapper{}
-	sc := Maps(func(line string) bool {
+	sc := MapsIn(in, func(line string) bool {
 		return strings.Contains(line, "s ") && strings.Contains(line, " /")
 	}, func(m Mapping) {
 		if !m.Shared() || m.Ino == 0 || !strings.HasPrefix(m.Path, "/") {

@@ -173,25 +173,7 @@ func (m Mapping) Shared() bool { return len(m.Perms) == 4 && m.Perms[3] == 's' }
 // Maps calls fn for each mapping of each process whose line keep accepts
 // (keep sees the raw line, a cheap filter before parsing).
 func Maps(keep func(line string) bool, fn func(Mapping)) Scan {
-	var sc Scan
-	sc.walk("maps", func(pid int, path string) error {
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		s := bufio.NewScanner(f)
-		s.Buffer(make([]byte, 0, 64<<10), 1<<20)
-		for s.Scan() {
-			if line := s.Text(); keep(line) {
-				if m, ok := parseMapping(pid, line); ok {
-					fn(m)
-				}
-			}
-		}
-		f.Close()
-		return nil
-	})
-	return sc
+	return MapsIn(nil, keep, fn)
 }
 
 func parseMapping(pid int, line string) (Mapping, bool) {
@@ -214,11 +196,26 @@ func parseMapping(pid int, line string) (Mapping, bool) {
 	m.Major, m.Minor = uint32(a), uint32(b)
 	m.Ino, _ = strconv.ParseUint(fields[4], 10, 64)
 	if len(fields) > 5 {
-		// The path is everything after the inode column, spaces included.
-		i := strings.Index(line, fields[4]) + len(fields[4])
-		m.Path = strings.TrimLeft(line[i:], " ")
+		m.Path = afterFields(line, 5)
 	}
 	return m, true
+}
+
+// afterFields is what follows the first n space-separated fields of line,
+// spaces inside it kept: the path of a maps line, after its inode. (Not
+// the text after the first occurrence of the inode's digits: inode 2, the
+// first file of a fresh tmpfs, is found in the device column "00:27".)
+func afterFields(line string, n int) string {
+	rest := line
+	for ; n > 0; n-- {
+		rest = strings.TrimLeft(rest, " ")
+		if i := strings.IndexByte(rest, ' '); i >= 0 {
+			rest = rest[i:]
+		} else {
+			return ""
+		}
+	}
+	return strings.TrimLeft(rest, " ")
 }
 
 // Dev packs a mapping's major:minor as a stat st_dev.

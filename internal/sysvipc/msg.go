@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -83,11 +84,7 @@ func MsgSet(id int, ds *MsqidDS) error {
 // mtype followed by the text. A signal interrupts a blocked call with
 // EINTR (msgsnd is never restarted when a handler runs, and Go's are).
 func MsgSnd(id int, buf []byte, flag int) error {
-	call := unix.Syscall6
-	if flag&unix.IPC_NOWAIT != 0 {
-		call = unix.RawSyscall6 // cannot block: skip the scheduler's hand-off
-	}
-	_, _, e := call(unix.SYS_MSGSND, uintptr(id), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)-8), uintptr(flag), 0, 0)
+	_, _, e := syscall6(flag)(unix.SYS_MSGSND, uintptr(id), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)-8), uintptr(flag), 0, 0)
 	if e != 0 {
 		return e
 	}
@@ -98,11 +95,7 @@ func MsgSnd(id int, buf []byte, flag int) error {
 // it returns the text's length. With MsgCopy, typ is the index of the
 // message to copy.
 func MsgRcv(id int, buf []byte, typ int64, flag int) (int, error) {
-	call := unix.Syscall6
-	if flag&unix.IPC_NOWAIT != 0 {
-		call = unix.RawSyscall6 // cannot block: skip the scheduler's hand-off
-	}
-	n, _, e := call(unix.SYS_MSGRCV, uintptr(id), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)-8), uintptr(typ), uintptr(flag), 0)
+	n, _, e := syscall6(flag)(unix.SYS_MSGRCV, uintptr(id), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)-8), uintptr(typ), uintptr(flag), 0)
 	if e != 0 {
 		return 0, e
 	}
@@ -128,6 +121,26 @@ func Limit(file string) int64 {
 	return n
 }
 
+// holding counts the goroutines under Interrupt while another P is free.
+var holding atomic.Int32
+
+// syscall6 is how msgsnd or msgrcv with flag is called. A call that
+// cannot block (IPC_NOWAIT) skips the scheduler's hand-off. So does a
+// blocking one under Interrupt when GOMAXPROCS > 1: it keeps its P while
+// the queue is full or empty, which spares a hand-off to the scheduler,
+// a wake-up of another thread and the system monitor's polling on every
+// wait (a fifth of a busy 64-byte transfer's time). That is safe there:
+// the other P runs the signal handling and the interrupting goroutine,
+// whose SIGURG ends the wait with EINTR, as does the runtime's own
+// preemption (for a garbage collection, or after 10 ms), after which the
+// caller's retry is an ordinary preemption point.
+func syscall6(flag int) func(trap, a1, a2, a3, a4, a5, a6 uintptr) (uintptr, uintptr, unix.Errno) {
+	if flag&unix.IPC_NOWAIT != 0 || holding.Load() > 0 {
+		return unix.RawSyscall6
+	}
+	return unix.Syscall6
+}
+
 // Interruptor makes the blocking msgsnd and msgrcv calls of one goroutine
 // cancellable. A process-directed signal lands on any thread, and Go
 // installs its handlers with SA_RESTART, so SIGINT alone never wakes a
@@ -139,6 +152,10 @@ func Limit(file string) int64 {
 // began is not lost: it is repeated every few milliseconds.
 func Interrupt(ctx context.Context) (stop func()) {
 	runtime.LockOSThread()
+	hold := runtime.GOMAXPROCS(0) > 1
+	if hold {
+		holding.Add(1)
+	}
 	pid, tid := unix.Getpid(), unix.Gettid()
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -162,6 +179,9 @@ func Interrupt(ctx context.Context) (stop func()) {
 		}
 	}()
 	return func() {
+		if hold {
+			holding.Add(-1)
+		}
 		close(done)
 		wg.Wait()
 		runtime.UnlockOSThread()

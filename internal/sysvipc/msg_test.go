@@ -3,6 +3,8 @@ package sysvipc
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime"
 	"testing"
 	"time"
 	"unsafe"
@@ -47,22 +49,33 @@ func TestSendReceiveStat(t *testing.T) {
 	}
 }
 
+// TestInterrupt runs a blocked MsgRcv under Interrupt with one P (the
+// call hands its P off) and with two (it keeps it: RawSyscall), and wants
+// it ended soon after the context is.
 func TestInterrupt(t *testing.T) {
-	id := private(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	stop := Interrupt(ctx)
-	defer stop()
-	buf := make([]byte, 8+16)
-	start := time.Now()
-	var err error
-	for ctx.Err() == nil {
-		_, err = MsgRcv(id, buf, 0, 0)
-		if !errors.Is(err, unix.EINTR) {
-			break
-		}
-	}
-	if ctx.Err() == nil || time.Since(start) > 2*time.Second {
-		t.Errorf("blocked MsgRcv under Interrupt = %v after %v; want EINTR soon after 50ms", err, time.Since(start))
+	for _, procs := range []int{1, 2} {
+		t.Run(fmt.Sprintf("GOMAXPROCS=%d", procs), func(t *testing.T) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			id := private(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			stop := Interrupt(ctx)
+			defer stop()
+			if got, want := holding.Load() > 0, procs > 1; got != want {
+				t.Errorf("blocking calls keep their P: %v; want %v", got, want)
+			}
+			buf := make([]byte, 8+16)
+			start := time.Now()
+			var err error
+			for ctx.Err() == nil {
+				_, err = MsgRcv(id, buf, 0, 0)
+				if !errors.Is(err, unix.EINTR) {
+					break
+				}
+			}
+			if took := time.Since(start); ctx.Err() == nil || took > 500*time.Millisecond {
+				t.Errorf("blocked MsgRcv under Interrupt = %v after %v; want EINTR soon after 50ms", err, took)
+			}
+		})
 	}
 }

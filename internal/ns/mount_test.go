@@ -1,0 +1,51 @@
+package ns
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMountPeers: this process is a peer of itself and of its parent; a
+// process in a mount namespace of its own (unshare -r -m) is neither.
+func TestMountPeers(t *testing.T) {
+	in, err := MountPeers(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !in(os.Getpid()) || !in(os.Getppid()) || in(1<<22+1) {
+		t.Errorf("MountPeers(self): self %v, parent %v, a missing pid %v", in(os.Getpid()), in(os.Getppid()), in(1<<22+1))
+	}
+	if _, err := MountPeers(1<<22 + 1); !errors.Is(err, ErrNoProcess) {
+		t.Errorf("MountPeers of a missing pid: %v", err)
+	}
+	cmd := exec.Command("unshare", "-r", "-m", "sleep", "30")
+	if err := cmd.Start(); err != nil {
+		t.Skipf("unshare -r -m: %v", err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	pid := cmd.Process.Pid
+	for i := 0; ; i++ {
+		if b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm"); strings.TrimSpace(string(b)) == "sleep" {
+			break
+		}
+		if i == 400 {
+			t.Skip("unshare -r -m did not exec sleep (no user namespaces?)")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if in(pid) {
+		t.Errorf("a process in a mount namespace of its own is a peer")
+	}
+	box, err := MountPeers(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !box(pid) || box(os.Getpid()) {
+		t.Errorf("MountPeers(box): box %v, self %v", box(pid), box(os.Getpid()))
+	}
+}
