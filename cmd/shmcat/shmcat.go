@@ -115,8 +115,13 @@ func streamRing(ctx context.Context, env *cli.Env, o *options, act cli.Action, r
 	if err == nil && o.Verbose && (side.Role == ring.Reader || res.Err == nil) {
 		env.Warnf("%s", m.Summary(verb, what+shmio.Where(seg, obj)))
 	}
-	if err == nil && res.RemoveErr != nil {
+	switch {
+	case err == nil && res.RemoveErr != nil:
 		err = openErr(obj, res.RemoveErr)
+	case res.Removed:
+		env.Removed(o.Verbose, "segment", obj)
+	case rmAfter && o.Verbose:
+		env.Warnf("%s: marked for removal; the other side removes it when it leaves the ring", obj)
 	}
 	return err
 }

@@ -392,7 +392,8 @@ func checkList(o *options) error {
 
 // list prints the sockets that someone listens on or talks over (--list):
 // -U, -t, -u, -4, -6 narrow it as ss's; -v adds the queues, inodes and
-// owner, and says when /proc/net stood in for netlink.
+// owner, the unnamed Unix connections no process holds (JSON has them
+// always), and says when /proc/net stood in for netlink.
 func list(env *cli.Env, o *options) error {
 	var l sock.Listing
 	err := o.NS.InNet(func() (err error) {
@@ -416,7 +417,7 @@ func list(env *cli.Env, o *options) error {
 	if o.Verbose {
 		cols = sock.WideColumns
 	}
-	if err := report.List(env.Stdout, o.JSON, cols, l.Rows); err != nil {
+	if err := report.List(env.Stdout, o.JSON, cols, l.Table(o.Verbose || o.JSON)); err != nil {
 		return cli.Output(err)
 	}
 	if l.Hidden > 0 && !o.JSON {

@@ -85,6 +85,14 @@ func (m *Meter) AddMsg(n int) {
 	m.msgs.Add(1)
 }
 
+// AddMsgs counts n messages of size bytes in all.
+func (m *Meter) AddMsgs(n int64, size int) {
+	if n > 0 {
+		m.bytes.Add(int64(size))
+		m.msgs.Add(n)
+	}
+}
+
 // Bytes is the byte count so far.
 func (m *Meter) Bytes() int64 { return m.bytes.Load() }
 

@@ -34,12 +34,13 @@ func Deliver(ctx, octx, rctx context.Context, q *Queue, r Reading, fd int, m *me
 		out.Report(warn, q.Obj, "the run was stopped before standard output took them", 50*time.Millisecond)
 	})()
 	emit := func(msg []byte, typ int64) error {
+		var pending int
 		if r.JSON {
-			out.Add(JSONLine(q.POSIX, msg, typ), false, len(msg))
+			pending = out.Add(JSONLine(q.POSIX, msg, typ), false, len(msg))
 		} else {
-			out.Add(msg, true, len(msg))
+			pending = out.Add(msg, true, len(msg))
 		}
-		if out.Pending() >= HoldMax {
+		if pending >= HoldMax {
 			return out.Flush(octx)
 		}
 		return nil

@@ -96,8 +96,9 @@ func (o *Output) write(b []byte) (int, error) {
 }
 
 // Add appends one message's rendering (payload and terminator, or a JSON
-// line) carrying size payload bytes.
-func (o *Output) Add(rendering []byte, term bool, size int) {
+// line) carrying size payload bytes, and returns what is pending then
+// (Pending, without a second lock per message).
+func (o *Output) Add(rendering []byte, term bool, size int) (pending int) {
 	o.mu.Lock()
 	if o.done == len(o.buf) {
 		o.buf, o.done = o.buf[:0], 0
@@ -108,7 +109,9 @@ func (o *Output) Add(rendering []byte, term bool, size int) {
 		o.buf = append(o.buf, o.term...)
 	}
 	o.held = append(o.held, held{start: start, end: len(o.buf), size: size})
+	pending = len(o.buf) - o.done
 	o.mu.Unlock()
+	return pending
 }
 
 // Pending is how many bytes wait to be written.
@@ -191,12 +194,13 @@ func (o *Output) Flush(ctx context.Context) error {
 // The caller holds o.mu.
 func (o *Output) wrote(n int) {
 	o.done += n
-	k := 0
+	k, size := 0, 0
 	for k < len(o.held) && o.held[k].end <= o.done {
-		o.m.AddMsg(o.held[k].size)
-		o.written++
+		size += o.held[k].size
 		k++
 	}
+	o.m.AddMsgs(int64(k), size) // one count per write, not per message
+	o.written += int64(k)
 	o.held = o.held[:copy(o.held, o.held[k:])]
 }
 

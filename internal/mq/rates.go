@@ -256,6 +256,7 @@ func (d depth) record(in, out report.Field, flag any) report.Record {
 	}
 	r := report.Record{{Name: "type", Value: typ}, {Name: "name", Value: d.name}}
 	if !d.posix {
+		r[1].Text = d.name // a key, never cut
 		r = append(r, report.Field{Name: "id", Value: d.id})
 	}
 	r = append(r, known("messages", d.msgs), known("bytes", d.bytes), in, out)

@@ -53,7 +53,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("cannot enter the namespaces of pid %d: %v", e.PID, e.Err)
+	return fmt.Sprintf("cannot look inside the namespaces of pid %d: %v", e.PID, e.Err)
 }
 
 func (e *Error) Unwrap() error { return e.Err }

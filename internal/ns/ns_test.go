@@ -104,7 +104,7 @@ func TestRunOwnNamespace(t *testing.T) {
 
 func TestRunErrors(t *testing.T) {
 	err := Run(1<<22+1, IPC, func() error { t.Error("ran"); return nil })
-	if !errors.Is(err, ErrNoProcess) || err.Error() != "cannot enter the namespaces of pid 4194305: no such process" {
+	if !errors.Is(err, ErrNoProcess) || err.Error() != "cannot look inside the namespaces of pid 4194305: no such process" {
 		t.Errorf("missing pid: %v", err)
 	}
 	if os.Geteuid() == 0 {

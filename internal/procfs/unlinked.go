@@ -2,7 +2,6 @@ package procfs
 
 import (
 	"fmt"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -114,31 +113,23 @@ func (u *unlinked) mapping(m Mapping) {
 	}
 }
 
-// descriptors adds the descriptors that hold such files.
+// descriptors adds the descriptors that hold such files, found by FDs.
+// FD carries only a file's identity and type: each of these few files is
+// stat'ed again in full (size, link count, owner, times), and left out if
+// its descriptor was closed or reused meanwhile.
 func (u *unlinked) descriptors() Scan {
-	var sc Scan
-	sc.walk("fd", func(pid int, dir string) error {
-		d, err := os.Open(dir)
-		if err != nil {
-			return err
+	keep := func(link string) bool { return strings.HasSuffix(link, " (deleted)") && u.wanted(link) }
+	return FDs(keep, func(fd FD) {
+		if fd.Mode&unix.S_IFMT != unix.S_IFREG {
+			return
 		}
-		names, _ := d.Readdirnames(-1)
-		d.Close()
-		for _, n := range names {
-			link, err := os.Readlink(dir + "/" + n)
-			if err != nil || !strings.HasSuffix(link, " (deleted)") || !u.wanted(link) {
-				continue
-			}
-			var st unix.Stat_t
-			if unix.Stat(dir+"/"+n, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
-				continue
-			}
-			f := u.file(FileID{Dev: st.Dev, Ino: st.Ino}, link)
-			f.Stat = &st
-			fd, _ := strconv.Atoi(n)
-			f.Holders = append(f.Holders, PipeHolder{PID: pid, FD: fd, Comm: Comm(pid)})
+		var st unix.Stat_t
+		path := Root + "/" + strconv.Itoa(fd.PID) + "/fd/" + strconv.Itoa(fd.FD)
+		if unix.Stat(path, &st) != nil || st.Dev != fd.Dev || st.Ino != fd.Ino {
+			return
 		}
-		return nil
+		f := u.file(FileID{Dev: st.Dev, Ino: st.Ino}, fd.Link)
+		f.Stat = &st
+		f.Holders = append(f.Holders, PipeHolder{PID: fd.PID, FD: fd.FD, Comm: Comm(fd.PID)})
 	})
-	return sc
 }

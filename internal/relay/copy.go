@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ipcats/ipcats/internal/dump"
 	"github.com/ipcats/ipcats/internal/meter"
 )
 
@@ -290,27 +291,41 @@ func (c *copier) drainBounce(n int64) error {
 
 // readWrite is the portable loop: one buffer, every short write retried.
 func (c *copier) readWrite() error {
-	buf := make([]byte, BufSize)
+	n, err := readWrite(c.ctx, c.dst, c.src, make([]byte, BufSize), KindOf(c.src) != Regular, c.m, nil, dump.Sent)
+	c.n += n
+	return err
+}
+
+// readWrite is the one read(2)/write(2) loop of every stream copy that
+// does not splice: Copy's fallback, sockcat's pumps to and from a
+// terminal, and every copy that records its traffic (TeeCopy). It moves
+// src to dst through buf, giving each chunk to tee (which may be nil) in
+// direction d once written, and counts in m (which may be nil) exactly
+// the bytes dst took: a write that failed half-way counts, and tells tee,
+// the part written. With waitFirst it waits for input before each read,
+// so that ctx also ends a wait on a blocking src; it always waits out
+// EAGAIN. Errors are a *ReadError or *WriteError.
+func readWrite(ctx context.Context, dst, src int, buf []byte, waitFirst bool, m *meter.Meter, tee Tee, d dump.Dir) (int64, error) {
+	r := &fdReader{ctx: ctx, fd: src, waitFirst: waitFirst}
+	defer r.Close()
+	var n int64
 	for {
-		if KindOf(c.src) != Regular {
-			if err := c.wait(c.src, unix.POLLIN); err != nil {
-				return err
-			}
-		}
-		n, err := unix.Read(c.src, buf)
-		if err == unix.EINTR || err == unix.EAGAIN {
-			continue
+		k, err := r.Read(buf)
+		if err == io.EOF {
+			return n, nil
 		}
 		if err != nil {
-			return &ReadError{err}
+			return n, &ReadError{err}
 		}
-		if n == 0 {
-			return nil
+		w, err := Write(ctx, dst, buf[:k])
+		tee.record(d, nil, buf[:w])
+		n += int64(w)
+		if m != nil {
+			m.Add(w)
 		}
-		if err := WriteAll(c.ctx, c.dst, buf[:n]); err != nil {
-			return &WriteError{err}
+		if err != nil {
+			return n, &WriteError{err}
 		}
-		c.moved(n)
 	}
 }
 

@@ -383,7 +383,7 @@ func (d *Duplex) recv(ctx context.Context, m *meter.Meter, msgs *int64) (int64, 
 			}
 			return Copy(ctx, d.Out, d.Sock, m)
 		}
-		return readWrite(ctx, d.Out, d.Sock, m)
+		return readWrite(ctx, d.Out, d.Sock, make([]byte, 256<<10), false, m, nil, dump.Received)
 	}
 	var n int64
 	buf := make([]byte, 64<<10)
@@ -464,40 +464,7 @@ func spliceError(err error) error {
 // too: when the peer leaves in the middle of a buffer, the count says
 // exactly how much of the input was handed over.
 func sendCounted(ctx context.Context, sock, src int, m *meter.Meter) (int64, error) {
-	buf := make([]byte, BufSize)
-	r := &fdReader{ctx: ctx, fd: src}
-	defer r.Close()
-	room := NewWaiter(ctx)
-	defer room.Close()
-	var n int64
-	for {
-		k, err := r.Read(buf)
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return n, &ReadError{err}
-		}
-		for b := buf[:k]; len(b) > 0; {
-			w, err := unix.Write(sock, b)
-			switch {
-			case err == unix.EINTR:
-				continue
-			case err == unix.EAGAIN:
-				if err := room.Wait(sock, unix.POLLOUT); err != nil {
-					return n, &WriteError{err}
-				}
-				continue
-			case err != nil:
-				return n, &WriteError{err}
-			case w == 0:
-				return n, &WriteError{io.ErrShortWrite}
-			}
-			b = b[w:]
-			n += int64(w)
-			m.Add(w)
-		}
-	}
+	return readWrite(ctx, sock, src, make([]byte, BufSize), false, m, nil, dump.Sent)
 }
 
 // streamable reports whether Copy may be used towards out from a socket:
@@ -512,28 +479,6 @@ func streamable(out int) bool {
 		return err == nil && fl&unix.O_APPEND == 0
 	}
 	return false
-}
-
-// readWrite copies src to dst through one buffer, waiting on src with ctx.
-func readWrite(ctx context.Context, dst, src int, m *meter.Meter) (int64, error) {
-	buf := make([]byte, 256<<10)
-	r := &fdReader{ctx: ctx, fd: src}
-	defer r.Close()
-	var n int64
-	for {
-		k, err := r.Read(buf)
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return n, &ReadError{err}
-		}
-		if err := WriteAll(ctx, dst, buf[:k]); err != nil {
-			return n, &WriteError{err}
-		}
-		n += int64(k)
-		m.Add(k)
-	}
 }
 
 // fdReader reads a descriptor, waiting for input in a way ctx can stop:

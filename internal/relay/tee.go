@@ -2,7 +2,6 @@ package relay
 
 import (
 	"context"
-	"io"
 
 	"golang.org/x/sys/unix"
 
@@ -28,34 +27,13 @@ func (t Tee) record(d dump.Dir, peer Sockaddr, b []byte) {
 // teeBufSize is the largest chunk TeeCopy moves (and records) at once.
 const teeBufSize = 64 << 10
 
-// TeeCopy is Copy through one buffer, each chunk given to tee in
-// direction d once written (a write that failed half-way gives the part
-// written). It counts in m (which may be nil) exactly the bytes dst took.
-// Errors are a *ReadError or *WriteError, as Copy's; ctx stops a wait for
-// input or for room.
+// TeeCopy is Copy through the read/write loop, never splice, each chunk
+// given to tee in direction d once written (a write that failed half-way
+// gives the part written). It counts in m (which may be nil) exactly the
+// bytes dst took. Errors are a *ReadError or *WriteError, as Copy's; ctx
+// stops a wait for input or for room.
 func TeeCopy(ctx context.Context, dst, src int, m *meter.Meter, tee Tee, d dump.Dir) (int64, error) {
-	buf := make([]byte, teeBufSize)
-	r := &fdReader{ctx: ctx, fd: src, waitFirst: KindOf(src) != Regular}
-	defer r.Close()
-	var n int64
-	for {
-		k, err := r.Read(buf)
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return n, &ReadError{err}
-		}
-		w, err := Write(ctx, dst, buf[:k])
-		tee.record(d, nil, buf[:w])
-		n += int64(w)
-		if m != nil {
-			m.Add(w)
-		}
-		if err != nil {
-			return n, &WriteError{err}
-		}
-	}
+	return readWrite(ctx, dst, src, make([]byte, teeBufSize), KindOf(src) != Regular, m, tee, d)
 }
 
 // Recorded is the Tee that records each chunk in r as connection conn of

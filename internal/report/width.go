@@ -61,6 +61,22 @@ func Cut(s string, n int) string {
 	return s
 }
 
+// CutMiddle shortens s to at most n columns by taking out its middle, for
+// a path or a name: the start says where, the end which file ("/proc/
+// 1234/root/...box/data").
+func CutMiddle(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	if n < minCut {
+		return Cut(s, n)
+	}
+	head := (n - len(Ellipsis)) / 3
+	tail := n - len(Ellipsis) - head
+	return string(r[:head]) + Ellipsis + string(r[len(r)-tail:])
+}
+
 // FitList joins items with sep in at most n columns: the first items and
 // "+N more" for the rest (then suffix), fewer items the less room there
 // is; when not even one item and "+N more" fit, the first item cut short.
@@ -79,7 +95,12 @@ func FitList(items []string, sep, suffix string, n int) string {
 	if room := n - textWidth(more); room > len(Ellipsis) {
 		return Cut(items[0], room) + more
 	}
-	return Cut(items[0]+more, n)
+	// Narrower still: "+N", never "+N mo...".
+	short := items[0] + sep + fmt.Sprintf("+%d", len(items)-1) + suffix
+	if textWidth(short) <= n {
+		return short
+	}
+	return Cut(short, n)
 }
 
 // FitLists is FitList of the first of its lists that fits in n columns
@@ -130,6 +151,9 @@ func (f Field) fitted(n int) string {
 			}
 		}
 		return FitLists(n, ", ", "", items, firsts)
+	}
+	if strings.HasPrefix(s, "/") {
+		return CutMiddle(s, n) // a path or a POSIX name: keep its end
 	}
 	return Cut(s, n)
 }

@@ -56,8 +56,8 @@ func TestListFits(t *testing.T) {
 			t.Errorf("line of %d bytes at COLUMNS=60: %q", len(l), l)
 		}
 	}
-	if row := lines[1]; !strings.HasPrefix(row, "0x0000abcd  1234567  /dev/shm/x") || !strings.Contains(row, "...") || !strings.HasSuffix(row, " more") {
-		t.Errorf("row at COLUMNS=60 = %q; want the key and size whole, the path cut with ..., holders with +N more", row)
+	if row := lines[1]; !strings.HasPrefix(row, "0x0000abcd  1234567  /dev/") || !strings.Contains(row, "...xxx") || !strings.HasSuffix(row, " more") {
+		t.Errorf("row at COLUMNS=60 = %q; want the key and size whole, the path cut in the middle, holders with +N more", row)
 	}
 	b.Reset()
 	List(&b, true, cols, rows)
@@ -122,5 +122,39 @@ func TestStatFits(t *testing.T) {
 	want := "size     1125899906842624\nholders  1000 (worker), +9 more\n"
 	if b.String() != want {
 		t.Errorf("Stat at 40 = %q; want %q", b.String(), want)
+	}
+}
+
+func TestCutMiddle(t *testing.T) {
+	for _, tt := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"/dev/shm/short", 20, "/dev/shm/short"},
+		{"/proc/15272/root/tmp/box/data", 20, "/proc...tmp/box/data"},
+		{"/ipcats-test-1234abcd-1", 12, "/ip...abcd-1"},
+		{"/abcdefghij", 5, "/a..."},
+	} {
+		if got := CutMiddle(tt.s, tt.n); got != tt.want || len([]rune(got)) > tt.n {
+			t.Errorf("CutMiddle(%q, %d) = %q; want %q", tt.s, tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestFitListNarrow(t *testing.T) {
+	items := []string{"10067", "10068", "10069"}
+	for _, tt := range []struct {
+		n    int
+		want string
+	}{
+		{30, "10067, 10068, 10069"},
+		{16, "10067, +2 more"},
+		{12, "10067, +2"},
+		{8, "10067..."},
+	} {
+		if got := FitList(items, ", ", "", tt.n); got != tt.want {
+			t.Errorf("FitList(%q, %d) = %q; want %q", items, tt.n, got, tt.want)
+		}
 	}
 }

@@ -27,6 +27,10 @@ type Result struct {
 	// RemoveErr is a failure to remove the segment when this side left
 	// it last with the ring marked for removal.
 	RemoveErr error
+	// Removed says that this side removed the segment (the last to
+	// leave a ring marked for removal); a side that asked for the
+	// removal and left first leaves it to the other.
+	Removed bool
 }
 
 // Stream claims the ring for this process, moves data between fd and the
@@ -49,6 +53,8 @@ func Stream(ctx context.Context, seg *shm.Segment, r *Ring, fd int, s Side, atEx
 			if r.Leave(Outcome(outcome.Load())) {
 				if err := shm.Remove(seg.Name); err != nil && !errors.Is(err, shm.ErrNotExist) {
 					res.RemoveErr = err
+				} else {
+					res.Removed = true
 				}
 			}
 			return nil

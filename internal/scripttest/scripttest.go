@@ -123,6 +123,14 @@ func setup(env *testscript.Env) error {
 			}
 		}
 	})
+	// Registered last, so that it runs first: the processes go before
+	// the objects they may still use.
+	work := env.Getenv("WORK")
+	env.Defer(func() {
+		if left := reap(work); len(left) > 0 {
+			env.T().Log("script left processes running (now stopped): " + strings.Join(left, ", "))
+		}
+	})
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ipcats/ipcats/internal/procfs"
+	"github.com/ipcats/ipcats/internal/sockdiag"
 )
 
 // sockcat's script commands: ports are picked free at test time, never
@@ -96,20 +97,34 @@ func waitPort(ts *testscript.TestScript, neg bool, args []string) {
 
 // waitsock NAME [DURATION]: wait until a Unix socket named NAME (a path,
 // as given to bind or made absolute, or an @abstract name) is bound, and
-// for stream and seqpacket sockets, listening.
-// [ipv6]: the kernel can bind ::1.
+// for stream and seqpacket sockets, listening. A path is matched by the
+// inode of its file, not by name: scripts running side by side bind the
+// same relative names (s.sock) in their own directories.
 func waitSock(ts *testscript.TestScript, neg bool, args []string) {
 	poll(ts, neg, args, "waitsock", func(n string) bool {
-		abs := n
+		var file uint64
 		if !strings.HasPrefix(n, "@") {
-			abs = ts.MkAbs(n)
+			var st unix.Stat_t
+			if unix.Stat(ts.MkAbs(n), &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFSOCK {
+				return false
+			}
+			file = st.Ino
 		}
-		socks, err := procfs.Sockets()
+		// A stream or seqpacket socket counts once it listens: between
+		// bind and listen a connect is refused.
+		if socks, err := sockdiag.Unix(); err == nil {
+			for _, s := range socks {
+				if (file != 0 && s.FileIno == file || file == 0 && s.Local == n) &&
+					(s.Proto == "unixgram" || s.State == "LISTEN") {
+					return true
+				}
+			}
+			return false
+		}
+		socks, err := procfs.Sockets() // no sock_diag: /proc/net/unix, by name
 		ts.Check(err)
 		for _, s := range socks {
-			// A stream or seqpacket socket counts once it listens: between
-			// bind and listen a connect is refused.
-			if strings.HasPrefix(s.Proto, "unix") && (s.Local == n || s.Local == abs) &&
+			if strings.HasPrefix(s.Proto, "unix") && (s.Local == n || s.Local == ts.MkAbs(n)) &&
 				(s.Proto == "unixgram" || s.State == "LISTEN") {
 				return true
 			}

@@ -33,33 +33,12 @@ func (i Info) Ref() (ipcname.Name, string) {
 // ipcs -m -i prints it, with idle (how long since LastUse) just before
 // the last field, "stale".
 func (i Info) Record(idle time.Duration) report.Record {
-	holders := HolderRecords(i.Holders)
-	// Owner and permissions, in the same words for both families.
-	perm := report.Record{
-		{Name: "size", Value: i.Size},
-		{Name: "mode", Value: report.Mode(i.Mode)},
-		{Name: "owner", Value: report.User(i.UID)},
-		{Name: "group", Value: report.Group(i.GID)},
-		{Name: "uid", Value: i.UID},
-		{Name: "gid", Value: i.GID},
-	}
-	tail := report.Record{{Name: "holders", Value: holders}, report.Idle(idle), {Name: "stale", Value: i.Stale}}
-	if i.Unlinked != "" {
-		return i.unlinkedRecord(perm, tail)
-	}
-	if i.POSIX {
-		r := report.Record{{Name: "type", Value: "posix"}, {Name: "name", Value: i.Name}, {Name: "path", Value: Dir + i.Name}}
-		r = append(r, perm...)
-		r = append(r, report.Record{
-			{Name: "nattch", Value: i.Nattch},
-			{Name: "accessed", Value: i.Atime},
-			{Name: "modified", Value: i.Mtime},
-			{Name: "changed", Value: i.Ctime},
-		}...)
-		return append(r, tail...)
+	tail := report.Record{{Name: "holders", Value: HolderRecords(i.Holders)}, report.Idle(idle), {Name: "stale", Value: i.Stale}}
+	if i.POSIX || i.Unlinked != "" {
+		return append(i.fileRecord(), tail...)
 	}
 	r := report.Record{{Name: "type", Value: "sysv"}, {Name: "key", Value: ipcname.FormatKey(i.Key), Text: ipcname.FormatKey(i.Key)}, {Name: "id", Value: i.ID}}
-	r = append(r, perm...)
+	r = append(r, i.perm()...)
 	r = append(r, report.Record{
 		{Name: "creator", Value: report.User(i.CUID)},
 		{Name: "creator_group", Value: report.Group(i.CGID)},
@@ -76,24 +55,34 @@ func (i Info) Record(idle time.Duration) report.Record {
 	return append(r, tail...)
 }
 
-// unlinkedRecord is the record of a deleted object or a memfd: its mode
-// and owner are null when they could not be read.
-func (i Info) unlinkedRecord(perm, tail report.Record) report.Record {
-	r := report.Record{{Name: "type", Value: i.Unlinked}, {Name: "name", Value: i.Name}}
-	if i.Unlinked == "deleted" {
+// perm is the size, owner and permissions, in the same words for both
+// families; of an unlinked file whose mode and owner could not be read,
+// the size alone (the others are left out).
+func (i Info) perm() report.Record {
+	r := report.Record{{Name: "size", Value: i.Size}}
+	if i.Mode == noMode {
+		return r
+	}
+	return append(r, report.Owner(i.Mode, i.UID, i.GID)...)
+}
+
+// fileRecord is the record of a file: a POSIX object, one deleted while
+// still held ("deleted"), or a memfd (which has no path).
+func (i Info) fileRecord() report.Record {
+	r := report.Record{{Name: "type", Value: "posix"}, {Name: "name", Value: i.Name}}
+	if i.Unlinked != "" {
+		r[0].Value = i.Unlinked
+	}
+	if i.Unlinked != "memfd" {
 		r = append(r, report.Field{Name: "path", Value: Dir + i.Name})
 	}
-	if i.Mode == noMode {
-		perm = perm[:1]
-	}
-	r = append(r, perm...)
-	r = append(r, report.Record{
+	r = append(r, i.perm()...)
+	return append(r, report.Record{
 		{Name: "nattch", Value: i.Nattch},
 		{Name: "accessed", Value: i.Atime},
 		{Name: "modified", Value: i.Mtime},
 		{Name: "changed", Value: i.Ctime},
 	}...)
-	return append(r, tail...)
 }
 
 // Status is what ipcs -m shows in its status column for a System V

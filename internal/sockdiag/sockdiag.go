@@ -24,6 +24,10 @@ type Socket struct {
 	UID    int    // owner; -1 when the kernel does not say (Unix before Linux 5.3)
 	Inode  uint64
 	Peer   uint64 // a Unix socket's other end (its inode), 0 when unconnected
+	// FileIno is the inode of a Unix socket's file (bound to a path), 0
+	// for none: what tells two sockets bound to the same relative name
+	// in different directories apart.
+	FileIno uint64
 	// RecvQ and SendQ are the bytes queued each way; for a listener, the
 	// connections waiting for accept(2) and the backlog, as ss shows them.
 	RecvQ, SendQ uint32
@@ -36,11 +40,13 @@ func (s Socket) Listening() bool { return s.State == "LISTEN" }
 // linux/sock_diag.h, linux/unix_diag.h and linux/inet_diag.h.
 const (
 	udiagShowName  = 1 << 0
+	udiagShowVFS   = 1 << 1
 	udiagShowPeer  = 1 << 2
 	udiagShowRQLen = 1 << 4
 	udiagShowUID   = 1 << 6
 
 	unixDiagName  = 0
+	unixDiagVFS   = 1
 	unixDiagPeer  = 2
 	unixDiagRQLen = 4
 	unixDiagUID   = 7
@@ -67,7 +73,7 @@ func Unix() ([]Socket, error) {
 	req := make([]byte, 24) // unix_diag_req
 	req[0] = unix.AF_UNIX
 	ne.PutUint32(req[4:], ^uint32(0)) // every state
-	ne.PutUint32(req[12:], udiagShowName|udiagShowPeer|udiagShowRQLen|udiagShowUID)
+	ne.PutUint32(req[12:], udiagShowName|udiagShowVFS|udiagShowPeer|udiagShowRQLen|udiagShowUID)
 	var out []Socket
 	err := dump(req, func(m []byte) error {
 		s, err := parseUnix(m)
@@ -199,6 +205,8 @@ func parseUnix(m []byte) (Socket, error) {
 		switch {
 		case typ == unixDiagName:
 			s.Local = unixName(v)
+		case typ == unixDiagVFS && len(v) >= 8: // unix_diag_vfs: ino, dev
+			s.FileIno = uint64(ne.Uint32(v))
 		case typ == unixDiagPeer && len(v) >= 4:
 			s.Peer = uint64(ne.Uint32(v))
 		case typ == unixDiagRQLen && len(v) >= 8:

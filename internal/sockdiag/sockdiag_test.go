@@ -3,7 +3,9 @@ package sockdiag
 import (
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -86,6 +88,40 @@ func TestUnixListener(t *testing.T) {
 		}
 	}
 	t.Errorf("Unix() lacks the listener %s", name)
+}
+
+// Two listeners bound to the same relative name in two directories are
+// told apart by the inode of their files.
+func TestUnixFileIno(t *testing.T) {
+	var want [2]uint64
+	for i := range want {
+		path := filepath.Join(t.TempDir(), "s.sock")
+		l, err := net.Listen("unix", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		var st unix.Stat_t
+		if err := unix.Stat(path, &st); err != nil {
+			t.Fatal(err)
+		}
+		want[i] = st.Ino
+	}
+	socks, err := Unix()
+	if err != nil {
+		t.Skip("netlink sock_diag refused:", err)
+	}
+	for i, ino := range want {
+		n := 0
+		for _, s := range socks {
+			if s.FileIno == ino && strings.HasSuffix(s.Local, "/s.sock") && s.Listening() {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("listener %d (file inode %d) found %d times; want 1", i, ino, n)
+		}
+	}
 }
 
 // A TCP connection over loopback shows both ends, each the other's remote.

@@ -2,6 +2,7 @@ package watch
 
 import (
 	"fmt"
+	"golang.org/x/sys/unix"
 	"os"
 	"sort"
 	"strconv"
@@ -110,9 +111,16 @@ func (w *Pipes) Sample() (Frame, error) {
 }
 
 // none is the error of a --pid or --pgid that holds no pipe.
+// A pid or group with no process at all is said to be so.
 func (w *Pipes) none() error {
 	if w.PID != 0 {
+		if unix.Kill(w.PID, 0) == unix.ESRCH {
+			return cli.Failf("pid "+strconv.Itoa(w.PID), "", "no such process")
+		}
 		return cli.Failf("pid "+strconv.Itoa(w.PID), "", "holds no pipe")
+	}
+	if unix.Kill(-w.PGID, 0) == unix.ESRCH {
+		return cli.Failf("process group "+strconv.Itoa(w.PGID), "", "no such process group")
 	}
 	return cli.Failf("process group "+strconv.Itoa(w.PGID), "", "none of its processes holds a pipe")
 }

@@ -122,12 +122,15 @@ func emitPart(ctx context.Context, fd int, obj string, b []byte, m *meter.Meter,
 // EmitFrom writes b, the slice of a mapping that starts at offset lo of
 // the object open at src (src < 0: no descriptor), to out: from src when
 // there is one (splice(2) into a pipe, sendfile(2) to anything else: page
-// cache to output, no copy through this process), otherwise, or for what
-// the fast path refused, by write(2) straight from the mapping under the
-// fault guard. Output that takes nothing (a pipe nobody reads) is waited
+// cache to output, no copy through this process), or for what that fast
+// path refused, by write(2) straight from the mapping under the fault
+// guard; without a descriptor (a System V segment), by Emit. Output that takes nothing (a pipe nobody reads) is waited
 // for in poll(2), where a signal reaches, never in a blocked write.
 func EmitFrom(ctx context.Context, out, src int, obj string, lo int64, b []byte, m *meter.Meter) error {
-	if src >= 0 && len(b) > 0 {
+	if src < 0 {
+		return Emit(ctx, out, obj, b, m) // a System V segment: vmsplice(2) into a pipe
+	}
+	if len(b) > 0 {
 		sent, err := send(ctx, out, src, lo, int64(len(b)), m)
 		if errors.Is(err, fault.ErrFault) {
 			return cli.Fail(obj, err, "")
