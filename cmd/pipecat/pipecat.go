@@ -352,9 +352,6 @@ func list(env *cli.Env, o *options) error {
 // watchList is --list --watch: the pipelines, sampled every interval
 // until a stop signal (or, with --pid or --pgid, until they are gone).
 func watchList(ctx context.Context, env *cli.Env, o *options) error {
-	if o.PID != 0 && !procfs.Alive(o.PID) {
-		return cli.Failf(fmt.Sprintf("pid %d", o.PID), "pidof or pgrep gives the pid of a running stage", "no such process")
-	}
 	w := &watch.Pipes{PID: o.PID, PGID: o.PGID, Every: o.Watch.D}
 	return watch.Run(ctx, env.Stdout, o.Watch.D, o.JSON, w.Sample)
 }
