@@ -116,13 +116,7 @@ func (i Info) head() report.Record {
 		r = report.Record{{Name: "type", Value: "sysv"}, {Name: "key", Value: ipcname.FormatKey(i.Key), Text: ipcname.FormatKey(i.Key)},
 			{Name: "id", Value: i.ID}, {Name: "nsems", Value: i.Nsems}}
 	}
-	r = append(r, report.Record{
-		{Name: "mode", Value: report.Mode(i.Mode)},
-		{Name: "owner", Value: report.User(i.UID)},
-		{Name: "group", Value: report.Group(i.GID)},
-		{Name: "uid", Value: i.UID},
-		{Name: "gid", Value: i.GID},
-	}...)
+	r = append(r, report.Owner(i.Mode, i.UID, i.GID)...)
 	if !i.POSIX {
 		r = append(r, report.Record{
 			{Name: "creator", Value: report.User(i.CUID)},

@@ -98,7 +98,7 @@ func (s *entry) record(peer *entry, procs report.Field) report.Record {
 	}
 	r := report.Record{
 		{Name: "proto", Value: s.Proto},
-		{Name: "state", Value: s.State},
+		{Name: "state", Value: s.State, Text: s.State}, // never cut: ESTAB... says nothing
 		{Name: "recv-q", Value: rq},
 		{Name: "send-q", Value: sq},
 		{Name: "local", Value: local, Text: textOf(localText, s.Local)},

@@ -2,6 +2,7 @@ package sock
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/ipcats/ipcats/internal/report"
@@ -37,5 +38,19 @@ func TestListTable(t *testing.T) {
 		if len(l.Table(true)) != 1 {
 			t.Errorf("%s: not shown with -v", tt.name)
 		}
+	}
+}
+
+// A narrow table cuts addresses, never the state: "ESTAB..." says nothing.
+func TestListStateWhole(t *testing.T) {
+	s := entry{sockdiag.Socket{Proto: "tcp", State: "ESTABLISHED", Local: "127.0.0.1:40000", Remote: "127.0.0.1:40001", Inode: 1, UID: os.Geteuid()}, true}
+	rows := []report.Record{s.record(nil, holders([]int{os.Getpid()}, os.Geteuid(), false))}
+	t.Setenv("COLUMNS", "40")
+	var b strings.Builder
+	if err := report.List(&b, false, ListColumns, rows); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), " ESTABLISHED ") {
+		t.Errorf("at 40 columns:\n%s\nwant the state whole", b.String())
 	}
 }
