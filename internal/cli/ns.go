@@ -51,16 +51,21 @@ func (n NS) in(k ns.Kind, f func() error) error {
 	if !n.Set {
 		return f()
 	}
-	return n.enterErr(ns.Run(n.PID, k, f))
+	return n.enterErr(ns.Run(n.PID, k, f), k != ns.Files)
 }
 
-// enterErr words a failure to enter the namespaces of --ns's process.
-func (n NS) enterErr(err error) error {
+// enterErr words a failure to look inside the namespaces of --ns's
+// process: entering them (setns) needs CAP_SYS_ADMIN over them; reading
+// its files and /proc entries only what ptrace's read check asks.
+func (n NS) enterErr(err error, enters bool) error {
 	var ne *ns.Error
 	switch {
 	case !errors.As(err, &ne):
 		return err
 	case errors.Is(err, ns.ErrPermission):
+		if !enters {
+			return Fail("", err, fmt.Sprintf("run as root or as the owner of %d", n.PID))
+		}
 		return Fail("", err, fmt.Sprintf("run as root or as the owner of %d with CAP_SYS_ADMIN", n.PID))
 	}
 	return Fail("", err, "")
@@ -74,5 +79,5 @@ func (n NS) Peers() (func(pid int) bool, error) {
 		return func(int) bool { return true }, nil
 	}
 	in, err := ns.PIDPeers(n.PID)
-	return in, n.enterErr(err)
+	return in, n.enterErr(err, false)
 }
