@@ -160,22 +160,24 @@ func pairKey(r report.Record) string {
 }
 
 // holders is the holders field of a socket held by pids: a JSON list
-// (empty, never null), and in text "comm[pid],..." (the first few, then
+// (empty, never null), and in text "pid (comm), ..." as every tool writes
+// holders (the first few, then
 // "+N more"), "none", or, when the holders of a socket not ours could
 // not be inspected, "not visible".
 func holders(pids []int, uid int, hidden bool) report.Field {
 	procs := []report.Record{}
-	var text []string
+	var text, short []string
 	for _, pid := range pids {
 		c := procfs.Comm(pid)
 		procs = append(procs, report.Record{{Name: "pid", Value: pid}, {Name: "comm", Value: c}})
-		text = append(text, c+"["+strconv.Itoa(pid)+"]")
+		text = append(text, strconv.Itoa(pid)+" ("+c+")")
+		short = append(short, strconv.Itoa(pid))
 	}
 	all := text
 	if len(text) > holderLimit+1 {
 		text = append(text[:holderLimit:holderLimit], "+"+strconv.Itoa(len(pids)-holderLimit)+" more")
 	}
-	t := strings.Join(text, ",")
+	t := strings.Join(text, ", ")
 	switch {
 	case t != "":
 	case hidden && uid != os.Geteuid():
@@ -185,7 +187,7 @@ func holders(pids []int, uid int, hidden bool) report.Field {
 	}
 	f := report.Field{Name: "holders", Value: procs, Text: t}
 	if len(all) > 1 {
-		f.Fit = func(n int) string { return report.FitList(all, ",", "", n) }
+		f.Fit = func(n int) string { return report.FitLists(n, ", ", "", all, short) }
 	}
 	return f
 }

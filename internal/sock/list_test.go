@@ -41,7 +41,7 @@ func TestHolders(t *testing.T) {
 func TestHoldersMore(t *testing.T) {
 	pids := []int{os.Getpid(), 1, 2, 3, 4, 5}
 	f := holders(pids, os.Geteuid(), false)
-	if !strings.HasSuffix(f.Text, ",+3 more") || strings.Count(f.Text, "[") != holderLimit {
+	if !strings.HasSuffix(f.Text, ", +3 more") || strings.Count(f.Text, "(") != holderLimit {
 		t.Errorf("holders(6 pids).Text = %q; want %d holders and +3 more", f.Text, holderLimit)
 	}
 	if n := len(f.Value.([]report.Record)); n != len(pids) {

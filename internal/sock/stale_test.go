@@ -104,7 +104,7 @@ func TestList(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows := found.Rows
-	me := "[" + strconv.Itoa(os.Getpid()) + "]"
+	me := strconv.Itoa(os.Getpid()) + " ("
 	for _, r := range rows {
 		if r.Get("local") == name {
 			var procs string
