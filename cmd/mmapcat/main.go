@@ -146,7 +146,7 @@ func openErr(path string, err error) error {
 	case errors.Is(err, mapfile.ErrSymlink):
 		return cli.Fail(path, err, "name its target, or give --follow-symlinks")
 	case errors.Is(err, os.ErrPermission):
-		return cli.Fail(path, errors.New("permission denied"), "")
+		return cli.Fail(path, errors.New("permission denied"), "mmapcat --stat shows its owner and mode")
 	}
 	return cli.Fail(path, err, "")
 }

@@ -247,7 +247,7 @@ func remove(path string) error {
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return cli.Fail(path, err, "not removed")
+		return cli.UnlinkErr(path, "file", err)
 	}
 	return nil
 }

@@ -145,7 +145,7 @@ func Remove(path string) error {
 		return err
 	}
 	if err := unix.Unlink(path); err != nil {
-		return unlinkErr(path, err)
+		return cli.UnlinkErr(path, "FIFO", err)
 	}
 	return nil
 }
@@ -160,7 +160,7 @@ func (f *File) RemoveSame() error {
 	if err := unix.Unlink(f.Path); err == unix.ENOENT {
 		return cli.ErrReplaced
 	} else if err != nil {
-		return unlinkErr(f.Path, err)
+		return cli.UnlinkErr(f.Path, "FIFO", err)
 	}
 	return nil
 }
@@ -194,22 +194,4 @@ func (f *File) Forget() {
 		return
 	}
 	unix.Unlink(f.Path)
-}
-
-// unlinkErr explains why a FIFO could not be removed.
-func unlinkErr(path string, err error) error {
-	dir := filepath.Dir(path)
-	switch err {
-	case unix.EACCES:
-		return cli.Fail(path, err, "removing it needs write permission on "+dir+" (ask its owner or root)")
-	case unix.EPERM:
-		var st unix.Stat_t
-		if unix.Stat(dir, &st) == nil && st.Mode&unix.S_ISVTX != 0 {
-			return cli.Fail(path, err, dir+" is sticky: only the FIFO's owner, the directory's owner or root may remove it")
-		}
-		return cli.Fail(path, err, "check the attributes of "+dir+" with lsattr -d")
-	case unix.EROFS:
-		return cli.Fail(path, err, dir+" is on a read-only file system")
-	}
-	return cli.Fail(path, err, "")
 }
