@@ -71,13 +71,29 @@ var cmds = map[string]Cmd{
 // conds are the [conditions] beyond testscript's own, added likewise.
 var conds = map[string]func() bool{}
 
+// env is what Setenv adds to every script's environment.
+var env = map[string]string{}
+
+// Setenv sets name to value in the environment of every script run
+// afterwards (a path the test built, say).
+func Setenv(name, value string) { env[name] = value }
+
 // Register adds a script command.
 func Register(name string, c Cmd) { cmds[name] = c }
 
 // RegisterCondition adds a [condition].
 func RegisterCondition(name string, f func() bool) { conds[name] = f }
 
-func setup(env *testscript.Env) error {
+func setup(e *testscript.Env) error {
+	for k, v := range env {
+		e.Setenv(k, v)
+	}
+	return setupSlots(e)
+}
+
+// setupSlots gives the script its keys and names, and removes what of
+// them it leaves behind.
+func setupSlots(env *testscript.Env) error {
 	var keys []uint32
 	var names []string
 	tag := strconv.FormatUint(rand.Uint64()&0xffffffff, 16)
