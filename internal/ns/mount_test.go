@@ -3,11 +3,7 @@ package ns
 import (
 	"errors"
 	"os"
-	"os/exec"
-	"strconv"
-	"strings"
 	"testing"
-	"time"
 )
 
 // TestMountPeers: this process is a peer of itself and of its parent; a
@@ -23,20 +19,9 @@ func TestMountPeers(t *testing.T) {
 	if _, err := MountPeers(1<<22 + 1); !errors.Is(err, ErrNoProcess) {
 		t.Errorf("MountPeers of a missing pid: %v", err)
 	}
-	cmd := exec.Command("unshare", "-r", "-m", "sleep", "30")
-	if err := cmd.Start(); err != nil {
-		t.Skipf("unshare -r -m: %v", err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	pid := cmd.Process.Pid
-	for i := 0; ; i++ {
-		if b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm"); strings.TrimSpace(string(b)) == "sleep" {
-			break
-		}
-		if i == 400 {
-			t.Skip("unshare -r -m did not exec sleep (no user namespaces?)")
-		}
-		time.Sleep(5 * time.Millisecond)
+	pid, err := unshared(t, "-r", "-m")
+	if err != nil {
+		t.Skipf("%v (no user namespaces?)", err)
 	}
 	if in(pid) {
 		t.Errorf("a process in a mount namespace of its own is a peer")

@@ -2,6 +2,7 @@ package ns
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
@@ -22,21 +23,30 @@ func inNewIPC(t *testing.T) int {
 	if _, err := exec.LookPath("unshare"); err != nil {
 		t.Skip("no unshare")
 	}
-	cmd := exec.Command("unshare", "--ipc", "sleep", "30")
-	if err := cmd.Start(); err != nil {
+	pid, err := unshared(t, "--ipc")
+	if err != nil {
 		t.Fatal(err)
+	}
+	return pid
+}
+
+// unshared starts `unshare FLAGS... sleep 30`, killed when the test ends,
+// and returns its pid once unshare has made the namespaces and exec'd
+// sleep.
+func unshared(t *testing.T, flags ...string) (int, error) {
+	cmd := exec.Command("unshare", append(flags, "sleep", "30")...)
+	if err := cmd.Start(); err != nil {
+		return 0, err
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	pid := cmd.Process.Pid
-	// unshare execs sleep once it has made the namespace.
-	for i := 0; i < 200; i++ {
+	for i := 0; i < 400; i++ {
 		if b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm"); strings.TrimSpace(string(b)) == "sleep" {
-			return pid
+			return pid, nil
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	t.Fatal("unshare did not exec sleep")
-	return 0
+	return 0, fmt.Errorf("unshare %s did not exec sleep", strings.Join(flags, " "))
 }
 
 func TestRunSysVInOtherNamespace(t *testing.T) {
