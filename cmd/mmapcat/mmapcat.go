@@ -195,9 +195,9 @@ func list(env *cli.Env, o *options) error {
 // listIn is list, in the namespaces --ns names if any (see list).
 func listIn(env *cli.Env, o *options) error {
 	var in func(pid int) bool // nil: every process
-	if pid := ns.Target(); pid != 0 {
+	if o.NS.Set {
 		var err error
-		if in, err = ns.MountPeers(pid); err != nil {
+		if in, err = ns.MountPeers(o.NS.PID); err != nil {
 			return err
 		}
 	}
