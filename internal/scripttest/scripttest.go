@@ -71,12 +71,12 @@ var cmds = map[string]Cmd{
 // conds are the [conditions] beyond testscript's own, added likewise.
 var conds = map[string]func() bool{}
 
-// env is what Setenv adds to every script's environment.
-var env = map[string]string{}
+// extraEnv is what Setenv adds to every script's environment.
+var extraEnv = map[string]string{}
 
 // Setenv sets name to value in the environment of every script run
 // afterwards (a path the test built, say).
-func Setenv(name, value string) { env[name] = value }
+func Setenv(name, value string) { extraEnv[name] = value }
 
 // Register adds a script command.
 func Register(name string, c Cmd) { cmds[name] = c }
@@ -85,7 +85,7 @@ func Register(name string, c Cmd) { cmds[name] = c }
 func RegisterCondition(name string, f func() bool) { conds[name] = f }
 
 func setup(e *testscript.Env) error {
-	for k, v := range env {
+	for k, v := range extraEnv {
 		e.Setenv(k, v)
 	}
 	return setupSlots(e)
