@@ -71,16 +71,24 @@ func TestKinds(t *testing.T) {
 	}
 }
 
-// When netlink is refused, /proc/net stands in: the same listener is
-// found, with no queues, and the refusal is kept to be told.
-func TestListFallback(t *testing.T) {
-	name := "@ipcats-list-fallback-" + strconv.Itoa(os.Getpid())
+// listening makes a Unix stream listener on the abstract name
+// @ipcats-TAG-PID, closed when the test ends, and returns the name.
+func listening(t *testing.T, tag string) string {
+	t.Helper()
+	name := "@ipcats-" + tag + "-" + strconv.Itoa(os.Getpid())
 	a, _ := ParseUnix(name, unix.SOCK_STREAM)
 	l, err := Listen(a, ListenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close(false)
+	t.Cleanup(func() { l.Close(false) })
+	return name
+}
+
+// When netlink is refused, /proc/net stands in: the same listener is
+// found, with no queues, and the refusal is kept to be told.
+func TestListFallback(t *testing.T) {
+	name := listening(t, "list-fallback")
 	refused := func(kind) ([]sockdiag.Socket, error) { return nil, unix.EACCES }
 	socks, fallback, err := gather(ListFilter{Unix: true}, refused)
 	if err != nil || fallback != unix.EACCES {

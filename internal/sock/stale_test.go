@@ -92,13 +92,7 @@ func TestFindStaleUndecided(t *testing.T) {
 
 // List shows a listening Unix socket with this process as its holder.
 func TestList(t *testing.T) {
-	name := "@ipcats-list-test-" + strconv.Itoa(os.Getpid())
-	a, _ := ParseUnix(name, unix.SOCK_STREAM)
-	l, err := Listen(a, ListenOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close(false)
+	name := listening(t, "list-test")
 	found, err := List(ListFilter{Unix: true})
 	if err != nil {
 		t.Fatal(err)
